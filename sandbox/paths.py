@@ -18,3 +18,10 @@ def data_dir() -> Path:
     path = Path(configured) if configured else Path(platformdirs.user_data_dir("legeplads", appauthor=False))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def cache_dir() -> Path:
+    """Rebuildable files (the assembled demo model, model hashes): the user cache folder."""
+    path = Path(platformdirs.user_cache_dir("legeplads", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,1 @@
+"""Legeplads: a privacy-guarded local LLM sandbox."""

@@ -1,0 +1,140 @@
+"""The ``legeplads`` command.
+
+Every subcommand that reaches a model goes through :class:`sandbox.pipeline.Pipeline`.
+Failures a person can cause are printed as a Danish sentence on stderr with
+exit code 1, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from sandbox.errors import UserError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(func: F) -> F:
+    """Turn a :class:`UserError` into its Danish message and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UserError as error:
+            click.echo(f"Fejl: {error.message}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Afbrudt.", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+model_option = click.option(
+    "--model",
+    "model",
+    metavar="STI",
+    help="GGUF-modelfil. Ellers: models/, $LEGEPLADS_MODEL, den medfølgende demomodel.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="legeplads")
+def main() -> None:
+    """Legeplads: en lokal, privatlivsbeskyttet sprogmodel til at øve sig på."""
+
+
+@main.command()
+@click.argument("prompt", required=False)
+@model_option
+@click.option("--seed", type=int, default=None, help="Fast seed (samme svar hver gang). Standard: tilfældig.")
+@click.option("--temperature", type=float, default=0.7, show_default=True)
+@click.option("--top-p", type=float, default=0.95, show_default=True)
+@click.option("--max-tokens", type=int, default=256, show_default=True)
+@click.option("--system", default=None, help="Systemprompt (går også gennem værnet).")
+@friendly_errors
+def ask(
+    prompt: str | None,
+    model: str | None,
+    seed: int | None,
+    temperature: float,
+    top_p: float,
+    max_tokens: int,
+    system: str | None,
+) -> None:
+    """Stil ét spørgsmål gennem værnet. Svaret på stdout, fakta på stderr.
+
+    Uden PROMPT læses spørgsmålet fra stdin.
+    """
+    from sandbox.backends.base import GenerationParams
+    from sandbox.pipeline import Pipeline, Request, Session
+
+    if prompt is None:
+        prompt = sys.stdin.read()
+    params = GenerationParams(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)
+    pipeline = Pipeline.open(model=model)
+    session = Session()
+    result = None
+    for item in pipeline.stream(Request(prompt=prompt, params=params, system=system), session):
+        if isinstance(item, type(result)) or hasattr(item, "answer"):
+            result = item
+    assert result is not None
+    click.echo(result.answer)
+    facts = [
+        f"model: {pipeline.info.name}" + (" (demomodel)" if pipeline.info.demo else ""),
+        f"seed: {result.seed}",
+        f"tokens: {result.prompt_tokens} ind, {result.completion_tokens} ud ({result.finish_reason})",
+        f"værn: {result.input_guard.decision}",
+    ]
+    if result.input_guard.entities:
+        facts.append("modellen så: " + result.input_guard.text)
+    if result.output_guard.entities:
+        facts.append(f"svaret er maskeret: {len(result.output_guard.entities)} fund")
+    if result.log_id is not None:
+        facts.append(f"log-id: {result.log_id}")
+    for fact in facts:
+        click.echo(fact, err=True)
+
+
+@main.group()
+def models() -> None:
+    """Modeller, som legepladsen kan finde."""
+
+
+@models.command("list")
+@model_option
+@friendly_errors
+def models_list(model: str | None) -> None:
+    """Vis de fundne modeller, og hvilken `serve` vil bruge."""
+    from sandbox.models import discover, select
+
+    chosen = select(model)
+    for candidate in discover(model):
+        marker = "*" if candidate.path == chosen.path else " "
+        demo = "demomodel" if candidate.demo else "rigtig model"
+        size = f"{candidate.size_bytes / 1e6:,.0f} MB" if candidate.size_bytes else "samles ved første brug"
+        click.echo(f"{marker} {candidate.name}  {size}  {demo}  kilde: {candidate.source}  {candidate.path}")
+    click.echo(f"\n* = den model `legeplads serve` bruger: {chosen.name}", err=True)
+
+
+@main.command()
+@model_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 = workshop-tilstand (kræver logins).")
+@click.option("--port", default=7860, show_default=True, type=int)
+@friendly_errors
+def serve(model: str | None, host: str, port: int) -> None:
+    """Start web-appen (kun på denne computer som standard)."""
+    from sandbox.ui import serve as serve_app
+
+    serve_app(model=model, host=host, port=port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+"""The one door to the model: guard(input) → backend → guard(output) → log.
+
+The web app, the CLI and the exercises all call :class:`Pipeline`; nothing
+else touches a backend. The order is the product's promise: a prompt reaches
+the model only after the guard has replaced personal data and only while the
+compliance log can record it; the answer is scanned again before it is shown
+as final or logged.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sandbox.audit import AuditLog, LogEntry
+from sandbox.backends.base import Backend, Finished, GenerationParams, Message, ModelInfo, Token
+from sandbox.errors import BlockedError, GuardError, UserError
+from sandbox.guards import Guard, GuardPolicy, GuardResult, Vault
+
+# A pasted report of this size is already far beyond any local model's
+# context; refusing early keeps the guard fast and the message clear.
+MAX_PROMPT_CHARS = 100_000
+
+
+@dataclass
+class Session:
+    """One person's session: a pseudonym for the log and their placeholder vault.
+
+    The vault (placeholder → original) lives only in this object, in memory;
+    it dies with the session.
+    """
+
+    pseudonym: str = field(default_factory=lambda: "s-" + secrets.token_hex(4))
+    vault: Vault = field(default_factory=Vault, repr=False)
+
+
+@dataclass(frozen=True)
+class Request:
+    prompt: str
+    params: GenerationParams = GenerationParams()
+    system: str | None = None
+    exercise_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished answer and everything needed to show and explain it."""
+
+    answer: str
+    seed: int
+    tokens: tuple[Token, ...]
+    sent: tuple[Message, ...]
+    input_guard: GuardResult
+    output_guard: GuardResult
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: float
+    log_id: int | None
+
+    def restored(self, session: Session) -> str:
+        """The answer with the user's own originals put back (their screen only)."""
+        return session.vault.restore(self.answer)
+
+
+class Pipeline:
+    def __init__(self, backend: Backend, guard: Guard, log: AuditLog) -> None:
+        self._backend = backend
+        self.guard = guard
+        self.log = log
+
+    @classmethod
+    def open(
+        cls,
+        model: str | Path | None = None,
+        *,
+        log_path: Path | None = None,
+        policy: GuardPolicy | None = None,
+        n_ctx: int | None = None,
+    ) -> Pipeline:
+        """Load the chosen model (see :mod:`sandbox.models`), the guard and the log."""
+        from sandbox import models
+        from sandbox.backends.llama import DEFAULT_CONTEXT, LlamaBackend
+
+        candidate = models.select(model)
+        path = models.prepare(candidate)
+        backend = LlamaBackend(
+            path,
+            name=candidate.name,
+            demo=candidate.demo,
+            sha256=models.short_sha256(path),
+            n_ctx=n_ctx or DEFAULT_CONTEXT,
+        )
+        return cls(backend, Guard(policy), AuditLog(log_path))
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._backend.info
+
+    def preview(self, text: str, session: Session) -> GuardResult:
+        """What the model would see for ``text``; sends nothing, logs nothing."""
+        return self.guard.preview(text, session.vault)
+
+    def ask(self, request: Request, session: Session, cancel: threading.Event | None = None) -> Result:
+        """Run a request to the end and return its :class:`Result`."""
+        result = None
+        for item in self.stream(request, session, cancel):
+            if isinstance(item, Result):
+                result = item
+        assert result is not None, "stream always ends with a Result or raises"
+        return result
+
+    def stream(
+        self, request: Request, session: Session, cancel: threading.Event | None = None
+    ) -> Iterator[Token | Result]:
+        """Yield the model's tokens as they come, then one :class:`Result`.
+
+        Streamed tokens are the model's raw output; the :class:`Result`
+        carries the answer after the output guard, which is what should stay
+        on screen and is what is logged.
+        """
+        cancel = cancel or threading.Event()
+        started = time.perf_counter()
+        params = request.params
+        _check_prompt(request.prompt)
+        self.log.check_writable()
+        entry = self._entry(request, session)
+
+        try:
+            user = self.guard.check(request.prompt, session.vault)
+            system = self.guard.check(request.system, session.vault) if request.system else None
+        except GuardError as error:
+            self.log.append(replace(entry, decision="guard_error", error=error.message))
+            raise
+        entry = replace(
+            entry,
+            prompt=user.text,
+            entities=_merge_summaries(user, system),
+            warnings=_warning_summary(user, system),
+            decision=_decision(user, system),
+        )
+        if entry.decision == "blocked":
+            blocked = sorted({e.type for g in (user, system) if g for e in g.entities if e.action == "block"})
+            self.log.append(replace(entry, error="blokeret af værnets politik"))
+            raise BlockedError(
+                "Prompten blev ikke sendt: den indeholder "
+                + ", ".join(blocked)
+                + ", som legepladsens politik ikke tillader at sende, heller ikke maskeret."
+            )
+
+        sent = tuple(
+            [Message("system", system.text)] if system else []
+        ) + (Message("user", user.text),)
+        seed = params.seed if params.seed is not None else secrets.randbelow(2**31)
+        used = {**params.as_dict(), "seed": seed}
+        entry = replace(entry, messages=[{"role": m.role, "content": m.content} for m in sent], params=used)
+
+        tokens: list[Token] = []
+        finished: Finished | None = None
+        try:
+            for item in self._backend.stream(sent, params, seed, cancel):
+                if isinstance(item, Finished):
+                    finished = item
+                else:
+                    tokens.append(item)
+                    yield item
+        except UserError as error:
+            self.log.append(
+                replace(entry, response="".join(t.text for t in tokens) or None, error=error.message,
+                        latency_ms=_ms(started))
+            )
+            raise
+        assert finished is not None
+
+        try:
+            output = self.guard.check_output("".join(t.text for t in tokens), session.vault)
+        except GuardError as error:
+            self.log.append(replace(entry, error=error.message, latency_ms=_ms(started)))
+            raise
+        latency = _ms(started)
+        log_id = self.log.append(
+            replace(
+                entry,
+                response=output.text,
+                output_findings=output.summary(),
+                prompt_tokens=finished.prompt_tokens,
+                completion_tokens=finished.completion_tokens,
+                finish_reason=finished.reason,
+                latency_ms=latency,
+            )
+        )
+        yield Result(
+            answer=output.text,
+            seed=seed,
+            tokens=tuple(tokens),
+            sent=sent,
+            input_guard=user,
+            output_guard=output,
+            finish_reason=finished.reason,
+            prompt_tokens=finished.prompt_tokens,
+            completion_tokens=finished.completion_tokens,
+            latency_ms=latency,
+            log_id=log_id,
+        )
+
+    def _entry(self, request: Request, session: Session) -> LogEntry:
+        """The log entry as far as it is known before the guard has run."""
+        info = self._backend.info
+        return LogEntry(
+            session=session.pseudonym,
+            exercise_id=request.exercise_id,
+            model_name=info.name,
+            model_sha256=info.sha256,
+            backend=self._backend.kind,
+            params=request.params.as_dict(),
+            messages=[],
+            prompt="",
+            entities=[],
+            warnings=[],
+            decision="guard_error",
+            output_findings=[],
+            response=None,
+            prompt_tokens=None,
+            completion_tokens=None,
+            finish_reason=None,
+            latency_ms=None,
+            error=None,
+            guard_config=self.guard.config_hash,
+            allowed_types=sorted(t for t, a in self.guard.policy.actions.items() if a == "allow"),
+        )
+
+    def close(self) -> None:
+        self._backend.close()
+
+
+def _check_prompt(prompt: str) -> None:
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise UserError("Prompten er tom. Skriv en opgave eller et spørgsmål, før du sender.")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise UserError(
+            f"Teksten er for lang: {len(prompt):,} tegn. Legepladsen tager højst "
+            f"{MAX_PROMPT_CHARS:,} tegn ad gangen, og modellen kan kun læse en brøkdel af det. "
+            "Send et uddrag.".replace(",", ".")
+        )
+
+
+def _decision(*results: GuardResult | None) -> str:
+    decisions = {r.decision for r in results if r is not None}
+    for decision in ("blocked", "redacted"):
+        if decision in decisions:
+            return decision
+    return "sent"
+
+
+def _merge_summaries(*results: GuardResult | None) -> list[dict]:
+    return [row for r in results if r is not None for row in r.summary()]
+
+
+def _warning_summary(*results: GuardResult | None) -> list[dict]:
+    counts: dict[str, int] = {}
+    for result in results:
+        for warning in result.warnings if result else ():
+            counts[warning.category] = counts.get(warning.category, 0) + 1
+    return [{"category": c, "count": n} for c, n in sorted(counts.items())]
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
