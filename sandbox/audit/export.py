@@ -1,0 +1,110 @@
+"""Exports for the people who review the log: Excel-ready CSV and complete JSON Lines.
+
+CSV is written for Danish Excel: UTF-8 with a byte order mark (so æøå are
+read as UTF-8), ``;`` between fields and decimal commas (the comma is the
+decimal separator), Danish column names and readable finding summaries.
+Cells that start like a formula are prefixed with ``'`` so a prompt cannot
+run as a formula in the reviewer's spreadsheet. JSON Lines keeps every
+field as stored, for tools and for answering an access request in full.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any, BinaryIO, TextIO
+
+from sandbox.audit.entry import DECISION_LABELS
+
+# (header, how to get the cell from an entry dict), in column order.
+CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
+    ("Nr.", lambda e: e["id"]),
+    ("Tidspunkt (UTC)", lambda e: e["time"]),
+    ("Tidspunkt (lokal tid)", lambda e: local_time(e["time"])),
+    ("Session", lambda e: e["session"]),
+    ("Øvelse", lambda e: e["exercise_id"]),
+    ("Model", lambda e: e["model_name"]),
+    ("Model-sha256", lambda e: e["model_sha256"]),
+    ("Backend", lambda e: e["backend"]),
+    ("Parametre (inkl. seed)", lambda e: json.dumps(e["params"], ensure_ascii=False)),
+    ("Beslutning", lambda e: DECISION_LABELS[e["decision"]]),
+    ("Fundet i prompten", lambda e: findings_text(e["entities"])),
+    ("Art. 9-advarsler", lambda e: ", ".join(f"{w['category']} ×{w['count']}" for w in e["warnings"])),
+    ("Fundet i svaret", lambda e: findings_text(e["output_findings"])),
+    ("Tilladt umaskeret", lambda e: ", ".join(e["allowed_types"])),
+    ("Prompt (maskeret)", lambda e: e["prompt"]),
+    ("Sendt til modellen", lambda e: _messages(e["messages"])),
+    ("Svar (maskeret)", lambda e: e["response"]),
+    ("Prompt-tokens", lambda e: e["prompt_tokens"]),
+    ("Svar-tokens", lambda e: e["completion_tokens"]),
+    ("Stopårsag", lambda e: e["finish_reason"]),
+    ("Svartid (ms)", lambda e: None if e["latency_ms"] is None else f"{e['latency_ms']:.1f}".replace(".", ",")),
+    ("Fejl", lambda e: e["error"]),
+    ("Værnets konfiguration", lambda e: e["guard_config"]),
+    ("Indhold slettet (opbevaring)", lambda e: "ja" if e["purged"] else "nej"),
+    ("Hash", lambda e: e["hash"]),
+)
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_csv(entries: Iterable[dict[str, Any]], out: TextIO) -> int:
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([header for header, _ in CSV_COLUMNS])
+    count = 0
+    for entry in entries:
+        writer.writerow([_cell(cell(entry)) for _, cell in CSV_COLUMNS])
+        count += 1
+    return count
+
+
+def write_jsonl(entries: Iterable[dict[str, Any]], out: TextIO) -> int:
+    count = 0
+    for entry in entries:
+        out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+WRITERS: dict[str, Callable[[Iterable[dict[str, Any]], TextIO], int]] = {"csv": write_csv, "jsonl": write_jsonl}
+
+
+@contextlib.contextmanager
+def text_stream(out: TextIO | BinaryIO) -> Iterator[TextIO]:
+    """``out`` as UTF-8 text; a binary stream is wrapped and handed back unclosed."""
+    if isinstance(out, io.TextIOBase):
+        yield out
+        return
+    wrapper = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    try:
+        yield wrapper
+    finally:
+        wrapper.flush()
+        wrapper.detach()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def findings_text(findings: list[dict[str, Any]]) -> str:
+    """A guard summary as a person reads it: ``CPR_NUMBER ×2, PERSON ×1``."""
+    return ", ".join(f"{f['type']} ×{f['count']}" for f in findings)
+
+
+def _messages(messages: list[dict[str, str]] | None) -> str | None:
+    if messages is None:
+        return None
+    return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in messages)
+
+
+def local_time(stored: str) -> str:
+    """A stored UTC time as this computer's local wall-clock time."""
+    return datetime.fromisoformat(stored).astimezone().strftime("%Y-%m-%d %H:%M:%S")
