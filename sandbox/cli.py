@@ -136,5 +136,97 @@ def serve(model: str | None, host: str, port: int) -> None:
     serve_app(model=model, host=host, port=port)
 
 
+@main.group("log")
+def log_group() -> None:
+    """Compliance-loggen: hvad der er sendt til modellen, og hvad værnet gjorde."""
+
+
+@log_group.command("path")
+@friendly_errors
+def log_path() -> None:
+    """Vis stien til logfilen (SQLite)."""
+    from sandbox.audit import AuditLog
+
+    click.echo(AuditLog().path)
+
+
+@log_group.command("show")
+@click.option("--last", "last", default="10", show_default=True, metavar="N", help="Antal nyeste poster.")
+@friendly_errors
+def log_show(last: str) -> None:
+    """Vis de nyeste poster, ældste øverst."""
+    from sandbox.audit import AuditLog
+    from sandbox.audit.text import entry_text
+
+    if not last.isdigit() or int(last) < 1:
+        raise UserError(f"--last skal være et helt tal større end 0 (fik {last!r}).")
+    entries = AuditLog().entries(limit=int(last))
+    if not entries:
+        click.echo("Loggen er tom.", err=True)
+    for entry in reversed(entries):
+        click.echo(entry_text(entry) + "\n")
+
+
+@log_group.command("verify")
+@click.option("--anchor", default=None, metavar="NR:HASH", help="En tidligere noteret post og hash, som stadig skal passe.")
+@friendly_errors
+def log_verify(anchor: str | None) -> None:
+    """Gennemgå hele hash-kæden. Exit-kode 1 ved første brud."""
+    from sandbox.audit import AuditLog
+    from sandbox.audit.text import parse_anchor
+
+    result = AuditLog().verify(parse_anchor(anchor) if anchor else None)
+    if not result.ok:
+        click.echo(f"Loggen er IKKE intakt. Første brud: post {result.first_bad}.\n{result.reason}", err=True)
+        sys.exit(1)
+    click.echo(result.reason)
+    if result.last_hash:
+        click.echo(f"Anker til næste kontrol (notér det uden for denne computer): {result.checked}:{result.last_hash}")
+
+
+@log_group.command("purge")
+@click.option("--older-than", "older_than", default=None, metavar="ALDER", help="Fx 30d (dage), 12h (timer), 4w (uger).")
+@friendly_errors
+def log_purge(older_than: str | None) -> None:
+    """Slet teksten i poster ældre end ALDER. Kæden kan stadig verificeres."""
+    from sandbox.audit import AuditLog
+    from sandbox.audit.text import parse_age
+
+    if older_than is None:
+        raise UserError("Angiv hvor gamle poster der skal slettes, fx --older-than 30d.")
+    count = AuditLog().purge(parse_age(older_than))
+    click.echo(f"Teksten i {count} poster ældre end {older_than} er slettet. Oprydningen er registreret i loggen.")
+
+
+@log_group.command("export")
+@click.option("--format", "fmt", default=None, metavar="csv|jsonl", help="csv til Excel, jsonl med alle detaljer.")
+@click.option("--since", default=None, metavar="DATO", help="Fra og med, fx 2025-03-01 (lokal tid).")
+@click.option("--until", default=None, metavar="DATO", help="Til og med, fx 2025-03-31 (hele dagen med).")
+@click.option("--session", default=None, metavar="S", help="Kun én sessions poster (fx til en indsigtsanmodning).")
+@click.option("-o", "--output", default=None, metavar="FIL", help="Skriv til FIL i stedet for stdout.")
+@friendly_errors
+def log_export(fmt: str | None, since: str | None, until: str | None, session: str | None, output: str | None) -> None:
+    """Eksportér poster til regneark eller videre behandling."""
+    from sandbox.audit import AuditLog
+    from sandbox.audit.text import parse_moment
+
+    if fmt not in ("csv", "jsonl"):
+        raise UserError("Vælg format med --format csv eller --format jsonl.")
+    log = AuditLog()
+    period = {
+        "since": parse_moment(since) if since else None,
+        "until": parse_moment(until, end_of_day=True) if until else None,
+    }
+    if output is None:
+        count = log.export(fmt, click.get_binary_stream("stdout"), session=session, **period)
+    else:
+        try:
+            with open(output, "wb") as out:
+                count = log.export(fmt, out, session=session, **period)
+        except OSError as error:
+            raise UserError(f"Kan ikke skrive til {output}: {error.strerror}.") from None
+    click.echo(f"{count} poster eksporteret" + (f" til {output}." if output else "."), err=True)
+
+
 if __name__ == "__main__":
     main()

@@ -15,10 +15,10 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
 from typing import Any, BinaryIO, TextIO
 
 from sandbox.audit.entry import DECISION_LABELS
+from sandbox.audit.text import findings_text, local_time, warnings_text
 
 # (header, how to get the cell from an entry dict), in column order.
 CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
@@ -33,7 +33,7 @@ CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("Parametre (inkl. seed)", lambda e: json.dumps(e["params"], ensure_ascii=False)),
     ("Beslutning", lambda e: DECISION_LABELS[e["decision"]]),
     ("Fundet i prompten", lambda e: findings_text(e["entities"])),
-    ("Art. 9-advarsler", lambda e: ", ".join(f"{w['category']} ×{w['count']}" for w in e["warnings"])),
+    ("Art. 9-advarsler", lambda e: warnings_text(e["warnings"])),
     ("Fundet i svaret", lambda e: findings_text(e["output_findings"])),
     ("Tilladt umaskeret", lambda e: ", ".join(e["allowed_types"])),
     ("Prompt (maskeret)", lambda e: e["prompt"]),
@@ -94,17 +94,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def findings_text(findings: list[dict[str, Any]]) -> str:
-    """A guard summary as a person reads it: ``CPR_NUMBER ×2, PERSON ×1``."""
-    return ", ".join(f"{f['type']} ×{f['count']}" for f in findings)
-
-
 def _messages(messages: list[dict[str, str]] | None) -> str | None:
     if messages is None:
         return None
     return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in messages)
-
-
-def local_time(stored: str) -> str:
-    """A stored UTC time as this computer's local wall-clock time."""
-    return datetime.fromisoformat(stored).astimezone().strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,118 @@
+"""The log in words a person types and reads: ages, dates, anchors, one entry on screen.
+
+Shared by the ``legeplads log`` commands and the exports, so a date or a
+finding is written the same way wherever a reviewer meets it. Anything a
+person can mistype is refused with a Danish :class:`UserError`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sandbox.audit.entry import DECISION_LABELS
+from sandbox.errors import UserError
+
+_AGE = re.compile(r"(\d+)\s*([dhw])")
+_AGE_UNITS = {"d": "days", "h": "hours", "w": "weeks"}
+_ANCHOR = re.compile(r"(\d+):([0-9a-f]{64})")
+
+
+def parse_age(text: str) -> timedelta:
+    """``30d``, ``12h`` or ``4w`` as a timedelta (more than zero)."""
+    match = _AGE.fullmatch(text.strip().lower())
+    if not match or int(match.group(1)) == 0:
+        raise UserError(
+            f"Ugyldig alder {text!r}. Skriv et helt tal større end 0 og en enhed: "
+            "d for dage, h for timer eller w for uger, fx 30d."
+        )
+    return timedelta(**{_AGE_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def parse_moment(text: str, *, end_of_day: bool = False) -> datetime:
+    """A date or date and time as a person types it, in local time.
+
+    A bare date means the start of that day, or with ``end_of_day`` its end,
+    so ``--until 2025-03-31`` includes all of the 31st.
+    """
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        pass
+    else:
+        return datetime.combine(day + timedelta(days=1 if end_of_day else 0), time())
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(
+            f"Ugyldigt tidspunkt {text!r}. Skriv en dato som 2025-03-31 eller et tidspunkt som 2025-03-31T14:30."
+        ) from None
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``NR:HASH`` as printed by ``legeplads log verify``."""
+    match = _ANCHOR.fullmatch(text.strip().lower())
+    if not match:
+        raise UserError(
+            f"Ugyldigt anker {text!r}. Brug formen NR:HASH, som `legeplads log verify` skriver den "
+            "(postens nummer, kolon, 64 hextegn)."
+        )
+    return int(match.group(1)), match.group(2)
+
+
+def findings_text(findings: list[dict[str, Any]]) -> str:
+    """A guard summary as a person reads it: ``CPR_NUMBER ×2, PERSON ×1``."""
+    return ", ".join(f"{f['type']} ×{f['count']}" for f in findings)
+
+
+def warnings_text(warnings: list[dict[str, Any]]) -> str:
+    """Art. 9 warnings as a person reads them: ``helbred ×1``."""
+    return ", ".join(f"{w['category']} ×{w['count']}" for w in warnings)
+
+
+def local_time(stored: str) -> str:
+    """A stored UTC time as this computer's local wall-clock time."""
+    return datetime.fromisoformat(stored).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def entry_text(entry: dict[str, Any], width: int = 200) -> str:
+    """One entry for the terminal: a header line, then findings, prompt and answer.
+
+    Texts are shown on one line and cut at ``width`` characters; the export
+    has them in full.
+    """
+    model = entry["model_name"] + (f" [{entry['model_sha256']}]" if entry["model_sha256"] else "")
+    header = [
+        f"#{entry['id']}",
+        local_time(entry["time"]),
+        entry["session"] or "–",
+        f"øvelse {entry['exercise_id']}" if entry["exercise_id"] else "fri prompt",
+        f"{model} ({entry['backend']})",
+        DECISION_LABELS[entry["decision"]].upper(),
+    ]
+    facts = [f"fundet: {findings_text(entry['entities']) or 'intet'}"]
+    if entry["warnings"]:
+        facts.append(f"art. 9: {warnings_text(entry['warnings'])}")
+    if entry["output_findings"]:
+        facts.append(f"i svaret: {findings_text(entry['output_findings'])}")
+    if entry["allowed_types"]:
+        facts.append(f"tilladt umaskeret: {', '.join(entry['allowed_types'])}")
+    if entry["prompt_tokens"] is not None:
+        facts.append(f"tokens {entry['prompt_tokens']} ind / {entry['completion_tokens']} ud ({entry['finish_reason']})")
+    if entry["latency_ms"] is not None:
+        facts.append(f"{entry['latency_ms']:.0f} ms")
+    if entry["params"].get("seed") is not None:
+        facts.append(f"seed {entry['params']['seed']}")
+    lines = ["  ".join(header), "  " + "  ·  ".join(facts)]
+    if entry["purged"]:
+        lines.append("  (teksten er slettet efter opbevaringsperioden)")
+    for label, value in (("Prompt", entry["prompt"]), ("Svar", entry["response"]), ("Fejl", entry["error"])):
+        if value:
+            lines.append(f"  {label}: {_one_line(value, width)}")
+    return "\n".join(lines)
+
+
+def _one_line(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
