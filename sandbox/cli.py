@@ -57,6 +57,8 @@ def main() -> None:
 @click.option("--seed", type=int, default=None, help="Fast seed (samme svar hver gang). Standard: tilfældig.")
 @click.option("--temperature", type=float, default=0.7, show_default=True)
 @click.option("--top-p", type=float, default=0.95, show_default=True)
+@click.option("--top-k", type=int, default=40, show_default=True)
+@click.option("--repeat-penalty", type=float, default=1.1, show_default=True)
 @click.option("--max-tokens", type=int, default=256, show_default=True)
 @click.option("--system", default=None, help="Systemprompt (går også gennem værnet).")
 @friendly_errors
@@ -66,6 +68,8 @@ def ask(
     seed: int | None,
     temperature: float,
     top_p: float,
+    top_k: int,
+    repeat_penalty: float,
     max_tokens: int,
     system: str | None,
 ) -> None:
@@ -78,14 +82,16 @@ def ask(
 
     if prompt is None:
         prompt = sys.stdin.read()
-    params = GenerationParams(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)
+    params = GenerationParams(
+        temperature=temperature,
+        top_p=top_p,
+        top_k=top_k,
+        repeat_penalty=repeat_penalty,
+        max_tokens=max_tokens,
+        seed=seed,
+    )
     pipeline = Pipeline.open(model=model)
-    session = Session()
-    result = None
-    for item in pipeline.stream(Request(prompt=prompt, params=params, system=system), session):
-        if isinstance(item, type(result)) or hasattr(item, "answer"):
-            result = item
-    assert result is not None
+    result = pipeline.ask(Request(prompt=prompt, params=params, system=system), Session())
     click.echo(result.answer)
     facts = [
         f"model: {pipeline.info.name}" + (" (demomodel)" if pipeline.info.demo else ""),

@@ -177,7 +177,7 @@ class Pipeline:
         assert finished is not None
 
         try:
-            output = self.guard.check_output("".join(t.text for t in tokens), session.vault)
+            output = self.guard.check_output("".join(t.text for t in tokens).strip(), session.vault)
         except GuardError as error:
             self.log.append(replace(entry, error=error.message, latency_ms=_ms(started)))
             raise
