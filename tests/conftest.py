@@ -10,12 +10,19 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from sandbox.pipeline import Pipeline
 
 _DATA = tempfile.mkdtemp(prefix="legeplads-test-")
 os.environ["LEGEPLADS_DATA_DIR"] = _DATA
 os.environ.pop("LEGEPLADS_MODEL", None)
+# Tests run on the bundled demo model even when a developer has downloaded
+# real models into models/.
+os.environ["LEGEPLADS_MODELS_DIR"] = tempfile.mkdtemp(prefix="legeplads-models-")
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ def test_order_of_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_m
     assert models.select().source == "$LEGEPLADS_MODEL"
     assert models.select(tmp_path / "x.gguf").source == "--model"
     monkeypatch.delenv(models.MODEL_ENV)
-    monkeypatch.setattr(models, "MODELS_DIR", tmp_path)
+    monkeypatch.setenv(models.MODELS_DIR_ENV, str(tmp_path))
     (tmp_path / "b.gguf").write_bytes(b"GGUF")
     (tmp_path / "a.gguf").write_bytes(b"GGUF")
     chosen = models.select()
