@@ -1,0 +1,554 @@
+"""The compliance log on real SQLite files: chain, tampering, retention, export, faults.
+
+Tampering is done the way someone with the file would do it: raw SQL on
+the database. Faults are real where the machine allows it (a tmpfs mounted
+read-only, a tmpfs filled to the last byte, a process killed with SIGKILL).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from dataclasses import asdict, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from sandbox.audit import AuditLog, LogEntry
+from sandbox.audit.chain import content_digest, entry_digest
+from sandbox.audit.entry import CONTENT_COLUMNS, ENTRY_COLUMNS, META_COLUMNS
+from sandbox.audit.schema import VERSION
+from sandbox.audit.store import MIN_FREE_BYTES
+from sandbox.errors import LogError, UserError
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
+
+
+def make_entry(**changes: object) -> LogEntry:
+    """A realistic entry: a redacted letter request and its masked answer."""
+    base = LogEntry(
+        session="s-0a1b2c3d",
+        exercise_id="brev-1",
+        model_name="gemma-3-270m-it",
+        model_sha256="3f2a9c1d0b7e",
+        backend="llama.cpp",
+        params={"temperature": 0.7, "top_p": 0.95, "top_k": 40, "repeat_penalty": 1.1,
+                "max_tokens": 256, "seed": 1234, "top_logprobs": 0},
+        messages=[
+            {"role": "system", "content": "Du er en hjælpsom assistent i en kommune."},
+            {"role": "user", "content": "Skriv et svar til <PERSON_1> om hans ansøgning om boligstøtte."},
+        ],
+        prompt="Skriv et svar til <PERSON_1> om hans ansøgning om boligstøtte.",
+        entities=[{"type": "PERSON", "count": 1, "max_score": 0.85, "min_score": 0.85,
+                   "recognizers": ["SpacyRecognizer"], "action": "redact"}],
+        warnings=[],
+        decision="redacted",
+        output_findings=[],
+        response="Kære <PERSON_1>. Tak for din ansøgning om boligstøtte.",
+        prompt_tokens=31,
+        completion_tokens=12,
+        finish_reason="stop",
+        latency_ms=812.5,
+        error=None,
+        guard_config="a1b2c3d4e5f6",
+    )
+    return replace(base, **changes)
+
+
+class Clock:
+    """A settable UTC clock, so retention and periods can be tested without waiting."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> AuditLog:
+    with AuditLog(tmp_path / "log.sqlite3") as opened:
+        yield opened
+
+
+def filled(log: AuditLog, n: int = 5) -> AuditLog:
+    for i in range(n):
+        log.append(make_entry(prompt=f"Opgave {i} til <PERSON_1>"))
+    return log
+
+
+def tamper(log: AuditLog, *statements: str, args: tuple = ()) -> None:
+    """Change the file behind the log's back, as someone with the file could."""
+    con = sqlite3.connect(log.path)
+    for statement in statements:
+        con.execute(statement, args if "?" in statement else ())
+    con.commit()
+    con.close()
+
+
+# -- the chain ---------------------------------------------------------------
+
+
+def test_appends_are_numbered_and_the_chain_verifies(log: AuditLog) -> None:
+    ids = [log.append(make_entry()) for _ in range(3)]
+    assert ids == [1, 2, 3]
+    result = log.verify()
+    assert (result.ok, result.checked, result.first_bad) == (True, 3, None)
+    assert result.last_hash == log.entries(limit=1)[0]["hash"]
+
+
+def test_an_empty_log_verifies(log: AuditLog) -> None:
+    result = log.verify()
+    assert (result.ok, result.checked, result.last_hash) == (True, 0, None)
+
+
+def test_an_entry_reads_back_as_it_was_given(log: AuditLog) -> None:
+    given = make_entry(latency_ms=812, allowed_types=["LOCATION"], exercise_id=None)
+    log.append(given)
+    [stored] = log.entries()
+    for name, value in asdict(given).items():
+        assert stored[name] == (list(value) if name == "allowed_types" else value), name
+    assert stored["params"]["seed"] == 1234
+    assert stored["purged"] is False
+    assert log.verify().ok, "an int latency is stored as REAL and must hash the same"
+
+
+@pytest.mark.parametrize("column", [c for c in ENTRY_COLUMNS if c != "id"])
+def test_editing_any_column_breaks_the_chain_at_that_entry(log: AuditLog, column: str) -> None:
+    filled(log)
+    con = sqlite3.connect(log.path)
+    (value,) = con.execute(f"SELECT {column} FROM entries WHERE id = 3").fetchone()
+    con.close()
+    changed = "x" if value is None else value + 1 if isinstance(value, (int, float)) else value + "x"
+    tamper(log, f"UPDATE entries SET {column} = ? WHERE id = 3", args=(changed,))
+    result = log.verify()
+    assert not result.ok
+    assert result.first_bad == 3
+    assert result.checked == 2
+    assert "post 3" in result.reason.lower()
+
+
+def test_editing_the_text_is_named_as_a_content_change(log: AuditLog) -> None:
+    filled(log)
+    tamper(log, "UPDATE entries SET prompt = 'Skriv til Jens Hansen' WHERE id = 2")
+    result = log.verify()
+    assert result.first_bad == 2
+    assert result.reason.startswith("Indholdet af post 2")
+
+
+@pytest.mark.parametrize(("deleted", "first_bad", "words"), [(3, 3, "Post 3 mangler"), (1, 1, "Post 1 mangler"), (5, 5, "nyeste")])
+def test_deleting_an_entry_is_found(log: AuditLog, deleted: int, first_bad: int, words: str) -> None:
+    filled(log)
+    tamper(log, f"DELETE FROM entries WHERE id = {deleted}")
+    result = log.verify()
+    assert (result.ok, result.first_bad) == (False, first_bad)
+    assert words in result.reason
+
+
+def test_reordering_entries_is_found(log: AuditLog) -> None:
+    filled(log)
+    tamper(
+        log,
+        "UPDATE entries SET id = -1 WHERE id = 2",
+        "UPDATE entries SET id = 2 WHERE id = 4",
+        "UPDATE entries SET id = 4 WHERE id = -1",
+    )
+    result = log.verify()
+    assert (result.ok, result.first_bad) == (False, 2)
+
+
+def test_an_entry_slipped_in_without_the_log_is_found(log: AuditLog) -> None:
+    filled(log, 3)
+    columns = ", ".join(ENTRY_COLUMNS)
+    tamper(log, f"INSERT INTO entries ({columns}) SELECT 4, {columns.split(', ', 1)[1]} FROM entries WHERE id = 3")
+    result = log.verify()
+    assert (result.ok, result.first_bad) == (False, 4)
+
+
+def test_a_full_rewrite_is_caught_by_an_anchor(log: AuditLog) -> None:
+    """Someone who recomputes every later hash fools the chain, not a noted anchor."""
+    filled(log)
+    anchor = (5, log.verify().last_hash)
+    con = sqlite3.connect(log.path)
+    con.execute("UPDATE entries SET prompt = 'Skriv til Jens Hansen' WHERE id = 3")
+    prev = con.execute("SELECT hash FROM entries WHERE id = 2").fetchone()[0]
+    for row in con.execute(f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries WHERE id >= 3 ORDER BY id").fetchall():
+        stored = dict(zip(ENTRY_COLUMNS, row))
+        content = content_digest([stored[c] for c in CONTENT_COLUMNS])
+        new = entry_digest(prev, content, [stored[c] for c in META_COLUMNS])
+        con.execute("UPDATE entries SET content_hash = ?, prev_hash = ?, hash = ? WHERE id = ?", (content, prev, new, stored["id"]))
+        prev = new
+    con.execute("UPDATE head SET last_hash = ?", (prev,))
+    con.commit()
+    con.close()
+
+    assert log.verify().ok, "without an anchor a complete rewrite is invisible (documented limit)"
+    result = log.verify(anchor=anchor)
+    assert (result.ok, result.first_bad) == (False, 5)
+    assert "noteret" in result.reason
+    assert log.verify(anchor=(9, anchor[1])).first_bad == 9
+
+
+# -- retention ---------------------------------------------------------------
+
+
+def test_purge_empties_old_entries_and_the_chain_still_verifies(tmp_path: Path) -> None:
+    clock = Clock()
+    with AuditLog(tmp_path / "log.sqlite3", clock=clock) as log:
+        for i in range(3):
+            log.append(make_entry(prompt=f"gammel-opgave-{i}", session="s-old"))
+        clock.now = T0 + timedelta(days=40)
+        for i in range(2):
+            log.append(make_entry(prompt=f"ny-opgave-{i}", session="s-new"))
+        clock.now = T0 + timedelta(days=45)
+
+        assert log.purge(timedelta(days=30)) == 3
+        assert log.verify().ok
+        old = [e for e in log.entries() if e["purged"]]
+        assert [e["id"] for e in old] == [3, 2, 1]
+        for e in old:
+            assert [e[c] for c in CONTENT_COLUMNS] == [None] * len(CONTENT_COLUMNS)
+            assert e["entities"][0]["type"] == "PERSON", "summaries are kept for statistics"
+        assert [e["prompt"] for e in log.entries(session="s-new")] == ["ny-opgave-1", "ny-opgave-0"]
+
+        assert log.purge(timedelta(days=30)) == 0, "a second run finds nothing new"
+        log.append(make_entry())
+        assert log.verify().checked == 6
+
+
+def test_purged_text_is_gone_from_the_file_and_the_wal(tmp_path: Path) -> None:
+    clock = Clock()
+    with AuditLog(tmp_path / "log.sqlite3", clock=clock) as log:
+        long_prompt = "lang-gammel-tekst " * 2000  # spills into overflow pages
+        log.append(make_entry(prompt="kort-gammel-tekst-æøå", response="gammelt-svar-æøå", session="s-gammel1"))
+        log.append(make_entry(prompt=long_prompt, session="s-gammel2"))
+        clock.now = T0 + timedelta(days=60)
+        log.append(make_entry(prompt="ny-tekst-æøå"))
+        log.purge(timedelta(days=30))
+        stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("log.sqlite3"))
+    for old in ("kort-gammel-tekst-æøå", "gammelt-svar-æøå", "lang-gammel-tekst", "s-gammel1", "s-gammel2"):
+        assert old.encode() not in stored, old
+    assert "ny-tekst-æøå".encode() in stored, "the scan must see text that is still there"
+
+
+def test_purged_entries_stay_tamper_evident(tmp_path: Path) -> None:
+    clock = Clock()
+    with AuditLog(tmp_path / "log.sqlite3", clock=clock) as log:
+        filled(log, 3)
+        clock.now = T0 + timedelta(days=31)
+        log.append(make_entry())
+        log.purge(timedelta(days=30))
+        tamper(log, "UPDATE entries SET decision = 'sent' WHERE id = 2")
+        assert log.verify().first_bad == 2
+
+
+def test_emptying_a_recent_entry_is_not_a_purge(tmp_path: Path) -> None:
+    clock = Clock()
+    with AuditLog(tmp_path / "log.sqlite3", clock=clock) as log:
+        filled(log, 2)
+        clock.now = T0 + timedelta(days=31)
+        log.append(make_entry())
+        log.purge(timedelta(days=30))
+        emptied = ", ".join(f"{c} = NULL" for c in CONTENT_COLUMNS)
+        tamper(log, f"UPDATE entries SET {emptied}, purge_id = 1 WHERE id = 3")
+        result = log.verify()
+        assert result.first_bad == 3
+        assert "ikke gammel nok" in result.reason
+
+
+def test_editing_a_purge_record_is_found(tmp_path: Path) -> None:
+    clock = Clock()
+    with AuditLog(tmp_path / "log.sqlite3", clock=clock) as log:
+        filled(log, 2)
+        clock.now = T0 + timedelta(days=31)
+        log.purge(timedelta(days=30))
+        tamper(log, "UPDATE purges SET cutoff = '2099-01-01T00:00:00.000000Z'")
+        result = log.verify()
+        assert not result.ok
+        assert "Sletningen" in result.reason
+
+
+def test_purge_refuses_a_zero_age(log: AuditLog) -> None:
+    with pytest.raises(UserError, match="længere end 0"):
+        log.purge(timedelta(0))
+
+
+# -- review: the read API ----------------------------------------------------
+
+
+def test_entries_filter_by_everything_the_compliance_view_offers(tmp_path: Path) -> None:
+    clock = Clock()
+    cpr = {"type": "CPR_NUMBER", "count": 1, "max_score": 1.0, "min_score": 1.0,
+           "recognizers": ["DaCprRecognizer"], "action": "redact"}
+    with AuditLog(tmp_path / "log.sqlite3", clock=clock) as log:
+        log.append(make_entry(session="s-a"))
+        clock.now = T0 + timedelta(days=1)
+        log.append(make_entry(session="s-b", entities=[cpr], exercise_id="journal-2"))
+        clock.now = T0 + timedelta(days=2)
+        log.append(make_entry(session="s-a", decision="blocked", response=None, entities=[cpr]))
+        log.append(make_entry(session="s-a", decision="sent", entities=[]))
+
+        def ids(**filters: object) -> list[int]:
+            return [e["id"] for e in log.entries(**filters)]
+
+        assert ids() == [4, 3, 2, 1]
+        assert ids(session="s-a") == [4, 3, 1]
+        assert ids(entity_type="CPR_NUMBER") == [3, 2]
+        assert ids(decision="blocked") == [3]
+        assert ids(exercise_id="journal-2") == [2]
+        assert ids(since=T0 + timedelta(days=1), until=T0 + timedelta(days=2)) == [2]
+        assert ids(session="s-a", entity_type="CPR_NUMBER") == [3]
+        assert ids(limit=2) == [4, 3]
+        with pytest.raises(UserError, match="Ukendt beslutning"):
+            log.entries(decision="maybe")
+
+
+def test_counts_per_type_and_per_day(tmp_path: Path) -> None:
+    clock = Clock()
+    person = make_entry().entities[0]
+    with AuditLog(tmp_path / "log.sqlite3", clock=clock) as log:
+        log.append(make_entry())
+        log.append(make_entry(entities=[person, person]))  # found in prompt and system prompt
+        clock.now = T0 + timedelta(days=1)
+        log.append(make_entry(entities=[]))
+        assert log.counts_per_type() == {"PERSON": 2}
+        assert log.counts_per_type(since=T0 + timedelta(days=1)) == {}
+        days = [T0.astimezone().date(), (T0 + timedelta(days=1)).astimezone().date()]
+        assert log.counts_per_day() == {days[0]: 2, days[1]: 1}
+        assert log.counts_per_day(entity_type="PERSON") == {days[0]: 2}
+
+
+# -- export ------------------------------------------------------------------
+
+
+def test_csv_export_opens_in_danish_excel(log: AuditLog) -> None:
+    log.append(make_entry(prompt="Søg om ældrebolig på Ærø", response="=HYPERLINK(\"x\")", latency_ms=1234.56))
+    out = io.BytesIO()
+    assert log.export("csv", out) == 1
+    raw = out.getvalue()
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM"
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
+    header, row = rows
+    cell = dict(zip(header, row))
+    assert cell["Prompt (maskeret)"] == "Søg om ældrebolig på Ærø"
+    assert cell["Svar (maskeret)"].startswith("'="), "a formula is defused"
+    assert cell["Svartid (ms)"] == "1234,6"
+    assert cell["Beslutning"] == "maskeret"
+    assert cell["Fundet i prompten"] == "PERSON ×1"
+    assert json.loads(cell["Parametre (inkl. seed)"])["seed"] == 1234
+
+
+def test_jsonl_export_keeps_every_field(log: AuditLog) -> None:
+    filled(log, 3)
+    out = io.StringIO(newline="")
+    assert log.export("jsonl", out) == 3
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert lines == list(reversed(log.entries()))
+
+
+def test_export_filters_by_period_and_session(tmp_path: Path) -> None:
+    clock = Clock()
+    with AuditLog(tmp_path / "log.sqlite3", clock=clock) as log:
+        for day, session in enumerate(["s-a", "s-b", "s-a", "s-a"]):
+            clock.now = T0 + timedelta(days=day)
+            log.append(make_entry(session=session))
+        out = io.BytesIO()
+        assert log.export("jsonl", out, since=T0 + timedelta(days=1), until=T0 + timedelta(days=3), session="s-a") == 1
+        assert json.loads(out.getvalue())["id"] == 3
+        out = io.BytesIO()
+        assert log.export("csv", out, session="s-b") == 1
+    with pytest.raises(UserError, match="csv eller jsonl"):
+        log.export("xml", io.BytesIO())
+
+
+# -- concurrency and crashes -------------------------------------------------
+
+
+def test_many_threads_make_one_linear_chain(log: AuditLog) -> None:
+    def work(worker: int) -> None:
+        for i in range(50):
+            log.append(make_entry(session=f"s-{worker}", prompt=f"tråd {worker} nr. {i}"))
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result = log.verify()
+    assert (result.ok, result.checked) == (True, 400)
+    assert sorted(e["id"] for e in log.entries()) == list(range(1, 401))
+
+
+APPENDER = """
+import json, sys
+from pathlib import Path
+from sandbox.audit import AuditLog, LogEntry
+entry = LogEntry(**json.loads(sys.argv[2]))
+log = AuditLog(Path(sys.argv[1]))
+for _ in range(int(sys.argv[3])):
+    print(log.append(entry), flush=True)
+"""
+
+
+def appender(path: Path, count: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", APPENDER, str(path), json.dumps(asdict(make_entry())), str(count)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_two_processes_make_one_linear_chain(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    AuditLog(path).close()
+    workers = [appender(path, 100) for _ in range(2)]
+    outputs = [worker.communicate(timeout=120)[0].split() for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers)
+    assert sorted(int(i) for out in outputs for i in out) == list(range(1, 201))
+    with AuditLog(path) as log:
+        assert (log.verify().ok, log.verify().checked) == (True, 200)
+
+
+def test_a_process_killed_mid_burst_leaves_a_verifiable_log(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    worker = appender(path, 1_000_000)
+    committed = 0
+    assert worker.stdout is not None
+    for line in worker.stdout:
+        committed = int(line)
+        if committed >= 300:
+            break
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=30)
+    assert worker.returncode == -signal.SIGKILL
+    with AuditLog(path) as log:
+        result = log.verify()
+        assert result.ok, result.reason
+        assert result.checked >= committed, "everything reported as committed is there"
+        log.append(make_entry())
+        assert log.verify().ok
+
+
+# -- faults: read-only folder, full disk ---------------------------------------
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path):
+    """A real, small file system we can make read-only or fill up.
+
+    Tests run as root, and root ignores file permissions, so chmod cannot
+    make a folder read-only; a tmpfs remounted ``ro`` can.
+    """
+    mountpoint = tmp_path / "mnt"
+    mountpoint.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mountpoint)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    yield mountpoint
+    subprocess.run(["umount", "-l", str(mountpoint)], check=True)
+
+
+def remount(mountpoint: Path, mode: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{mode}", str(mountpoint)], check=True)
+
+
+def test_a_log_cannot_be_created_in_a_read_only_folder(tmpfs: Path) -> None:
+    remount(tmpfs, "ro")
+    with pytest.raises(LogError, match="skrivebeskyttet"):
+        AuditLog(tmpfs / "log.sqlite3")
+
+
+def test_check_writable_refuses_a_read_only_folder(tmpfs: Path) -> None:
+    log = AuditLog(tmpfs / "log.sqlite3")
+    log.append(make_entry())
+    log.close()  # a file system with files open for writing cannot be remounted read-only
+    remount(tmpfs, "ro")
+    with pytest.raises(LogError, match="skrivebeskyttet") as refused:
+        log.check_writable()
+    assert "ikke sendt til modellen" in refused.value.message
+    with pytest.raises(LogError, match="skrivebeskyttet"):
+        log.append(make_entry())
+    remount(tmpfs, "rw")
+    log.check_writable()
+    assert log.append(make_entry()) == 2
+    assert log.verify().ok
+    log.close()
+
+
+def test_a_full_disk_is_refused_and_the_log_recovers(tmpfs: Path) -> None:
+    log = AuditLog(tmpfs / "log.sqlite3")
+    log.append(make_entry())
+    filler = tmpfs / "filler"
+    with pytest.raises(OSError), filler.open("wb") as out:
+        while True:
+            out.write(b"\0" * 65536)
+            out.flush()
+    with pytest.raises(LogError, match="fuld"):
+        log.check_writable()
+    with pytest.raises(LogError, match="fuld"):  # SQLite's own "database or disk is full"
+        log.append(make_entry(prompt="lang tekst " * 20_000))
+    filler.unlink()
+    log.check_writable()
+    assert log.append(make_entry()) == 2, "the failed append left no gap"
+    assert log.verify().ok
+    log.close()
+
+
+def test_check_writable_passes_with_room(log: AuditLog) -> None:
+    assert MIN_FREE_BYTES > 0
+    log.check_writable()
+
+
+# -- schema and entry rules ----------------------------------------------------
+
+
+def test_schema_is_versioned_and_in_wal_mode(log: AuditLog) -> None:
+    con = sqlite3.connect(log.path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == VERSION
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    con.close()
+    log.append(make_entry())
+    with AuditLog(log.path) as again:
+        assert again.verify().checked == 1, "reopening migrates nothing and keeps entries"
+
+
+def test_a_log_from_a_newer_legeplads_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    AuditLog(path).close()
+    con = sqlite3.connect(path)
+    con.execute(f"PRAGMA user_version = {VERSION + 1}")
+    con.close()
+    with pytest.raises(LogError, match="nyere udgave"):
+        AuditLog(path)
+
+
+def test_a_file_that_is_not_a_log_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    path.write_bytes(b"dette er ikke en database " * 100)
+    with pytest.raises(LogError, match="beskadiget"):
+        AuditLog(path)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"entities": [{"type": "PERSON", "count": 1, "text": "Jens Hansen"}]},
+        {"output_findings": [{"type": "CPR_NUMBER", "value": "010190-1234"}]},
+        {"warnings": [{"category": "helbred", "count": 1, "words": ["diabetes"]}]},
+        {"messages": [{"role": "user", "content": "x", "original": "Jens"}]},
+        {"decision": "maybe"},
+        {"finish_reason": "tired"},
+    ],
+)
+def test_an_entry_cannot_carry_found_values_or_unknown_states(changes: dict) -> None:
+    with pytest.raises(ValueError):
+        make_entry(**changes)
