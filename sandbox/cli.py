@@ -224,7 +224,7 @@ def log_export(fmt: str | None, since: str | None, until: str | None, session: s
         "until": parse_moment(until, end_of_day=True) if until else None,
     }
     if output is None:
-        count = log.export(fmt, click.get_binary_stream("stdout"), session=session, **period)
+        count = log.export(fmt, sys.stdout.buffer, session=session, **period)
     else:
         try:
             with open(output, "wb") as out:
