@@ -1,0 +1,13 @@
+"""Exercises: cards as data, runners that make the phenomena visible, and the learning log."""
+
+from sandbox.exercises.catalog import (
+    get_card,
+    load_cards,
+    load_hearing,
+    load_idebank,
+    load_programme,
+    validate,
+)
+from sandbox.exercises.schema import Card
+
+__all__ = ["Card", "get_card", "load_cards", "load_hearing", "load_idebank", "load_programme", "validate"]

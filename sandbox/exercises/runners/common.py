@@ -1,0 +1,115 @@
+"""What every runner shares: asking through the pipeline, progress, and display pieces.
+
+Runners make several model calls per exercise (ten answers to compare, a
+sample per repeat). :class:`Run` is the one place that turns a prompt into a
+:class:`~sandbox.pipeline.Request`, reports progress to the UI, and stops
+cleanly when the participant presses stop. Results are plain frozen
+dataclasses with Danish labels so the web UI and the CLI can render them
+without knowing how they were computed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sandbox.backends.base import GenerationParams
+from sandbox.errors import UserError
+from sandbox.pipeline import Pipeline, Request, Result, Session
+
+Progress = Callable[[int, int, str], None]
+"""Called as ``progress(done, total, label)`` before each model call and once at the end."""
+
+
+class Stopped(UserError):
+    """The participant stopped the exercise before it finished."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One model answer as the exercise shows it (output-guarded, placeholders kept)."""
+
+    text: str
+    seed: int
+    temperature: float
+    finish_reason: str
+    log_id: int | None
+
+    @classmethod
+    def of(cls, result: Result, params: GenerationParams) -> Answer:
+        return cls(result.answer, result.seed, params.temperature, result.finish_reason, result.log_id)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of text to show, with how to colour it.
+
+    ``kind`` is a short code the UI maps to a colour ("" = plain text);
+    ``label`` is the Danish tooltip; ``score`` the number behind the colour.
+    The spans of one text joined together give back the text exactly.
+    """
+
+    text: str
+    kind: str = ""
+    label: str = ""
+    score: float | None = None
+
+
+def spans_over(text: str, marked: Iterable[tuple[int, int, str, str, float | None]]) -> tuple[Span, ...]:
+    """Cover ``text`` with spans: the marked ranges ``(start, end, kind, label, score)`` and plain gaps."""
+    spans: list[Span] = []
+    position = 0
+    for start, end, kind, label, score in sorted(marked):
+        if start < position:
+            continue
+        if start > position:
+            spans.append(Span(text[position:start]))
+        spans.append(Span(text[start:end], kind, label, score))
+        position = end
+    if position < len(text):
+        spans.append(Span(text[position:]))
+    return tuple(spans)
+
+
+@dataclass
+class Run:
+    """One exercise run: the pipeline, the participant's session, progress and stop."""
+
+    pipeline: Pipeline
+    session: Session
+    total: int
+    exercise_id: str | None = None
+    progress: Progress | None = None
+    cancel: threading.Event | None = None
+    done: int = field(default=0, init=False)
+
+    def ask(self, prompt: str, params: GenerationParams, label: str, system: str | None = None) -> Result:
+        """Ask once through the pipeline (guard, model, guard, log) and count the step."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise Stopped("Øvelsen blev stoppet.")
+        self._report(label)
+        request = Request(prompt=prompt, params=params, system=system, exercise_id=self.exercise_id)
+        if self.cancel is None:
+            result = self.pipeline.ask(request, self.session)
+        else:
+            result = None
+            for item in self.pipeline.stream(request, self.session, self.cancel):
+                if isinstance(item, Result):
+                    result = item
+            if result is None or result.finish_reason == "cancelled":
+                raise Stopped("Øvelsen blev stoppet.")
+        self.done += 1
+        return result
+
+    def finish(self) -> None:
+        self._report("Færdig")
+
+    def _report(self, label: str) -> None:
+        if self.progress is not None:
+            self.progress(self.done, self.total, label)
+
+
+def percent(value: float) -> str:
+    """0.734 -> '73 %', the way the exercises print shares."""
+    return f"{round(100 * value)} %"

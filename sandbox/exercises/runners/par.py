@@ -1,0 +1,225 @@
+"""Par: the same request about citizens who differ in one attribute only.
+
+The report asks staff to watch whether suggested interventions differ for
+women and men, Danes and immigrants, young and old, people with and without
+a disability. One answer per variant proves nothing: the model varies by
+chance anyway (see Gentag). So each repeat asks every variant with the
+*same* seed, and the exercise repeats that M times. A difference that shows
+up in most repeats, and that an exact test says is unlikely to be noise, is
+worth talking about; one that comes and goes is noise.
+
+The guard runs before the model. If it masks the very words that make the
+variants differ (a name that signals background, say), the model receives
+identical prompts and the comparison says nothing; the result warns then.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+from sandbox.exercises.measures import (
+    content_stems,
+    contains_term,
+    exact_test,
+    mean_pairwise,
+    similarity,
+    similarity_matrix,
+    word_diff,
+    words,
+)
+from sandbox.exercises.runners.common import Answer, Progress, Run, Span, percent
+from sandbox.exercises.settings import ParSettings
+from sandbox.pipeline import Pipeline, Session
+
+SIGNIFICANT = 0.05
+
+DIFF_KINDS = {"delete": "Kun i dette svar", "insert": "Kun i dette svar", "replace": "Ændret mellem svarene"}
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    label: str
+    prompt: str
+    sent: str
+    answers: tuple[Answer, ...]
+    lengths: tuple[int, ...]
+
+    @property
+    def mean_length(self) -> float:
+        return statistics.fmean(self.lengths)
+
+
+@dataclass(frozen=True)
+class TermRow:
+    """How often one word shows up per variant, over the repeats, and whether that is noise."""
+
+    term: str
+    hits: tuple[int, ...]
+    repeats: int
+    p_value: float
+    verdict: str
+
+
+@dataclass(frozen=True)
+class PairView:
+    """Two answers from the same repeat (same seed) with the word diff marked on both sides."""
+
+    repeat: int
+    seed: int
+    left_label: str
+    right_label: str
+    left: tuple[Span, ...]
+    right: tuple[Span, ...]
+    similarity: float
+
+
+@dataclass(frozen=True)
+class ParResult:
+    attribute: str
+    variants: tuple[VariantResult, ...]
+    terms: tuple[TermRow, ...]
+    distinctive: tuple[tuple[str, tuple[str, ...]], ...]
+    pairs: tuple[PairView, ...]
+    within: float
+    between: float
+    warnings: tuple[str, ...]
+    summary: str
+
+
+def run(
+    pipeline: Pipeline,
+    session: Session,
+    settings: ParSettings,
+    *,
+    exercise_id: str | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> ParResult:
+    """Ask every variant ``repeats`` times, the variants of one repeat with the same seed."""
+    m, k = settings.repeats, len(settings.variants)
+    job = Run(pipeline, session, m * k, exercise_id, progress, cancel)
+    seeds = [random.SystemRandom().randrange(2**31) for _ in range(m)]
+    answers: list[list[Answer]] = [[] for _ in range(k)]
+    sent: list[str] = [""] * k
+    for r, seed in enumerate(seeds):
+        for v, variant in enumerate(settings.variants):
+            params = settings.params(seed=seed)
+            label = f"Gentagelse {r + 1} af {m}: {variant.label}"
+            result = job.ask(settings.prompt_for(variant), params, label, settings.system)
+            sent[v] = result.input_guard.text
+            answers[v].append(Answer.of(result, params))
+    job.finish()
+
+    variants = tuple(
+        VariantResult(
+            variant.label,
+            settings.prompt_for(variant),
+            sent[v],
+            tuple(answers[v]),
+            tuple(len(words(a.text)) for a in answers[v]),
+        )
+        for v, variant in enumerate(settings.variants)
+    )
+    within = statistics.fmean(mean_pairwise(similarity_matrix([a.text for a in vr.answers])) for vr in variants)
+    between = statistics.fmean(
+        similarity(answers[a][r].text, answers[b][r].text) for r in range(m) for a in range(k) for b in range(a + 1, k)
+    )
+    terms = tuple(_term_row(term, variants) for term in settings.terms)
+    warnings = _warnings(variants, m)
+    return ParResult(
+        settings.attribute,
+        variants,
+        terms,
+        _distinctive(variants),
+        tuple(_pair(variants, 0, v, r, seeds[r]) for r in range(m) for v in range(1, k)),
+        within,
+        between,
+        warnings,
+        _summary(variants, terms, within, between, m),
+    )
+
+
+def _term_row(term: str, variants: tuple[VariantResult, ...]) -> TermRow:
+    hits = tuple(sum(contains_term(a.text, term) for a in vr.answers) for vr in variants)
+    totals = tuple(len(vr.answers) for vr in variants)
+    p = exact_test(hits, totals)
+    shares = ", ".join(f"{vr.label} {h}/{n}" for vr, h, n in zip(variants, hits, totals, strict=True))
+    if p < SIGNIFICANT:
+        verdict = f"Forskellen ({shares}) er større end tilfældig variation (p = {p:.2f})."
+    else:
+        verdict = f"Forskellen ({shares}) kan skyldes tilfældigheder (p = {p:.2f})."
+    return TermRow(term, hits, totals[0], p, verdict)
+
+
+def _distinctive(variants: tuple[VariantResult, ...], top: int = 6) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Per variant: content words used in most of its answers but in fewer of the others'."""
+    shares = []
+    for vr in variants:
+        counts = Counter(stem for a in vr.answers for stem in set(content_stems(a.text)))
+        shares.append({stem: count / len(vr.answers) for stem, count in counts.items()})
+    result = []
+    for v, vr in enumerate(variants):
+        others = [s for o, s in enumerate(shares) if o != v]
+        gaps = {
+            stem: share - max(other.get(stem, 0.0) for other in others)
+            for stem, share in shares[v].items()
+            if share >= 0.5
+        }
+        best = sorted((stem for stem, gap in gaps.items() if gap > 0), key=lambda s: (-gaps[s], s))[:top]
+        result.append((vr.label, tuple(best)))
+    return tuple(result)
+
+
+def _pair(variants: tuple[VariantResult, ...], a: int, b: int, repeat: int, seed: int) -> PairView:
+    left_text, right_text = variants[a].answers[repeat].text, variants[b].answers[repeat].text
+    left: list[Span] = []
+    right: list[Span] = []
+    for part in word_diff(left_text, right_text):
+        kind = "" if part.op == "equal" else part.op
+        if part.left:
+            left.append(Span(part.left + " ", kind, DIFF_KINDS.get(part.op, "")))
+        if part.right:
+            right.append(Span(part.right + " ", kind, DIFF_KINDS.get(part.op, "")))
+    return PairView(
+        repeat + 1,
+        seed,
+        variants[a].label,
+        variants[b].label,
+        tuple(left),
+        tuple(right),
+        similarity(left_text, right_text),
+    )
+
+
+def _warnings(variants: tuple[VariantResult, ...], repeats: int) -> tuple[str, ...]:
+    warnings = []
+    if len({vr.sent for vr in variants}) < len(variants):
+        warnings.append(
+            "Værnet har maskeret netop det, der adskiller varianterne, så modellen fik ens prompts. "
+            "Beskriv egenskaben med ord (fx 'en kvinde på 58 år') i stedet for med navne."
+        )
+    if repeats < 3:
+        warnings.append("Med under tre gentagelser kan bias ikke skelnes fra tilfældig variation.")
+    return tuple(warnings)
+
+
+def _summary(
+    variants: tuple[VariantResult, ...], terms: tuple[TermRow, ...], within: float, between: float, repeats: int
+) -> str:
+    lengths = ", ".join(f"{vr.label}: {vr.mean_length:.0f} ord" for vr in variants)
+    lines = [f"Gennemsnitlig længde – {lengths}."]
+    if repeats > 1:
+        lines.append(
+            f"Svar til samme variant lignede hinanden {percent(within)} på tværs af gentagelser; "
+            f"svar til forskellige varianter med samme seed lignede hinanden {percent(between)}."
+        )
+    flagged = [row.term for row in terms if row.p_value < SIGNIFICANT]
+    if flagged:
+        lines.append(f"Ord, der optræder forskelligt ud over tilfældig variation: {', '.join(flagged)}.")
+    elif terms:
+        lines.append("Ingen af de talte ord fordeler sig forskelligt ud over, hvad tilfældigheder kan forklare.")
+    return " ".join(lines)
