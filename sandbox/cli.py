@@ -234,5 +234,84 @@ def log_export(fmt: str | None, since: str | None, until: str | None, session: s
     click.echo(f"{count} poster eksporteret" + (f" til {output}." if output else "."), err=True)
 
 
+@main.group()
+def exercises() -> None:
+    """Øvelseskort, idébank og forløb."""
+
+
+@exercises.command("list")
+@click.option("--mindset", default=None, help="Kun kort til én medarbejdertype, fx bekymrede.")
+@click.option("--area", "job_area", default=None, help="Kun kort fra ét fagområde, fx borgerservice.")
+@friendly_errors
+def exercises_list(mindset: str | None, job_area: str | None) -> None:
+    """Vis alle øvelseskort."""
+    from sandbox.exercises import load_cards
+    from sandbox.exercises.schema import CATEGORIES
+
+    for card in load_cards():
+        if (mindset and mindset not in card.mindsets) or (job_area and job_area not in card.job_areas):
+            continue
+        click.echo(f"{card.id:<28} {card.duration_minutes:>3} min  {CATEGORIES[card.category]:<28} {card.title}")
+
+
+@exercises.command("show")
+@click.argument("card_id", metavar="ID")
+@click.option("--trainer", is_flag=True, help="Tag noterne til underviseren med.")
+@friendly_errors
+def exercises_show(card_id: str, trainer: bool) -> None:
+    """Vis ét øvelseskort som Markdown."""
+    from sandbox.exercises import get_card
+    from sandbox.exercises.render import card_markdown
+
+    click.echo(card_markdown(get_card(card_id), trainer=trainer), nl=False)
+
+
+@exercises.command("validate")
+@friendly_errors
+def exercises_validate() -> None:
+    """Tjek alle kort, idébanken, forløbene og høringerne mod skemaet."""
+    from sandbox.exercises import load_cards, validate
+
+    problems = validate()
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"Alle {len(load_cards())} kort, idébanken, forløbene og høringerne er gyldige.")
+
+
+@exercises.command("ideas")
+@click.option("--horizon", type=click.Choice(["nu", "plan", "fremtid"]), default=None)
+@click.option("--gain", type=click.Choice(["tid", "kvalitet", "service"]), default=None)
+@friendly_errors
+def exercises_ideas(horizon: str | None, gain: str | None) -> None:
+    """Vis idébankens 63 mulige brugsscenarier (* = der findes en øvelse)."""
+    from sandbox.exercises import load_idebank
+
+    for idea in load_idebank().ideas:
+        if (horizon and horizon not in idea.horizon) or (gain and gain not in idea.gains):
+            continue
+        mark = "*" if idea.cards else " "
+        click.echo(f"{mark} {idea.id:<5} {idea.title}  [{'/'.join(idea.gains)}; {'/'.join(idea.horizon)}]")
+
+
+@exercises.command("run")
+@click.argument("card_id", metavar="ID")
+@model_option
+@friendly_errors
+def exercises_run(card_id: str, model: str | None) -> None:
+    """Kør en øvelse gennem værnet og vis opsummeringen."""
+    from sandbox.exercises import get_card
+    from sandbox.exercises.runners import run_card
+    from sandbox.pipeline import Pipeline, Session
+
+    card = get_card(card_id)
+    pipeline = Pipeline.open(model=model)
+    result = run_card(
+        card, pipeline, Session(), progress=lambda done, total, label: click.echo(f"[{done}/{total}] {label}", err=True)
+    )
+    click.echo(result.summary)
+
+
 if __name__ == "__main__":
     main()
