@@ -235,6 +235,57 @@ def log_export(fmt: str | None, since: str | None, until: str | None, session: s
 
 
 @main.group()
+def users() -> None:
+    """Logins til workshop-tilstand (--host 0.0.0.0): navn, rolle og adgangskode."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, metavar="ROLLE", help="participant (deltager), trainer (underviser) eller compliance.")
+@click.option("--password-stdin", is_flag=True, help="Læs adgangskoden fra stdin i stedet for at spørge.")
+@friendly_errors
+def users_add(name: str, role: str, password_stdin: bool) -> None:
+    """Opret brugeren NAME med en rolle (adgangskoden gemmes kun som hash)."""
+    from sandbox.ui.auth import UserStore
+
+    store = UserStore()
+    store.check_new(name, role)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Adgangskode", hide_input=True)
+        if click.prompt("Gentag adgangskoden", hide_input=True) != password:
+            raise UserError("De to adgangskoder er ikke ens. Brugeren er ikke oprettet.")
+    store.add(name, role, password)
+    click.echo(f"Brugeren {name} er oprettet med rollen {role} i {store.path}.")
+
+
+@users.command("list")
+@friendly_errors
+def users_list() -> None:
+    """Vis brugerne og deres roller."""
+    from sandbox.ui.auth import UserStore
+
+    store = UserStore()
+    found = store.users()
+    if not found:
+        click.echo(f"Ingen brugere endnu ({store.path}). Opret en med 'legeplads users add NAVN --role ROLLE'.", err=True)
+    for user in found:
+        click.echo(f"{user.name}  {user.role}")
+
+
+@users.command("remove")
+@click.argument("name")
+@friendly_errors
+def users_remove(name: str) -> None:
+    """Fjern brugeren NAME."""
+    from sandbox.ui.auth import UserStore
+
+    UserStore().remove(name)
+    click.echo(f"Brugeren {name} er fjernet.")
+
+
+@main.group()
 def exercises() -> None:
     """Øvelseskort, idébank og forløb."""
 

@@ -1,0 +1,97 @@
+"""Workshop logins: the users file, its hashes, and ``legeplads users``."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sandbox.cli import main
+from sandbox.errors import UserError
+from sandbox.ui.auth import PERMISSIONS, UserStore, permissions
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> UserStore:
+    return UserStore(tmp_path / "users.json")
+
+
+def test_password_is_stored_only_as_salted_hash(store: UserStore) -> None:
+    store.add("anna", "trainer", "hemmelig-kode")
+    store.add("bo", "participant", "hemmelig-kode")
+    text = store.path.read_text(encoding="utf-8")
+    assert "hemmelig-kode" not in text
+    rows = json.loads(text)["users"]
+    assert rows[0]["hash"] != rows[1]["hash"], "same password, different salt, different hash"
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+
+
+def test_check_accepts_only_the_right_password(store: UserStore) -> None:
+    store.add("anna", "compliance", "korrekt-hest")
+    assert store.check("anna", "korrekt-hest")
+    assert not store.check("anna", "korrekt-hest ")
+    assert not store.check("ANNA", "korrekt-hest")
+    assert not store.check("ukendt", "korrekt-hest")
+    assert store.role("anna") == "compliance"
+    assert store.role("ukendt") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "password", "message"),
+    [
+        ("anna", "admin", "langt-nok-1", "Ukendt rolle"),
+        ("an na", "trainer", "langt-nok-1", "Brugernavnet"),
+        ("", "trainer", "langt-nok-1", "Brugernavnet"),
+        ("bo", "trainer", "kort", "mindst 8 tegn"),
+    ],
+)
+def test_bad_users_are_refused_in_danish(store: UserStore, name: str, role: str, password: str, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        store.add(name, role, password)
+    assert store.users() == []
+
+
+def test_duplicate_and_unknown_names(store: UserStore) -> None:
+    store.add("anna", "trainer", "langt-nok-1")
+    with pytest.raises(UserError, match="findes allerede"):
+        store.add("anna", "participant", "langt-nok-2")
+    with pytest.raises(UserError, match="findes ikke"):
+        store.remove("bo")
+    store.remove("anna")
+    assert store.users() == []
+
+
+def test_damaged_file_gives_a_danish_message(store: UserStore) -> None:
+    store.path.write_text("{ikke json", encoding="utf-8")
+    with pytest.raises(UserError, match="beskadiget"):
+        store.users()
+
+
+def test_roles_see_only_their_views() -> None:
+    assert permissions("participant") == frozenset()
+    assert "log" in permissions("compliance") and "trainer" not in permissions("compliance")
+    assert "trainer" in permissions("trainer") and "log" not in permissions("trainer")
+    assert permissions(None) == frozenset() and permissions("hacker") == frozenset()
+    assert set(PERMISSIONS) == {"participant", "trainer", "compliance", "local"}
+
+
+def test_cli_add_list_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEGEPLADS_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    added = runner.invoke(main, ["users", "add", "kirsten", "--role", "trainer", "--password-stdin"], input="en-god-kode\n")
+    assert added.exit_code == 0, added.output
+    prompted = runner.invoke(main, ["users", "add", "lars", "--role", "compliance"], input="kode-1234\nkode-1234\n")
+    assert prompted.exit_code == 0, prompted.output
+    mismatch = runner.invoke(main, ["users", "add", "mette", "--role", "participant"], input="kode-1234\nkode-9999\n")
+    assert mismatch.exit_code == 1 and "ikke ens" in mismatch.output
+    listed = runner.invoke(main, ["users", "list"])
+    assert listed.output.splitlines() == ["kirsten  trainer", "lars  compliance"]
+    assert UserStore(tmp_path / "users.json").check("kirsten", "en-god-kode")
+    bad = runner.invoke(main, ["users", "add", "nina", "--role", "chef", "--password-stdin"], input="en-god-kode\n")
+    assert bad.exit_code == 1 and "Ukendt rolle" in bad.output and "Traceback" not in bad.output
+    removed = runner.invoke(main, ["users", "remove", "kirsten"])
+    assert removed.exit_code == 0
+    assert runner.invoke(main, ["users", "list"]).output.splitlines() == ["lars  compliance"]
