@@ -12,6 +12,7 @@ import io
 import json
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -519,6 +520,14 @@ def test_schema_is_versioned_and_in_wal_mode(log: AuditLog) -> None:
     log.append(make_entry())
     with AuditLog(log.path) as again:
         assert again.verify().checked == 1, "reopening migrates nothing and keeps entries"
+
+
+def test_only_the_owner_can_read_the_log_files(log: AuditLog) -> None:
+    log.append(make_entry())
+    files = [p for p in log.path.parent.iterdir() if p.name.startswith(log.path.name)]
+    assert {p.name for p in files} >= {"log.sqlite3", "log.sqlite3-wal"}
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
 
 
 def test_a_log_from_a_newer_legeplads_is_refused(tmp_path: Path) -> None:

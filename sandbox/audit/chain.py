@@ -15,9 +15,8 @@ else (``legeplads log verify`` prints it) and check against it later with
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sandbox.audit.entry import CONTENT_COLUMNS, ENTRY_COLUMNS, META_COLUMNS
@@ -42,9 +41,33 @@ class Verification:
     last_hash: str | None = None
 
 
-def digest(*parts: object) -> str:
-    """sha256 over the canonical JSON of ``parts`` (strings, numbers, None)."""
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+def digest(*parts: str | bytes | int | float | None) -> str:
+    """sha256 over ``parts``, each written unambiguously as tag, length and bytes.
+
+    ``n`` for None; otherwise ``s`` (text, as UTF-8), ``i`` (integer, in
+    decimal) or ``f`` (float, Python's shortest round-trip form), then the
+    byte length, ``:`` and the bytes. Text may come as ``str`` (when
+    appending) or as the stored UTF-8 ``bytes`` (when verifying, which skips
+    decoding and re-encoding every entry); both hash alike.
+    """
+    hasher = hashlib.sha256()
+    for part in parts:
+        if part is None:
+            hasher.update(b"n")
+            continue
+        if isinstance(part, str):
+            tag, data = b"s", part.encode()
+        elif type(part) is bytes:
+            tag, data = b"s", part
+        elif type(part) is int:
+            tag, data = b"i", b"%d" % part
+        elif type(part) is float:
+            tag, data = b"f", repr(part).encode()
+        else:
+            raise TypeError(f"cannot hash a {type(part).__name__} in a log entry")
+        hasher.update(b"%s%d:" % (tag, len(data)))
+        hasher.update(data)
+    return hasher.hexdigest()
 
 
 def content_digest(content: Sequence[object]) -> str:
@@ -81,8 +104,12 @@ def verify(con: sqlite3.Connection, anchor: tuple[int, str] | None = None) -> Ve
         last_hash: str | None = None
         try:
             purges = _purges(con)
-            for checked, last_hash in _walk(con, purges, anchor):
-                pass
+            con.text_factory = bytes  # hash the stored UTF-8 as it is
+            try:
+                for checked, last_hash in _walk(con, purges, anchor):
+                    pass
+            finally:
+                con.text_factory = str
             _check_head(con, checked, last_hash or GENESIS, anchor)
         except _Broken as broken:
             return Verification(False, checked, broken.entry_id, broken.reason, last_hash)
@@ -120,8 +147,13 @@ def _purges(con: sqlite3.Connection) -> dict[int, _Purge]:
     return purges
 
 
-def _walk(con: sqlite3.Connection, purges: dict[int, _Purge], anchor: tuple[int, str] | None):
-    """Yield (entries checked, hash) after each good entry; raise :class:`_Broken` at a bad one."""
+def _walk(
+    con: sqlite3.Connection, purges: dict[int, _Purge], anchor: tuple[int, str] | None
+) -> Iterator[tuple[int, str]]:
+    """Yield (entries checked, hash) after each good entry; raise :class:`_Broken` at a bad one.
+
+    Text columns arrive as bytes (see :func:`verify`).
+    """
     meta_end = len(META_COLUMNS)
     content_end = meta_end + len(CONTENT_COLUMNS)
     heads: dict[int, list[_Purge]] = {}
@@ -133,7 +165,8 @@ def _walk(con: sqlite3.Connection, purges: dict[int, _Purge], anchor: tuple[int,
     for row in con.execute(f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries ORDER BY id"):
         entry_id, time = row[0], row[1]
         meta, content = row[:meta_end], row[meta_end:content_end]
-        content_hash, stored_prev, stored_hash, purge_id = row[content_end:]
+        content_hash, stored_prev, stored_hash = (_text(value) for value in row[content_end:-1])
+        purge_id = row[-1]
         if entry_id != expected:
             if isinstance(entry_id, int) and entry_id > expected:
                 raise _Broken(expected, f"Post {expected} mangler: den er slettet fra loggen.")
@@ -148,7 +181,7 @@ def _walk(con: sqlite3.Connection, purges: dict[int, _Purge], anchor: tuple[int,
             if content_digest(content) != content_hash:
                 raise _Broken(entry_id, f"Indholdet af post {entry_id} (session, prompt, beskeder, svar eller fejl) er ændret.")
         else:
-            _check_purged(entry_id, time, content, purges.get(purge_id))
+            _check_purged(entry_id, _text(time), content, purges.get(purge_id))
         if entry_digest(stored_prev, content_hash, meta) != stored_hash:
             raise _Broken(entry_id, f"Post {entry_id} er ændret: dens felter eller placering passer ikke med dens hash.")
         if any(purge.head_hash != stored_hash for purge in heads.get(entry_id, ())):
@@ -161,6 +194,11 @@ def _walk(con: sqlite3.Connection, purges: dict[int, _Purge], anchor: tuple[int,
         prev = stored_hash
         yield expected, stored_hash
         expected += 1
+
+
+def _text(value: object) -> object:
+    """A stored hash or time back as text; anything odd stays as it is and will not match."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 def _check_purged(entry_id: int, time: str, content: Sequence[object], purge: _Purge | None) -> None:

@@ -233,6 +233,9 @@ class AuditLog:
         if self._con is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                # Only this user may read the log (SQLite gives the WAL the same
+                # mode): it holds prompts, and login names when login is on.
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
                 con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             except (OSError, sqlite3.Error) as error:
                 raise _log_error(error, self.path, consequence) from error
