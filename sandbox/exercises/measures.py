@@ -125,9 +125,14 @@ LIX_BANDS: tuple[LixBand, ...] = (
 )
 
 
+def round_half_up(score: float) -> int:
+    """LIX is reported as a whole number, rounded the way people do (24.5 -> 25)."""
+    return int(score + 0.5)
+
+
 def lix_band(score: float) -> LixBand:
     """The band a LIX score falls in, judged on the rounded score."""
-    rounded = round(score)
+    rounded = round_half_up(score)
     for band in LIX_BANDS:
         if (band.low is None or rounded >= band.low) and (band.high is None or rounded <= band.high):
             return band
@@ -153,7 +158,7 @@ class Lix:
 
     @property
     def rounded(self) -> int:
-        return round(self.score)
+        return round_half_up(self.score)
 
 
 def is_long_word(word: str) -> bool:
@@ -334,8 +339,7 @@ def support(claim: str, reference: str) -> float:
 _IGNORANCE_PATTERNS = tuple(
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
-        r"\bved (det )?ikke\b",
-        r"\bkender (ikke|ingen)\b",
+        r"\b(ved|kender) (jeg |vi )?(det |den )?(ikke|intet|ingen)\b",
         r"\bikke (bekendt|kendt|sikker)\b",
         r"\b(findes|eksisterer) (ikke|ingen)\b",
         r"\bkan ikke (finde|svare|bekræfte)\b",
