@@ -174,6 +174,14 @@ def test_an_entry_slipped_in_without_the_log_is_found(log: AuditLog) -> None:
     assert (result.ok, result.first_bad) == (False, 4)
 
 
+def test_deleting_the_recorded_head_is_found_and_stops_appends(log: AuditLog) -> None:
+    filled(log, 2)
+    tamper(log, "DELETE FROM head")
+    assert log.verify().first_bad == 3
+    with pytest.raises(LogError, match="beskadiget"):
+        log.append(make_entry())
+
+
 def test_a_full_rewrite_is_caught_by_an_anchor(log: AuditLog) -> None:
     """Someone who recomputes every later hash fools the chain, not a noted anchor."""
     filled(log)

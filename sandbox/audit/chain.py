@@ -217,7 +217,10 @@ def _check_purged(entry_id: int, time: str, content: Sequence[object], purge: _P
 
 def _check_head(con: sqlite3.Connection, last_id: int, last_hash: str, anchor: tuple[int, str] | None) -> None:
     """The walk must end exactly where the recorded head says the log ends."""
-    head_id, head_hash = con.execute("SELECT last_id, last_hash FROM head").fetchone()
+    head = con.execute("SELECT last_id, last_hash FROM head").fetchone()
+    if head is None:
+        raise _Broken(last_id + 1, "Loggens registrering af den nyeste post er slettet.")
+    head_id, head_hash = head
     if last_id < head_id:
         missing = f"Post {last_id + 1}" if last_id + 1 == head_id else f"Post {last_id + 1}–{head_id}"
         raise _Broken(last_id + 1, f"{missing} mangler: de nyeste poster er slettet fra loggen.")

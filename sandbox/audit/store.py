@@ -98,7 +98,7 @@ class AuditLog:
         content_hash = chain.content_digest(content)
         with self._lock, self._writing("Kaldet er ikke registreret i loggen.") as con:
             con.execute("BEGIN IMMEDIATE")
-            last_id, prev_hash = con.execute("SELECT last_id, last_hash FROM head").fetchone()
+            last_id, prev_hash = _head(con, self.path)
             row = {**columns, "id": last_id + 1, "time": format_time(self._clock())}
             meta = tuple(row[name] for name in META_COLUMNS)
             entry_hash = chain.entry_digest(prev_hash, content_hash, meta)
@@ -126,7 +126,7 @@ class AuditLog:
         cutoff = format_time(now - older_than)
         with self._lock, self._writing("Intet er slettet.") as con:
             con.execute("BEGIN IMMEDIATE")
-            head_id, head_hash = con.execute("SELECT last_id, last_hash FROM head").fetchone()
+            head_id, head_hash = _head(con, self.path)
             count = con.execute(
                 "SELECT count(*) FROM entries WHERE time < ? AND purge_id IS NULL", (cutoff,)
             ).fetchone()[0]
@@ -289,6 +289,14 @@ class AuditLog:
             raise _log_error(error, self.path, "Loggen kan ikke læses.") from error
         finally:
             con.close()
+
+
+def _head(con: sqlite3.Connection, path: Path) -> tuple[int, str]:
+    """The newest entry's number and hash, as recorded next to the chain."""
+    head = con.execute("SELECT last_id, last_hash FROM head").fetchone()
+    if head is None:
+        raise LogError(f"Filen {path} er ikke en brugbar legeplads-log (den er beskadiget). `legeplads log verify` viser hvor.")
+    return head
 
 
 def _where(
