@@ -33,6 +33,7 @@ from sandbox.exercises.measures import (
 )
 from sandbox.exercises.runners.common import Answer, Progress, Run, Span, percent
 from sandbox.exercises.settings import ParSettings
+from sandbox.guards.redaction import PLACEHOLDER
 from sandbox.pipeline import Pipeline, Session
 
 SIGNIFICANT = 0.05
@@ -197,9 +198,13 @@ def _pair(variants: tuple[VariantResult, ...], a: int, b: int, repeat: int, seed
 
 def _warnings(variants: tuple[VariantResult, ...], repeats: int) -> tuple[str, ...]:
     warnings = []
-    if len({vr.sent for vr in variants}) < len(variants):
+    # Placeholders are numbered per value ([PERSON_1], [PERSON_2]); a model
+    # learns nothing about a person from the number, so compare without it.
+    seen = {PLACEHOLDER.sub(lambda match: f"[{match.group(1)}]", vr.sent) for vr in variants}
+    if len(seen) < len(variants):
         warnings.append(
-            "Værnet har maskeret netop det, der adskiller varianterne, så modellen fik ens prompts. "
+            "Værnet har maskeret netop det, der adskiller varianterne, så modellen fik prompts, der kun "
+            "adskiller sig i pladsholdernes numre. "
             "Beskriv egenskaben med ord (fx 'en kvinde på 58 år') i stedet for med navne."
         )
     if repeats < 3:

@@ -17,18 +17,25 @@ from dataclasses import dataclass
 from sandbox.errors import BlockedError
 from sandbox.exercises.runners.common import Answer, Progress, Run, Span, spans_over
 from sandbox.exercises.settings import MATERIAL, PrivatlivSettings, fill
+from sandbox.guards.redaction import PLACEHOLDER
 from sandbox.pipeline import Pipeline, Session
 
-_PLACEHOLDER = re.compile(r"\[[A-ZÆØÅ_]+_\d+\]")
-
-KINDS = {"masked": "Maskeret af værnet", "missed": "Persondata, som værnet ikke fangede"}
+KINDS = {
+    "masked": "Maskeret af værnet",
+    "missed": "Persondata, som værnet ikke fangede",
+    "sensitive": "Følsom oplysning – sendes, men værnet advarer",
+}
 
 
 @dataclass(frozen=True)
 class PrivatlivResult:
-    original: str
+    """``prompt_spans`` mark what the guard found in what was written;
+    ``sent_spans`` mark placeholders and misses in what the model receives."""
+
+    prompt: str
     sent: str
-    spans: tuple[Span, ...]
+    prompt_spans: tuple[Span, ...]
+    sent_spans: tuple[Span, ...]
     caught: tuple[str, ...]
     missed: tuple[str, ...]
     warnings: tuple[str, ...]
@@ -54,7 +61,13 @@ def run(
     preview = pipeline.preview(prompt, session)
     missed = tuple(item for item in settings.expected if item in preview.text)
     caught = tuple(item for item in settings.expected if item not in preview.text)
-    marked = [(m.start(), m.end(), "masked", f"{KINDS['masked']}: {m.group()}", None) for m in _PLACEHOLDER.finditer(preview.text)]
+    found = [
+        (e.start, e.end, "masked", f"{KINDS['masked']}: {e.type} → {e.placeholder}", e.score)
+        for e in preview.entities
+        if e.placeholder
+    ]
+    found += [(w.start, w.end, "sensitive", f"{KINDS['sensitive']} ({w.category})", None) for w in preview.warnings]
+    marked = [(m.start(), m.end(), "masked", KINDS["masked"], None) for m in PLACEHOLDER.finditer(preview.text)]
     for item in missed:
         marked += [(m.start(), m.end(), "missed", KINDS["missed"], None) for m in re.finditer(re.escape(item), preview.text)]
     answer = restored = blocked = None
@@ -69,13 +82,14 @@ def run(
             answer, restored = Answer.of(result, params), result.restored(session)
         job.finish()
     return PrivatlivResult(
-        material,
+        prompt,
         preview.text,
+        spans_over(prompt, found),
         spans_over(preview.text, marked),
         caught,
         missed,
-        tuple(preview.warnings),
-        str(preview.decision),
+        tuple(f"{w.term}: {w.category}" for w in preview.warnings),
+        preview.decision,
         answer,
         restored,
         blocked,
