@@ -99,6 +99,17 @@ def test_sentences_respect_abbreviations_ordinals_and_lines() -> None:
         assert text[sentence.start : sentence.end] == sentence.text
 
 
+def test_hard_wrapped_lines_continue_the_sentence() -> None:
+    # A pasted letter wraps mid-sentence; a greeting, a bullet or a numbered item starts anew.
+    text = "Kære Ida\nVi har beregnet en tilbagebetaling på\n4.812 kr. for perioden\nfra januar.\n- punkt\n2) næste"
+    assert [s.text for s in split_sentences(text)] == [
+        "Kære Ida",
+        "Vi har beregnet en tilbagebetaling på\n4.812 kr. for perioden\nfra januar.",
+        "- punkt",
+        "2) næste",
+    ]
+
+
 def test_colon_splits_only_when_asked() -> None:
     assert len(split_sentences("Husk: mødet er flyttet.")) == 1
     assert len(split_sentences("Husk: mødet er flyttet.", colon=True)) == 2

@@ -32,6 +32,10 @@ _ABBREVIATIONS = frozenset(
      "kl", "m.fl", "mht", "mv", "nr", "osv", "pga", "pkt", "pr", "stk", "tlf", "vedr"}
 )
 
+# How a line that is not a wrapped continuation starts: a blank line, a
+# capital, a quote, a bullet or a numbered item ("1." / "2)").
+_LINE_START = re.compile(r"\n|[A-ZÆØÅ\"'«»(\[\-–•*]|\d+[.)]\s")
+
 # Characters that may open a new sentence after a full stop and a space.
 _SENTENCE_START = re.compile(r"[A-ZÆØÅ0-9\"'«»(\[\-–•*]")
 
@@ -60,15 +64,15 @@ def split_sentences(text: str, *, colon: bool = False) -> list[Sentence]:
     A sentence ends at ``!`` or ``?`` (and ``:`` when ``colon`` is set, as
     LIX counts it) followed by whitespace, and at ``.`` followed by whitespace
     and something that can start a sentence (a capital, a digit, a quote, a
-    bullet) unless the word before it is a known abbreviation. Every line break also ends a
-    sentence, because letters and model answers put greetings, headings and
-    list items on their own lines without punctuation.
+    bullet) unless the word before it is a known abbreviation. A line break
+    also ends a sentence, because letters and model answers put greetings,
+    headings and list items on their own lines without punctuation, except
+    where the next line starts in lower case (a hard-wrapped paragraph).
     """
     enders = ".!?:" if colon else ".!?"
     sentences: list[Sentence] = []
-    for line in re.finditer(r"[^\n]+", text):
-        offset = line.start()
-        chunk = line.group()
+    for offset, end in _blocks(text):
+        chunk = text[offset:end]
         start = 0
         for index, char in enumerate(chunk):
             if char not in enders:
@@ -82,6 +86,24 @@ def split_sentences(text: str, *, colon: bool = False) -> list[Sentence]:
             start = index + 1
         _append(sentences, chunk, offset, start, len(chunk))
     return sentences
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Stretches of text between line breaks that end a sentence.
+
+    A line break ends a sentence when the next line is empty or starts like a
+    new line of its own: a capital letter, a bullet or a numbered item. Any
+    other line (starting in lower case or with a number like "4.812 kr.") is
+    a hard-wrapped continuation, as in pasted letters and e-mails.
+    """
+    blocks, start = [], 0
+    for newline in re.finditer(r"\n", text):
+        following = text[newline.end() :].lstrip(" \t")
+        if not following or _LINE_START.match(following):
+            blocks.append((start, newline.start()))
+            start = newline.end()
+    blocks.append((start, len(text)))
+    return blocks
 
 
 def _full_stop_ends(before: str, following: str) -> bool:

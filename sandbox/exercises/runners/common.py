@@ -90,15 +90,9 @@ class Run:
             raise Stopped("Øvelsen blev stoppet.")
         self._report(label)
         request = Request(prompt=prompt, params=params, system=system, exercise_id=self.exercise_id)
-        if self.cancel is None:
-            result = self.pipeline.ask(request, self.session)
-        else:
-            result = None
-            for item in self.pipeline.stream(request, self.session, self.cancel):
-                if isinstance(item, Result):
-                    result = item
-            if result is None or result.finish_reason == "cancelled":
-                raise Stopped("Øvelsen blev stoppet.")
+        result = self.pipeline.ask(request, self.session, self.cancel)
+        if result.finish_reason == "cancelled":
+            raise Stopped("Øvelsen blev stoppet.")
         self.done += 1
         return result
 
