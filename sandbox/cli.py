@@ -45,6 +45,27 @@ model_option = click.option(
 )
 
 
+def server_options(func: F) -> F:
+    """``--backend openai --base-url URL``: a shared model server instead of a local model file.
+
+    Each option also reads its ``LEGEPLADS_*`` environment variable, so IT can
+    configure a service once (and keep the API key out of the process list).
+    """
+    options = [
+        click.option("--backend", type=click.Choice(["llama", "openai"]), default=None, envvar="LEGEPLADS_BACKEND",
+                     help="llama = lokal modelfil (standard); openai = delt modelserver (se docs/shared-server.md)."),
+        click.option("--base-url", envvar="LEGEPLADS_BASE_URL", metavar="URL",
+                     help="Modelserverens adresse, fx http://modelserver:8080/v1."),
+        click.option("--api-key", envvar="LEGEPLADS_API_KEY", metavar="NØGLE",
+                     help="Serverens API-nøgle. Sæt hellere miljøvariablen LEGEPLADS_API_KEY."),
+        click.option("--remote-model", envvar="LEGEPLADS_REMOTE_MODEL", metavar="NAVN",
+                     help="Modellens navn på serveren (kan udelades, når serveren kun har én)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="legeplads")
 def main() -> None:
@@ -61,6 +82,7 @@ def main() -> None:
 @click.option("--repeat-penalty", type=float, default=1.1, show_default=True)
 @click.option("--max-tokens", type=int, default=256, show_default=True)
 @click.option("--system", default=None, help="Systemprompt (går også gennem værnet).")
+@server_options
 @friendly_errors
 def ask(
     prompt: str | None,
@@ -72,6 +94,10 @@ def ask(
     repeat_penalty: float,
     max_tokens: int,
     system: str | None,
+    backend: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    remote_model: str | None,
 ) -> None:
     """Stil ét spørgsmål gennem værnet. Svaret på stdout, fakta på stderr.
 
@@ -90,7 +116,9 @@ def ask(
         max_tokens=max_tokens,
         seed=seed,
     )
-    pipeline = Pipeline.open(model=model)
+    pipeline = Pipeline.open(
+        model=model, backend=backend, base_url=base_url, api_key=api_key, remote_model=remote_model
+    )
     result = pipeline.ask(Request(prompt=prompt, params=params, system=system), Session())
     click.echo(result.answer)
     facts = [
@@ -130,15 +158,37 @@ def models_list(model: str | None) -> None:
     click.echo(f"\n* = den model `legeplads serve` bruger: {chosen.name}", err=True)
 
 
+@models.command("catalog")
+@friendly_errors
+def models_catalog() -> None:
+    """Anbefalede modeller til dansk, og om de er hentet."""
+    from sandbox import catalog
+
+    for entry in catalog.CATALOG:
+        click.echo(catalog.summary_line(entry))
+    click.echo("\nHent en: python scripts/download_model.py NAVN   Detaljer og kilder: models/README.md", err=True)
+
+
 @main.command()
 @model_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 = workshop-tilstand (kræver logins).")
 @click.option("--port", default=7860, show_default=True, type=int)
+@server_options
 @friendly_errors
-def serve(model: str | None, host: str, port: int) -> None:
+def serve(
+    model: str | None,
+    host: str,
+    port: int,
+    backend: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    remote_model: str | None,
+) -> None:
     """Start web-appen (kun på denne computer som standard)."""
+    from sandbox.backends.openai import use_server
     from sandbox.ui import serve as serve_app
 
+    use_server(backend, base_url, api_key, remote_model)
     serve_app(model=model, host=host, port=port)
 
 

@@ -81,21 +81,37 @@ class Pipeline:
         log_path: Path | None = None,
         policy: GuardPolicy | None = None,
         n_ctx: int | None = None,
+        backend: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        remote_model: str | None = None,
     ) -> Pipeline:
-        """Load the chosen model (see :mod:`sandbox.models`), the guard and the log."""
+        """Load the chosen model (see :mod:`sandbox.models`), the guard and the log.
+
+        ``backend="openai"`` (or ``$LEGEPLADS_BACKEND``) uses a shared server at
+        ``base_url`` instead (see :mod:`sandbox.backends.openai`); the guard and
+        the log stay here either way.
+        """
         from sandbox import models
         from sandbox.backends.llama import DEFAULT_CONTEXT, LlamaBackend
+        from sandbox.backends.openai import from_settings
 
+        remote = from_settings(backend, base_url, api_key, remote_model)
+        if remote is not None:
+            if model:
+                remote.close()
+                raise UserError("--model er en lokal modelfil; med --backend openai vælges modellen med --remote-model.")
+            return cls(remote, Guard(policy), AuditLog(log_path))
         candidate = models.select(model)
         path = models.prepare(candidate)
-        backend = LlamaBackend(
+        local = LlamaBackend(
             path,
             name=candidate.name,
             demo=candidate.demo,
             sha256=models.short_sha256(path),
             n_ctx=n_ctx or DEFAULT_CONTEXT,
         )
-        return cls(backend, Guard(policy), AuditLog(log_path))
+        return cls(local, Guard(policy), AuditLog(log_path))
 
     @property
     def info(self) -> ModelInfo:

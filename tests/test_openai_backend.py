@@ -1,0 +1,293 @@
+"""The shared-server backend against a real OpenAI-compatible server.
+
+The server is llama-cpp-python's own (``python -m llama_cpp.server``) with the
+bundled Gemma demo model, started on 127.0.0.1 for this module. Between the
+backend and the server sits a small recording reverse proxy: it keeps every
+request body that crosses "the network", which is how the privacy test proves
+that only redacted text leaves the legeplads process.
+
+The demo GGUF has no chat template, so the server is told to use Gemma's
+(``--chat_format gemma``); without it llama-cpp-python falls back to a Llama-2
+prompt on which this base model answers nothing.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sandbox.backends.base import Finished, GenerationParams, Message, Token
+from sandbox.backends.openai import OpenAIBackend, from_settings, normalise_base_url, use_server
+from sandbox.errors import GenerationError, ModelError, UserError
+
+ALIAS = "gemma-demo"
+SETTINGS_ENV = ("LEGEPLADS_BACKEND", "LEGEPLADS_BASE_URL", "LEGEPLADS_API_KEY", "LEGEPLADS_REMOTE_MODEL")
+PROMPT = (Message("user", "Skriv en kort hilsen til en borger, der har søgt om et parkeringskort."),)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "llama_cpp_server.log"
+    command = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(demo_model_path), "--model_alias", ALIAS, "--chat_format", "gemma",
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--n_threads", "1",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@dataclass
+class Proxy:
+    """A recording reverse proxy on 127.0.0.1 in front of the model server."""
+
+    upstream: str
+    bodies: list[bytes] = field(default_factory=list)
+    delay: float = 0.0
+    """Seconds to wait before forwarding a chat request (a busy server)."""
+    url: str = ""
+
+    def chat_bodies(self) -> list[dict]:
+        return [json.loads(b) for b in self.bodies if b.startswith(b"{") and b'"messages"' in b and b'"stream"' in b]
+
+
+def start_proxy(proxy: Proxy) -> ThreadingHTTPServer:
+    target = httpx.URL(proxy.upstream)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self._forward()
+
+        def do_POST(self) -> None:
+            self._forward()
+
+        def _forward(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            proxy.bodies.append(body)
+            if proxy.delay and b'"stream"' in body:
+                time.sleep(proxy.delay)
+            upstream = http.client.HTTPConnection(target.host, target.port, timeout=60)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+            upstream.request(self.command, self.path, body=body or None, headers=headers)
+            response = upstream.getresponse()
+            self.send_response(response.status)
+            for name, value in response.getheaders():
+                if name.lower() not in ("transfer-encoding", "content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            try:
+                while chunk := response.read1(4096):
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client hung up (cancel); the upstream connection closes below
+            finally:
+                upstream.close()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    proxy.url = f"http://127.0.0.1:{httpd.server_port}/v1"
+    return httpd
+
+
+@pytest.fixture
+def proxy(server: str) -> Iterator[Proxy]:
+    recorder = Proxy(server)
+    httpd = start_proxy(recorder)
+    yield recorder
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No server settings from the outside; whatever a test sets is undone after it."""
+    for name in SETTINGS_ENV:
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def backend(proxy: Proxy) -> Iterator[OpenAIBackend]:
+    remote = OpenAIBackend(proxy.url, ALIAS)
+    yield remote
+    remote.close()
+
+
+def run(backend: OpenAIBackend, params: GenerationParams, seed: int, messages=PROMPT) -> tuple[str, list[Token], Finished]:
+    items = list(backend.stream(messages, params, seed, threading.Event()))
+    finished = items[-1]
+    assert isinstance(finished, Finished)
+    tokens = [i for i in items[:-1] if isinstance(i, Token)]
+    assert len(tokens) == len(items) - 1
+    return "".join(t.text for t in tokens), tokens, finished
+
+
+def test_streams_real_tokens_with_probabilities(backend: OpenAIBackend) -> None:
+    text, tokens, finished = run(backend, GenerationParams(max_tokens=8, temperature=0.8, top_logprobs=3), seed=1)
+    assert text.strip()
+    assert finished.completion_tokens == len(tokens) == 8 and finished.reason == "length"
+    assert finished.prompt_tokens > 10
+    for token in tokens:
+        assert token.prob is not None and 0.0 < token.prob <= 1.0
+        assert len(token.alternatives) == 3
+        probs = [a.prob for a in token.alternatives]
+        assert probs == sorted(probs, reverse=True) and sum(probs) <= 1.0 + 1e-6
+
+
+def test_sampling_settings_reach_the_server(backend: OpenAIBackend, proxy: Proxy) -> None:
+    params = GenerationParams(max_tokens=3, temperature=0.3, top_p=0.8, top_k=17, repeat_penalty=1.3)
+    run(backend, params, seed=4242)
+    [body] = proxy.chat_bodies()
+    assert body["model"] == ALIAS and body["stream"] is True
+    assert (body["seed"], body["temperature"], body["top_p"], body["top_k"], body["max_tokens"]) == (4242, 0.3, 0.8, 17, 3)
+    assert body["repeat_penalty"] == body["repetition_penalty"] == 1.3
+    assert "logprobs" not in body
+
+
+def test_same_seed_repeats_and_other_seeds_differ(backend: OpenAIBackend) -> None:
+    params = GenerationParams(max_tokens=12, temperature=1.2, top_k=200, top_p=1.0)
+    first = run(backend, params, seed=1234)[0]
+    assert run(backend, params, seed=1234)[0] == first
+    others = {run(backend, params, seed=s)[0] for s in (1, 2, 3)}
+    assert len(others | {first}) > 1, "four seeds at temperature 1.2 gave one answer"
+
+
+def test_cancel_closes_the_stream_and_the_server_stays_usable(backend: OpenAIBackend) -> None:
+    cancel = threading.Event()
+    seen: list[Token] = []
+    finished = None
+    for item in backend.stream(PROMPT, GenerationParams(max_tokens=200, temperature=0.8), 5, cancel):
+        if isinstance(item, Token):
+            seen.append(item)
+            if len(seen) == 3:
+                cancel.set()
+        else:
+            finished = item
+    assert finished is not None and finished.reason == "cancelled"
+    assert finished.completion_tokens == 3
+    assert run(backend, GenerationParams(max_tokens=4), seed=1)[0]
+
+
+def test_token_count_comes_from_the_server_and_says_how(backend: OpenAIBackend, server: str) -> None:
+    assert backend.info.details["tokentælling"].startswith("serverens tokenizer")
+    counted = httpx.post(f"{server}/extras/tokenize/count", json={"input": PROMPT[0].content}).json()["count"]
+    assert backend.count_tokens(PROMPT) == counted > 10
+
+
+def test_wrong_model_name_lists_what_the_server_has(proxy: Proxy) -> None:
+    with pytest.raises(ModelError, match=f"har ikke modellen 'gemma-4'. Den har: {ALIAS}"):
+        OpenAIBackend(proxy.url, "gemma-4")
+
+
+def test_the_only_model_is_chosen_when_none_is_named(proxy: Proxy) -> None:
+    remote = OpenAIBackend(proxy.url.removesuffix("/v1"))
+    try:
+        assert remote.model == ALIAS and remote.info.details["server"] == proxy.url
+    finally:
+        remote.close()
+
+
+def test_server_down_at_start_and_while_running(proxy: Proxy) -> None:
+    with pytest.raises(ModelError, match="Kan ikke forbinde til modelserveren"):
+        OpenAIBackend(f"http://127.0.0.1:{free_port()}/v1", ALIAS)
+    # A proxy that goes away after the backend was opened: the server "stopped".
+    recorder = Proxy(proxy.upstream)
+    httpd = start_proxy(recorder)
+    remote = OpenAIBackend(recorder.url, ALIAS)
+    httpd.shutdown()
+    httpd.server_close()
+    try:
+        with pytest.raises(GenerationError, match="svarer ikke"):
+            run(remote, GenerationParams(max_tokens=4), seed=1)
+    finally:
+        remote.close()
+
+
+def test_a_slow_server_times_out_with_a_danish_message(proxy: Proxy) -> None:
+    remote = OpenAIBackend(proxy.url, ALIAS, timeout=1.0)
+    proxy.delay = 3.0
+    try:
+        with pytest.raises(GenerationError, match="svarede ikke inden for 1 sekunder"):
+            run(remote, GenerationParams(max_tokens=4), seed=1)
+    finally:
+        remote.close()
+
+
+def test_prompt_too_long_for_the_server_is_explained(backend: OpenAIBackend, server: str) -> None:
+    long_prompt = (Message("user", "Borgeren har søgt om hjælp. " * 300),)
+    # Streaming, llama-cpp-python's server ends the stream without a word ...
+    with pytest.raises(GenerationError, match="for lang til modellen på serveren"):
+        run(backend, GenerationParams(max_tokens=4), seed=1, messages=long_prompt)
+    # ... other servers refuse up front with an OpenAI-style error, like this real one.
+    refusal = httpx.post(
+        f"{server}/v1/chat/completions",
+        json={"model": ALIAS, "messages": [{"role": "user", "content": long_prompt[0].content}], "max_tokens": 4},
+    )
+    assert refusal.status_code == 400
+    error = backend._refused(refusal)
+    assert type(error) is UserError and "Prompten er for lang" in error.message
+
+
+def test_settings_are_checked_before_anything_is_sent(clean_env: None) -> None:
+    assert from_settings() is None
+    with pytest.raises(UserError, match="kræver serverens adresse"):
+        from_settings("openai")
+    with pytest.raises(UserError, match="hører til --backend openai"):
+        from_settings(None, "http://x:8080")
+    with pytest.raises(UserError, match="Ukendt backend"):
+        from_settings("gpt")
+    with pytest.raises(UserError, match="skal starte med http"):
+        normalise_base_url("modelserver:8080")
+    assert normalise_base_url("http://h:8080") == normalise_base_url("http://h:8080/v1/") == "http://h:8080/v1"
+
+
+def test_use_server_checks_the_server_and_configures_the_process(proxy: Proxy, clean_env: None) -> None:
+    with pytest.raises(ModelError, match="har ikke modellen"):
+        use_server("openai", proxy.url, None, "nope")
+    use_server("openai", proxy.url.removesuffix("/v1"), None, None)
+    remote = from_settings()
+    try:
+        assert remote is not None and remote.model == ALIAS and remote.base_url == proxy.url
+    finally:
+        remote.close()
