@@ -1,0 +1,243 @@
+"""The guard: find personal data, apply the policy, put placeholders in, and fail closed.
+
+Presidio's ``AnalyzerEngine`` runs the Danish recognizers over the spaCy
+pipeline from :mod:`.engine`. Everything around it is here: the checks on
+the input, the timeout, the choice between overlapping findings, the policy,
+the placeholders and the special-category warnings. Any failure inside the
+analysis becomes a :class:`GuardError`, so a prompt that could not be checked
+is never sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+
+from sandbox.errors import GuardError, UserError
+from sandbox.guards import lexicon
+from sandbox.guards.art9 import TERMS, find_special_categories
+from sandbox.guards.engine import LANGUAGE, DanishNlpEngine, load_pipeline
+from sandbox.guards.policy import GuardPolicy
+from sandbox.guards.recognizers import danish_recognizers
+from sandbox.guards.redaction import PLACEHOLDER, Vault, replace_spans
+from sandbox.guards.result import ENTITY_TYPES, Entity, GuardResult
+
+log = logging.getLogger(__name__)
+
+GUARD_VERSION = "1"
+SCORE_THRESHOLD = 0.5
+CONTEXT_PREFIX_WORDS = 5
+CONTEXT_BOOST = 0.35
+CONTEXT_MIN_SCORE = 0.4
+# About 500 pages. The check itself manages a megabyte in about a second;
+# beyond this limit the answer is a clear message, not a long wait.
+MAX_CHARS = 2_000_000
+
+# When two findings of different types cover the same characters with the
+# same score and length, the more specific type wins.
+TYPE_PRIORITY = {t: n for n, t in enumerate(("CPR", "IBAN", "EMAIL", "CVR", "BANKKONTO", "TELEFON", "NUMMERPLADE", "ADRESSE", "PERSON"))}
+
+
+@dataclass(frozen=True)
+class Finding:
+    type: str
+    start: int
+    end: int
+    score: float
+    recognizer: str
+    explanation: str
+
+    @property
+    def rank(self) -> tuple[float, int, int]:
+        return (self.score, self.end - self.start, -TYPE_PRIORITY[self.type])
+
+
+def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
+    """Non-overlapping findings, in text order.
+
+    A finding inside a longer one is dropped whatever its type (the CVR
+    digits inside "+45 12 34 56 78", the name inside "Peter Bangs Vej 14").
+    Findings that partly overlap are merged into one span covering both, typed
+    by the stronger one, so no character of either leaks.
+    """
+    kept: list[Finding] = []
+    for finding in sorted(findings, key=lambda f: (-(f.end - f.start), -f.score, TYPE_PRIORITY[f.type])):
+        if not any(k.start <= finding.start and finding.end <= k.end for k in kept):
+            kept.append(finding)
+    merged: list[Finding] = []
+    for finding in sorted(kept, key=lambda f: f.start):
+        if merged and finding.start < merged[-1].end:
+            previous = merged[-1]
+            winner = max(previous, finding, key=lambda f: f.rank)
+            merged[-1] = Finding(
+                winner.type,
+                previous.start,
+                max(previous.end, finding.end),
+                winner.score,
+                winner.recognizer,
+                winner.explanation,
+            )
+        else:
+            merged.append(finding)
+    return merged
+
+
+def _finding(result: RecognizerResult) -> Finding:
+    explanation = result.analysis_explanation
+    why = "; ".join(line for line in (explanation.textual_explanation or "").splitlines() if line)
+    if explanation.supportive_context_word:
+        why += f" + '{explanation.supportive_context_word}' i konteksten"
+    recognizer = result.recognition_metadata.get(RecognizerResult.RECOGNIZER_NAME_KEY, explanation.recognizer)
+    return Finding(result.entity_type, result.start, result.end, round(result.score, 2), recognizer, why)
+
+
+def _mask_placeholders(text: str) -> str:
+    """``text`` with our own placeholders blanked out (same length), so they are never flagged."""
+    return PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)
+
+
+class Guard:
+    """Loads the NLP engine once; ``check``, ``check_output`` and ``preview`` are thread-safe."""
+
+    def __init__(self, policy: GuardPolicy | None = None, timeout_s: float = 10.0, *, model: str | Path | None = None) -> None:
+        if not isinstance(timeout_s, (int, float)) or isinstance(timeout_s, bool) or timeout_s <= 0:
+            raise UserError(f"Værnets tidsgrænse skal være et positivt antal sekunder (fik {timeout_s!r}).")
+        self.policy = policy or GuardPolicy()
+        self.timeout_s = float(timeout_s)
+        try:
+            pipeline = load_pipeline(model)
+            self._recognizers = danish_recognizers(with_ner=pipeline.has_ner)
+            self._analyzer = AnalyzerEngine(
+                registry=RecognizerRegistry(recognizers=self._recognizers, supported_languages=[LANGUAGE]),
+                nlp_engine=DanishNlpEngine(pipeline),
+                supported_languages=[LANGUAGE],
+                default_score_threshold=SCORE_THRESHOLD,
+                context_aware_enhancer=LemmaContextAwareEnhancer(
+                    context_similarity_factor=CONTEXT_BOOST,
+                    min_score_with_context_similarity=CONTEXT_MIN_SCORE,
+                    context_prefix_count=CONTEXT_PREFIX_WORDS,
+                    context_suffix_count=0,
+                ),
+            )
+        except (OSError, ValueError, ImportError) as error:
+            raise GuardError(
+                f"Værnet mod personoplysninger kunne ikke starte ({type(error).__name__}), så intet kan sendes."
+            ) from error
+        self.nlp_model = pipeline.name
+        self.config_hash = self._config_hash()
+        # Compile every pattern now rather than racing to do it in concurrent first calls.
+        self._analyze("Mette Hansen, tlf. 12 34 56 78, Vestergade 1, 8000 Aarhus C.")
+
+    def check(self, text: str, vault: Vault) -> GuardResult:
+        """Input side: find, apply the policy, and replace with the vault's placeholders."""
+        return self._run(text, vault)
+
+    def check_output(self, text: str, vault: Vault) -> GuardResult:
+        """Output side: the same detection on the model's answer.
+
+        Models invent CPR numbers and names; whatever looks real is masked and
+        reported like input. Our own placeholders ("[PERSON_1]") are never
+        flagged, and a value the user already gave keeps its placeholder.
+        """
+        return self._run(text, vault)
+
+    def preview(self, text: str, vault: Vault) -> GuardResult:
+        """What the model would see, without adding anything to the session's vault."""
+        return self._run(text, vault.copy())
+
+    def _run(self, text: str, vault: Vault) -> GuardResult:
+        if not isinstance(text, str):
+            raise GuardError(f"Værnet kan kun kontrollere tekst, ikke {type(text).__name__}.")
+        if len(text) > MAX_CHARS:
+            raise GuardError(
+                f"Teksten er for lang til at blive kontrolleret: {len(text):,} tegn (højst {MAX_CHARS:,}). "
+                "Del den op i mindre stykker.".replace(",", ".")
+            )
+        if not text.strip():
+            return GuardResult(text=text, entities=(), warnings=(), decision="sent")
+        masked = _mask_placeholders(text)
+        findings = resolve_overlaps([_finding(r) for r in self._analyze(masked)])
+        entities = tuple(self._entity(text, f, vault) for f in findings)
+        warnings = tuple(
+            w for w in find_special_categories(masked) if not any(e.start < w.end and w.start < e.end for e in entities)
+        )
+        redacted = replace_spans(text, ((e.start, e.end, e.placeholder) for e in entities if e.placeholder))
+        actions = {e.action for e in entities}
+        decision = "blocked" if "block" in actions else "redacted" if "redact" in actions else "sent"
+        return GuardResult(text=redacted, entities=entities, warnings=warnings, decision=decision)
+
+    def _entity(self, text: str, finding: Finding, vault: Vault) -> Entity:
+        action = self.policy.action_for(finding.type)
+        placeholder = None if action == "allow" else vault.placeholder(finding.type, text[finding.start : finding.end])
+        return Entity(
+            type=finding.type,
+            start=finding.start,
+            end=finding.end,
+            score=finding.score,
+            recognizer=finding.recognizer,
+            explanation=finding.explanation,
+            action=action,
+            placeholder=placeholder,
+        )
+
+    def _analyze(self, text: str) -> list[RecognizerResult]:
+        """Presidio's analysis in a worker thread, so a stuck analysis can be abandoned (fail closed)."""
+        outcome: dict[str, object] = {}
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                outcome["results"] = self._analyzer.analyze(text=text, language=LANGUAGE, return_decision_process=True)
+            except BaseException as error:  # noqa: BLE001 - every failure must fail closed
+                outcome["error"] = error
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name="legeplads-guard", daemon=True).start()
+        if not done.wait(self.timeout_s):
+            log.warning("guard analysis timed out after %.1f s", self.timeout_s)
+            raise GuardError(
+                f"Kontrollen for personoplysninger tog mere end {self.timeout_s:g} sekunder, "
+                "så teksten blev ikke sendt. Prøv med en kortere tekst."
+            )
+        error = outcome.get("error")
+        if error is not None:
+            # The exception's message may quote the text; log only its type.
+            log.warning("guard analysis failed: %s", type(error).__name__)
+            raise GuardError(
+                f"Kontrollen for personoplysninger fejlede ({type(error).__name__}), så teksten blev ikke sendt. "
+                "Prøv igen, og kontakt den IT-ansvarlige, hvis det sker igen."
+            ) from error  # type: ignore[misc]
+        return outcome["results"]  # type: ignore[return-value]
+
+    def _config_hash(self) -> str:
+        recognizers = [
+            {
+                "name": r.name,
+                "version": r.version,
+                "entities": r.supported_entities,
+                "context": r.context,
+                "patterns": [[p.name, p.regex, p.score] for p in getattr(r, "patterns", [])],
+            }
+            for r in self._recognizers
+        ]
+        config = {
+            "guard_version": GUARD_VERSION,
+            "policy": self.policy.as_dict(),
+            "nlp_model": self.nlp_model,
+            "score_threshold": SCORE_THRESHOLD,
+            "context": [CONTEXT_PREFIX_WORDS, CONTEXT_BOOST, CONTEXT_MIN_SCORE],
+            "max_chars": MAX_CHARS,
+            "recognizers": sorted(recognizers, key=lambda r: r["name"]),
+            "data": lexicon.fingerprint(),
+            "art9": TERMS,
+            "types": ENTITY_TYPES,
+        }
+        return hashlib.sha256(json.dumps(config, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()

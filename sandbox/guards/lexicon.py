@@ -1,0 +1,75 @@
+"""The name lists under sandbox/guards/data/, loaded once.
+
+Each file is plain text, one entry per line, ``#`` comments naming source and
+licence. Lookups are case-sensitive on purpose: "Per" mid-sentence is a name,
+"per" is a preposition. Lower-case lookups exist only for the places where
+people really do write names in lower case ("jeg hedder mette hansen").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+DATA_FILES = (
+    "fornavne.txt",
+    "fornavne_udenlandsk_oprindelse.txt",
+    "efternavne.txt",
+    "fornavne_der_ogsaa_er_ord.txt",
+    "efternavne_der_ogsaa_er_ord.txt",
+    "stednavne.txt",
+    "ikke_navne.txt",
+)
+
+
+def _read(name: str) -> str:
+    return resources.files("sandbox.guards").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+
+
+def _entries(name: str) -> frozenset[str]:
+    return frozenset(
+        line.strip() for line in _read(name).splitlines() if line.strip() and not line.lstrip().startswith("#")
+    )
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    first_names: frozenset[str]
+    surnames: frozenset[str]
+    first_name_words: frozenset[str]  # "Hans", "Per", "Bo": names only where the capital letter says so
+    surname_words: frozenset[str]  # "Lund", "Skov", "Dam": names only next to another name or a title
+    not_names: frozenset[str]  # places, organisation words, capitalised non-names
+    lower_names: frozenset[str]  # every name above in lower case, for "jeg hedder mette"
+
+    def is_name_like(self, word: str) -> bool:
+        return word in self.first_names or word in self.surnames or word in self.first_name_words or word in self.surname_words
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    first = _entries("fornavne.txt") | _entries("fornavne_udenlandsk_oprindelse.txt")
+    surnames = _entries("efternavne.txt")
+    # Multi-word places ("Hvide Sande", "Sri Lanka") are looked up word by word.
+    not_names = frozenset(
+        word for entry in _entries("stednavne.txt") | _entries("ikke_navne.txt") for word in entry.split()
+    )
+    # A name that is also a place or an organisation word ("Rønne", "Lund") is
+    # ambiguous: it counts only next to another name or after a title.
+    first_words = _entries("fornavne_der_ogsaa_er_ord.txt") | (first & not_names)
+    surname_words = _entries("efternavne_der_ogsaa_er_ord.txt") | (surnames & not_names)
+    everything = first | surnames | first_words | surname_words
+    return Lexicon(
+        first_names=frozenset(first - first_words - surname_words),
+        surnames=frozenset(surnames - first_words - surname_words),
+        first_name_words=first_words,
+        surname_words=surname_words,
+        not_names=frozenset(not_names - everything),
+        lower_names=frozenset(name.lower() for entry in everything for name in entry.split()),
+    )
+
+
+def fingerprint() -> dict[str, str]:
+    """sha256 of every data file, so the guard's configuration hash changes when a list does."""
+    return {name: hashlib.sha256(_read(name).encode("utf-8")).hexdigest() for name in DATA_FILES}

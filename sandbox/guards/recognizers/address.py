@@ -1,0 +1,73 @@
+"""Danish addresses: street + house number (+ letter) + floor/door + postcode + town, or street + number.
+
+A Danish street name is recognisable by its ending (-vej, -gade, -allé,
+-vænget, -parken, ...) or by a separate generic word ("Peter Bangs Vej",
+"H.C. Andersens Boulevard"). A street without such an ending ("Strøget",
+"Houmeden") is still found when a postcode and town follow. Floors and doors
+come in many spellings: "st.", "st. tv.", "2. th", "3. mf.", "kl.", "1.tv",
+"4. sal". Lower-case addresses (chat) are found too, at a lower score that a
+word like "bor" or "adresse" nearby raises.
+"""
+
+from __future__ import annotations
+
+from sandbox.guards.recognizers.base import DanishPatternRecognizer
+
+_UP = "A-ZÆØÅÄÖÜÉ"
+_LO = "a-zæøåäöüéèáíóúýëß"
+_SUFFIX = (
+    "vej|vejen|gade|gaden|allé|alle|alléen|allee|plads|pladsen|torv|torvet|stræde|strædet|vænge|vænget"
+    "|park|parken|have|haven|bakke|bakken|bakker|høj|højen|toft|toften|tofte|eng|engen|enge|mark|marken"
+    "|sti|stien|vang|vangen|kær|kæret|dal|dalen|lund|lunden|skov|skoven|bro|broen|boulevard|boulevarden"
+    "|avenue|kvarter|kvarteret|gård|gården|gaard|gaarden|løkke|løkken|holm|holmen|hegn|hegnet|ager|agre"
+    "|banke|bjerg|bjerget|brink|brinken|brygge|bryggen|bryn|brynet|dige|diget|gyde|gyden|kilde|kilden"
+    "|krog|krogen|mose|mosen|næs|næsset|odde|ring|ringen|slette|sletten|strand|stranden|vold|volden"
+    "|vig|vigen|kaj|kajen|havn|havnen|bane|banen|port|porten|passage|promenade|række|rækken|linie|linien"
+)
+_GENERIC = (
+    "Vej|Gade|Allé|Alle|Plads|Torv|Stræde|Boulevard|Avenue|Vænge|Vænget|Park|Parken|Have|Haven|Bro"
+    "|Brygge|Kvarter|Passage|Promenade|Vang|Sti|Bakke|Bakken"
+)
+_PREFIX = (
+    r"Gammel|Gl\.|Ny|Nye|Store|St\.|Lille|Ll\.|Nørre|Nr\.|Søndre|Sdr\.|Vester|Øster|Nordre|Sankt|Skt\.|Sct\."
+    r"|Kongens|Dronningens|Prinsens|Indre|Ydre|Øvre|Nedre"
+)
+_WORD = rf"[{_UP}](?:[{_LO}]+|\.(?:[{_UP}]\.)*)(?:[-'’][{_UP}{_LO}]+)*"  # "Andersens", "H.C.", "Ole-Rømers"
+_STREET = (
+    rf"(?:(?:{_PREFIX}) )?[{_UP}][{_LO}]+(?:{_SUFFIX})"
+    rf"|(?:{_WORD} ){{1,3}}(?:{_GENERIC})"
+)
+_NUMBER = r"\d{1,4}(?:[A-Za-z]|\s[A-Z])?(?:[-–]\d{1,4}[A-Za-z]?)?(?![\w])"
+_FLOOR_DOOR = (
+    r"(?:,?\s?(?:st|stuen|kl|kld|kælder|\d{1,2}(?=\.|\s?(?:sal|tv|th|mf)\b))\.?(?:\s?sal)?"
+    r"(?:,?\s?(?:tv|th|mf|t\.\s?v|t\.\s?h|\d{1,3})\.?)?(?![\w]))"
+)
+_TOWN_PREFIX = r"Kongens|Store|Lille|Nørre|Søndre|Vester|Øster|Ny|Gl\.|Gammel|Hvide|Sankt|Skt\."
+_POSTCODE_TOWN = (
+    rf"(?:,\s*|\s*\n\s*|\s)\d{{4}}\s(?:(?:{_TOWN_PREFIX})\s)?[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+)?"
+    rf"(?:\s(?:C|K|V|N|S|Ø|NV|NØ|SV|SØ)(?![\w]))?"
+)
+_START = r"(?<![\w.])"
+
+# Lower case, as typed in a chat: compound street names only, never a bare generic word.
+_LOWER_STREET = rf"[{_LO}]{{2,}}(?:{_SUFFIX})|[{_LO}]{{2,}}s (?:{_GENERIC.lower()})"
+_LOWER_POSTCODE_TOWN = rf"(?:,\s*|\s)\d{{4}}\s[{_UP}{_LO}][{_LO}]+(?:\s(?:c|k|v|n|s|ø|nv|nø|sv|sø)(?![\w]))?"
+
+
+class DanishAddressRecognizer(DanishPatternRecognizer):
+    ENTITY = "ADRESSE"
+    PATTERNS = (
+        ("adresse_fuld", _START + rf"(?:{_STREET}) {_NUMBER}{_FLOOR_DOOR}?{_POSTCODE_TOWN}", 0.9),
+        ("adresse_postnummer", _START + rf"(?:{_WORD} ){{0,2}}{_WORD} {_NUMBER}{_FLOOR_DOOR}?{_POSTCODE_TOWN}", 0.8),
+        ("adresse_etage", _START + rf"(?:{_STREET}) {_NUMBER}{_FLOOR_DOOR}", 0.8),
+        ("adresse_gade", _START + rf"(?:{_STREET}) {_NUMBER}", 0.7),
+        ("adresse_småt", _START + rf"(?:{_LOWER_STREET}) {_NUMBER}{_FLOOR_DOOR}?(?:{_LOWER_POSTCODE_TOWN})?", 0.45),
+    )
+    CONTEXT = ("bor", "adresse", "bopæl", "flyt", "lejlighed", "opgang", "address", "live")
+    EXPLANATIONS = {
+        "adresse_fuld": "vejnavn + husnummer + postnummer og by",
+        "adresse_postnummer": "navn + husnummer + postnummer og by",
+        "adresse_etage": "vejnavn + husnummer + etage/dør",
+        "adresse_gade": "vejnavn + husnummer",
+        "adresse_småt": "vejnavn med småt + husnummer",
+    }

@@ -1,0 +1,364 @@
+"""Person names in Danish text, without a statistical model.
+
+Signals, strongest first:
+
+* a cue right before the name: a title ("Hr.", "fru"), a greeting ("Kære"),
+  a sign-off ("Med venlig hilsen"), a form label ("Navn:", "Tolk:"), a role
+  noun ("borgeren", "sagsbehandler", "min kollega"), or "jeg hedder" /
+  "mit navn er", after which names are often typed in lower case;
+* the name lists in ``sandbox/guards/data`` (first names, also of non-Danish
+  origin, and surnames), looked up case-sensitively;
+* capitalisation: Danish capitalises only proper nouns mid-sentence, so a
+  capitalised run of words inside a sentence is a name, a place or an
+  organisation; places and organisation words are listed, and organisation
+  endings ("-styrelsen", "-skolen") are recognised;
+* surname shapes (-sen, -ski, -ović, -enko, ...).
+
+Names that are also words ("Hans", "Per", "Bo", "Lund") count only where the
+capital letter carries information: mid-sentence, next to another name, or
+at the start of a sentence when a finite verb follows ("Bo har ringet";
+"Bo hjemme" is a verb). In lower case they are words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import regex
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.lang.da.stop_words import STOP_WORDS
+
+from sandbox.guards.lexicon import Lexicon, lexicon
+from sandbox.guards.recognizers.base import LANGUAGE
+
+# Words: letters with inner hyphens/apostrophes ("Al-Hassan", "O'Brien"), or initials ("H.C.", "M.").
+_TOKEN = regex.compile(r"(?:\p{Lu}\.){1,3}(?!\p{L})|\p{L}+(?:['’\-]\p{L}+)*")
+_SENTENCE_BREAK = regex.compile(r"[.!?:;•*\"“”«»()\[\]\n]|(?:^|\s)[-–—](?:\s|$)")
+
+TITLES = frozenset({"hr", "fru", "frk", "frøken", "dr", "mr", "mrs", "ms", "miss", "herr", "frau", "prof", "professor", "pastor"})
+GREETINGS = frozenset({"kære", "hej", "hejsa", "goddag", "dear", "hi", "hello"})
+SIGN_OFFS = frozenset({"hilsen", "mvh", "vh", "regards", "sincerely"})
+NAMING_VERBS = frozenset({"hedder", "hed", "kaldes", "kaldet"})
+NAMING_PHRASES = (("navn", "er"), ("navnet", "er"), ("name", "is"))
+ROLES = frozenset(
+    {
+        "borger", "borgeren", "ansøger", "ansøgeren", "klager", "klageren", "barnet", "barn", "søn", "sønnen",
+        "datter", "datteren", "mor", "moren", "moderen", "far", "faren", "faderen", "forælder", "ægtefælle",
+        "ægtefællen", "hustru", "hustruen", "mand", "manden", "kone", "konen", "kæreste", "kæresten", "samlever",
+        "samleveren", "søster", "søsteren", "bror", "broren", "sagsbehandler", "sagsbehandleren", "kollega",
+        "kollegaen", "pårørende", "kontaktperson", "kontaktpersonen", "elev", "eleven", "patient", "patienten",
+        "læge", "lægen", "advokat", "advokaten", "værge", "værgen", "tolk", "tolken", "nabo", "naboen", "lærer",
+        "læreren", "pædagog", "pædagogen", "sygeplejerske", "sygeplejersken", "hjemmesygeplejerske",
+        "ergoterapeut", "fysioterapeut", "leder", "lederen", "formand", "formanden", "bisidder", "skoleleder",
+        "medarbejder", "medarbejderen", "chef", "chefen", "drengen", "pigen", "svigersøn", "svigerdatter",
+        "barnebarn", "barnebarnet", "bedstemor", "bedstefar", "onkel", "tante", "fætter", "kusine", "vognmand",
+        "udlejer", "udlejeren", "lejer", "lejeren", "beboer", "beboeren", "ejer", "ejeren", "kontohaver",
+        "skadelidte", "deltager", "svigerfar", "svigermor", "svigerinde", "svoger", "stedfar", "stedmor",
+        "plejemor", "plejefar", "plejebarn", "morfar", "mormor", "farfar", "farmor", "oldemor", "oldefar",
+        "nevø", "niece", "veninde", "ven", "vennen", "kammerat", "partner", "partneren", "enke", "enkemand",
+        "ekskone", "eksmand", "client", "applicant", "colleague", "v",
+    }
+)
+# Form labels take a colon: "Navn: ...", "Tolk: ...".
+LABELS = ROLES | frozenset(
+    {
+        "navn", "fornavn", "fornavne", "efternavn", "efternavne", "mellemnavn", "medansøger", "att", "til",
+        "fra", "cc", "kopi", "underskrift", "deltagere", "afbud", "stede", "name",
+    }
+)
+FINITE_VERBS = frozenset(
+    {
+        "har", "havde", "er", "var", "blev", "bliver", "skal", "skulle", "vil", "ville", "kan", "kunne", "må",
+        "bor", "boede", "ringede", "ringer", "kom", "kommer", "fortalte", "fortæller", "oplyste", "oplyser",
+        "siger", "sagde", "mødte", "møder", "ønsker", "ønskede", "fik", "får", "skriver", "skrev", "går", "gik",
+        "tager", "tog", "arbejder", "arbejdede", "modtager", "modtog", "lider", "døde", "flyttede", "flytter",
+        "mener", "synes", "spurgte", "spørger", "svarede", "sidder", "står", "ligger", "græd", "virker",
+        "trives", "taler", "talte", "hedder", "deltog", "deltager", "mangler", "manglede", "bad", "beder",
+    }
+)
+PARTICLES = frozenset({"van", "von", "de", "der", "da", "di", "du", "la", "le", "bin", "ibn", "al", "el", "abu", "ben", "dos", "das", "del", "ter", "ten", "zu"})
+ABBREVIATIONS = TITLES | frozenset({"gl", "st", "ll", "sdr", "nr", "skt", "sct", "ca", "jf", "mvh", "vedr", "att", "tlf", "kl"})
+# Capitalised words with these endings are organisations, institutions or streets.
+ORGANISATION_ENDINGS = (
+    "kommune", "styrelsen", "styrelse", "ministeriet", "ministerium", "direktoratet", "centret", "centeret",
+    "center", "huset", "skolen", "skole", "skolerne", "gården", "hospital", "hospitalet", "sygehus", "sygehuset",
+    "klinik", "klinikken", "tilsynet", "nævnet", "rådet", "retten", "banken", "fonden", "forvaltningen",
+    "afdelingen", "sekretariatet", "instituttet", "regionen", "foreningen", "forening", "forbundet",
+    "børnehave", "børnehaven", "vuggestuen", "plejehjem", "plejehjemmet", "hjemmet", "service", "partiet",
+    "kirken", "biblioteket", "universitetet", "gymnasiet", "firmaet", "selskabet", "kontoret", "plejen",
+    "tjenesten", "ordningen", "vej", "vejen", "gade", "gaden", "allé", "plads", "pladsen", "torv", "torvet",
+    "stræde", "vænget", "parken", "boulevard", "avenue", "bakken", "stien", ".dk", ".com",
+)
+# Unknown capitalised words with these endings are Danish nouns, adjectives or
+# genitives ("Bekæmpelse", "Beskæftigelse", "Kræftens", "Psykiatrisk"), not names.
+COMMON_WORD_ENDINGS = (
+    "else", "elsen", "hed", "heden", "tion", "tionen", "sion", "skab", "skabet", "isme", "lig", "lige",
+    "ige", "iske", "isk", "ens", "ets", "ernes", "enes", "ningen", "ingen", "ning", "erne", "ende",
+    "ering", "eringen", "ium", "iet", "øb", "fonden", "fond",
+)
+STRONG_SURNAME_ENDINGS = ("sen", "søn", "sson", "ski", "ska", "cki", "cka", "wicz", "ović", "ovic", "vić", "enko", "zadeh", "oğlu", "oglu", "escu")
+WEAK_SURNAME_ENDINGS = (
+    "gaard", "gård", "strup", "rup", "bæk", "bek", "holm", "lund", "skov", "berg", "bjerg", "dahl", "mann",
+    "quist", "qvist", "strøm", "ström", "inen", "ić", "yan", "auskas", "ienė", "aitė", "ová", "ova", "eva",
+)
+MAX_RUN = 5
+LONG_COMPOUND = 13
+
+
+class Kind(Enum):
+    FIRST = "fornavn"
+    SURNAME = "efternavn"
+    FIRST_WORD = "fornavn, der også er et ord"
+    SURNAME_WORD = "efternavn, der også er et ord"
+    SURNAME_SHAPE = "efternavnsform"
+    SURNAME_SHAPE_WEAK = "mulig efternavnsform"
+    NOT_NAME = "ikke et navn"
+    UNKNOWN = "ukendt ord"
+
+
+NAME_KINDS = frozenset({Kind.FIRST, Kind.SURNAME, Kind.FIRST_WORD, Kind.SURNAME_WORD, Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK})
+STRONG_KINDS = frozenset({Kind.FIRST, Kind.SURNAME, Kind.SURNAME_SHAPE})
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: int
+    end: int
+    gap_before: str  # the text between the previous word and this one
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[0].isupper()
+
+
+def classify(word: str, words: Lexicon) -> Kind:
+    """What a single capitalised word is, as far as the lists and its shape tell."""
+    if word in words.not_names or len(word) < 2:
+        return Kind.NOT_NAME
+    if word.isupper():
+        if not words.is_name_like(word.title()):
+            return Kind.NOT_NAME  # an acronym: "SWIFT", "PPR", "ADHD"
+        word = word.title()  # "METTE HANSEN" in a form
+    possessive = word[:-1] if word.endswith("s") and len(word) > 3 else None
+    for candidate in (word, possessive):
+        if candidate is None:
+            continue
+        if candidate in words.first_name_words:
+            return Kind.FIRST_WORD
+        if candidate in words.surname_words:
+            return Kind.SURNAME_WORD
+        if candidate in words.first_names:
+            return Kind.FIRST
+        if candidate in words.surnames:
+            return Kind.SURNAME
+    lower = word.lower()
+    if word in words.not_names or lower in STOP_WORDS or lower in LABELS or lower in TITLES:
+        return Kind.NOT_NAME
+    if lower.endswith(ORGANISATION_ENDINGS) or lower.endswith(COMMON_WORD_ENDINGS):
+        return Kind.NOT_NAME
+    if "-" in word:
+        parts = [part for part in word.split("-") if part]
+        if not all(part[0].isupper() for part in parts):
+            return Kind.NOT_NAME  # "Bo-tilbuddet", "Lucia-optoget": a compound noun
+        kinds = [classify(part, words) for part in parts]
+        if Kind.NOT_NAME not in kinds and any(k in NAME_KINDS for k in kinds):
+            return Kind.SURNAME  # "Al-Hassan", "Winther-Schmidt"
+    if len(word) > 4 and lower.endswith(STRONG_SURNAME_ENDINGS):
+        return Kind.SURNAME_SHAPE
+    if len(word) >= LONG_COMPOUND:
+        return Kind.NOT_NAME  # "Distriktspsykiatrien": Danish compounds are long, names rarely
+    if len(word) > 4 and lower.endswith(WEAK_SURNAME_ENDINGS):
+        return Kind.SURNAME_SHAPE_WEAK
+    return Kind.UNKNOWN
+
+
+class DanishNameRecognizer(EntityRecognizer):
+    """Person names from name lists, capitalisation and cues; see the module docstring."""
+
+    VERSION = "1.0.0"
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], supported_language=LANGUAGE, version=self.VERSION)
+
+    def load(self) -> None:
+        self.words = lexicon()
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
+        tokens = self._tokens(text)
+        results: list[RecognizerResult] = []
+        taken_until = -1
+        for i, word in enumerate(tokens):
+            if i <= taken_until:
+                continue
+            found = self._name_at(tokens, i)
+            if found is None:
+                continue
+            last, score, why = found
+            taken_until = last
+            results.append(self._result(tokens[i].start, tokens[last].end, score, why))
+        return results
+
+    @staticmethod
+    def _tokens(text: str) -> list[Word]:
+        tokens: list[Word] = []
+        previous_end = 0
+        for match in _TOKEN.finditer(text):
+            tokens.append(Word(match.group(0), match.start(), match.end(), text[previous_end : match.start()]))
+            previous_end = match.end()
+        return tokens
+
+    def _name_at(self, tokens: list[Word], i: int) -> tuple[int, float, str] | None:
+        """(index of last word, score, Danish reason) if a name starts at word ``i``."""
+        cue = self._cue_before(tokens, i)
+        word = tokens[i]
+        if not word.capitalised:
+            if cue == "hedder":
+                return self._lower_case_name(tokens, i)
+            if cue and word.lower in self.words.lower_names and word.lower not in STOP_WORDS:
+                return i, 0.7, f"kendt navn med småt efter '{cue}'"  # "min datter liva"
+            return self._lower_case_pair(tokens, i)
+        run = self._capitalised_run(tokens, i)
+        kinds = [classify(tokens[j].text, self.words) if tokens[j].capitalised else Kind.UNKNOWN for j in run]
+        if Kind.NOT_NAME in kinds:
+            # "Aarhus Kommune", "Jobcenter Aalborg": an organisation or place. Only a
+            # known first name before the first such word survives ("Peter Bangs Vej").
+            cut = kinds.index(Kind.NOT_NAME)
+            if Kind.FIRST not in kinds[:cut]:
+                return None
+            run, kinds = run[:cut], kinds[:cut]
+        while len(run) > 1 and tokens[run[-1]].lower in PARTICLES:
+            run, kinds = run[:-1], kinds[:-1]
+        last = run[-1]
+        if last + 1 < len(tokens) and tokens[last + 1].lower == "v" and tokens[last + 1].gap_before.strip() == "":
+            return None  # "Frisør Klip v/Hatice Kaya": a business run by the person after "v/"
+        at_start = self._sentence_start(tokens, i)
+        if at_start and not cue and len(run) > 1 and kinds[0] is Kind.UNKNOWN and kinds[1] is Kind.FIRST:
+            return None  # "Ifølge Mette ...": the name starts at the next word
+        strong = [k for k in kinds if k in STRONG_KINDS]
+        named = [k for k in kinds if k in NAME_KINDS]
+        if cue:
+            return last, 0.85, f"navn efter '{cue}'"
+        if Kind.FIRST in kinds:
+            return last, 0.85, "kendt fornavn" + (" + efternavn" if len(named) > 1 else "")
+        if len(run) >= 2 and strong:
+            return last, 0.8, "kendt efternavn i navnefølge"
+        if len(run) >= 2 and len(named) == len(run):
+            return last, 0.75, "flere navne i træk"
+        if len(run) >= 2 and not at_start:
+            return last, 0.6, "ord med stort begyndelsesbogstav i træk midt i sætningen"
+        if len(run) >= 2 and (kinds[-1] in (Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK) or self._finite_verb_after(tokens, last)):
+            return last, 0.55, "ord med stort begyndelsesbogstav i træk" + (
+                " med efternavnsform" if kinds[-1] is not Kind.UNKNOWN else " før udsagnsord"
+            )
+        if len(run) == 1:
+            kind = kinds[0]
+            verb_follows = self._finite_verb_after(tokens, last)
+            if kind is Kind.SURNAME or (kind is Kind.SURNAME_SHAPE and not at_start):
+                return last, 0.7, f"{kind.value} med stort begyndelsesbogstav"
+            if kind is Kind.FIRST_WORD and (not at_start or verb_follows):
+                where = "før udsagnsord" if at_start else "midt i sætningen"
+                return last, 0.6, f"fornavn med stort begyndelsesbogstav {where}"
+        return None
+
+    def _capitalised_run(self, tokens: list[Word], i: int) -> list[int]:
+        """Indices of the capitalised words from ``i`` on that belong together."""
+        run = [i]
+        j = i + 1
+        while j < len(tokens) and len(run) < MAX_RUN and self._joined(tokens[j]):
+            if tokens[j].capitalised:
+                run.append(j)
+            elif tokens[j].lower in PARTICLES and j + 1 < len(tokens) and tokens[j + 1].capitalised and self._joined(tokens[j + 1]):
+                run.append(j)
+            else:
+                break
+            j += 1
+        return run
+
+    @staticmethod
+    def _joined(word: Word) -> bool:
+        return word.gap_before in (" ", "\u00a0")
+
+    @staticmethod
+    def _sentence_start(tokens: list[Word], i: int) -> bool:
+        if i == 0:
+            return True
+        gap = tokens[i].gap_before
+        if gap.startswith(".") and tokens[i - 1].lower in ABBREVIATIONS:
+            gap = gap[1:]
+        return bool(_SENTENCE_BREAK.search(gap))
+
+    @staticmethod
+    def _finite_verb_after(tokens: list[Word], i: int) -> bool:
+        return i + 1 < len(tokens) and tokens[i + 1].gap_before.strip() == "" and tokens[i + 1].lower in FINITE_VERBS
+
+    @staticmethod
+    def _cue_before(tokens: list[Word], i: int) -> str | None:
+        """The cue word before word ``i`` that announces a name, if any."""
+        if i == 0:
+            return None
+        previous = tokens[i - 1]
+        gap = tokens[i].gap_before
+        word = previous.lower
+        if previous.capitalised and word not in TITLES | GREETINGS | LABELS | SIGN_OFFS:
+            return None  # "Mette Hansen" is a run, not a cue + name
+        if word in TITLES and gap.strip() in ("", "."):
+            return previous.text
+        if word in GREETINGS and gap.strip() in ("", ","):
+            return previous.text
+        if word in SIGN_OFFS and gap.strip() in ("", ",", "."):
+            return previous.text
+        if word in NAMING_VERBS and gap.strip() in ("", ":"):
+            return "hedder"
+        if i >= 2 and (tokens[i - 2].lower, word) in NAMING_PHRASES and gap.strip() in ("", ":"):
+            return "hedder"
+        if word in ROLES and gap.strip() in ("", ":", "/", ",") and "\n" not in gap:
+            return previous.text
+        if word in LABELS and gap.strip().rstrip(")").strip() in (":", ".:", "):"):
+            return previous.text
+        return None
+
+    def _lower_case_name(self, tokens: list[Word], i: int) -> tuple[int, float, str] | None:
+        """"jeg hedder mette hansen": the words after the cue, as long as they can be names."""
+        first = tokens[i].lower
+        following = tokens[i + 1].lower if i + 1 < len(tokens) and self._joined(tokens[i + 1]) else ""
+        if first not in self.words.lower_names and (first in STOP_WORDS or following not in self.words.lower_names):
+            return None  # "det hedder ikke ...", "skemaet hedder blanket A"
+        last = i
+        j = i + 1
+        while j < len(tokens) and j - i < 4 and self._joined(tokens[j]):
+            lower = tokens[j].lower
+            if lower in self.words.lower_names or (tokens[j].capitalised and classify(tokens[j].text, self.words) is not Kind.NOT_NAME):
+                last = j
+                j += 1
+            else:
+                break
+        return last, 0.85, "navn efter 'hedder'"
+
+    def _lower_case_pair(self, tokens: list[Word], i: int) -> tuple[int, float, str] | None:
+        """"ring til mette hansen": a known first name and a known surname, both in lower case."""
+        if i + 1 >= len(tokens) or not self._joined(tokens[i + 1]):
+            return None
+        first, second = tokens[i].lower, tokens[i + 1].lower
+        if first in STOP_WORDS or second in STOP_WORDS:
+            return None
+        if first.title() in self.words.first_names and second.title() in self.words.surnames:
+            return i + 1, 0.6, "kendt fornavn + efternavn med småt"
+        return None
+
+    def _result(self, start: int, end: int, score: float, why: str) -> RecognizerResult:
+        explanation = AnalysisExplanation(recognizer=self.name, original_score=score, textual_explanation=why)
+        return RecognizerResult(
+            entity_type="PERSON",
+            start=start,
+            end=end,
+            score=score,
+            analysis_explanation=explanation,
+            recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+        )
