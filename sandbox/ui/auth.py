@@ -147,3 +147,8 @@ class UserStore:
 def permissions(role: str | None) -> frozenset[str]:
     """What a role may see beyond the playground and the exercises (nothing for unknown roles)."""
     return PERMISSIONS.get(role or "", frozenset())
+
+
+def role_for(store: UserStore | None, username: str | None) -> str | None:
+    """The role of whoever is logged in: :data:`LOCAL` when the app runs without logins."""
+    return LOCAL if store is None else store.role(username)

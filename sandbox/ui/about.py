@@ -1,0 +1,88 @@
+"""The "Om" tab: what the legeplads is, where data goes, and four things to understand.
+
+Written for a first-time user who is unsure whether it is safe to type
+anything at all, so it answers that first and plainly.
+"""
+
+from __future__ import annotations
+
+import html
+
+import gradio as gr
+
+from sandbox.backends.base import ModelInfo
+
+INTRO = """
+## Hvad er legepladsen?
+
+Et sted at øve sig i at bruge generativ AI (sprogmodeller) til administrativt arbejde:
+skrive, omskrive, opsummere og stille spørgsmål. Her må du prøve dig frem og lave fejl.
+Øvelserne viser, hvad sprogmodeller er gode til, hvor de fejler, og hvorfor.
+
+## Hvor bliver dine data af?
+
+**Ingen steder.** Sprogmodellen kører på denne computer, og intet sendes på internettet.
+
+1. Før noget når modellen, finder et **værn** personoplysninger (navne, CPR-numre, adresser,
+   telefonnumre m.m.) og erstatter dem med pladsholdere som `[PERSON_1]`. Du kan se præcis,
+   hvad modellen får, i feltet *Det ser modellen*, før du sender.
+2. Modellens svar tjekkes af værnet igen.
+3. Hver prompt skrives i en **log** på denne computer, så compliance kan se, hvad der er sendt.
+   Loggen indeholder kun pladsholderne, aldrig dine oprindelige oplysninger.
+4. Koblingen mellem pladsholder og dine oplysninger findes kun i hukommelsen for din session
+   og forsvinder, når du lukker fanen eller trykker *Nulstil*.
+
+Værnet er et sikkerhedsnet, ikke en tilladelse: det fanger ikke alt. Brug opdigtede eksempler,
+når du kan.
+"""
+
+FOUR_THINGS = """
+## Fire ting, der er værd at forstå om generativ AI
+
+**1. En sort boks.** Ingen, heller ikke dem der har lavet modellen, kan pege på, *hvorfor* den
+skrev netop det svar. Den har lært mønstre fra enorme mængder tekst og kan ikke vise sine kilder.
+Et svar, der lyder overbevisende, er ikke dermed rigtigt: du har stadig ansvaret for det, du sender
+videre til en borger eller en kollega.
+
+**2. Bias.** Modellen har lært af tekster skrevet af mennesker, med de skævheder, de indeholder.
+Den kan behandle to borgere forskelligt, fordi de hedder noget forskelligt, er ældre eller yngre,
+eller er mænd eller kvinder. Øvelserne lader dig afprøve det ved at bytte én oplysning ud.
+
+**3. Sandsynlighed, ikke opslag.** Modellen slår ikke op i en database. Den vælger ét ord ad
+gangen ud fra, hvad der er sandsynligt, og trækker lod imellem mulighederne. Derfor kan samme
+spørgsmål give forskellige svar (prøv *Kør igen*), og derfor kan den opfinde fakta, paragraffer
+og navne, der lyder rigtige. Slå *Vis sandsynligheder* til for at se lodtrækningen.
+
+**4. Data i åbne chatbots kan blive brugt til træning.** Det, du skriver i en gratis chatbot på
+internettet, kan blive gemt og brugt til at træne næste version af modellen, og så er det ude af
+kommunens kontrol. Skriv derfor aldrig borgeres oplysninger i en chatbot, som kommunen ikke har en
+aftale om. Her på legepladsen forlader intet computeren.
+"""
+
+
+def model_markdown(info: ModelInfo) -> str:
+    """Which model answers, in words a participant can repeat to a colleague."""
+    lines = [
+        "## Hvilken model kører?",
+        f"**{html.escape(info.name)}**, kørt lokalt med llama.cpp; den kan rumme "
+        f"{info.context_length} tokens (prompt og svar tilsammen).",
+    ]
+    if info.demo:
+        lines.append(demo_notice())
+    return "\n\n".join(lines)
+
+
+def demo_notice() -> str:
+    """Shown wherever the model is named: a tiny demo model must not be mistaken for a real one."""
+    return (
+        "⚠️ **Dette er en lille demomodel.** Den viser mekanikken (værnet, loggen, sandsynligheder, "
+        "tilfældighed), men den opfinder frit og skriver ofte vrøvl. Til rigtig øvelse skal en større "
+        "model hentes ned på computeren; se `models/README.md`."
+    )
+
+
+def build(info: ModelInfo) -> None:
+    """Render the tab's content inside the current ``gr.Tab``."""
+    gr.Markdown(INTRO)
+    gr.Markdown(model_markdown(info))
+    gr.Markdown(FOUR_THINGS)

@@ -1,0 +1,128 @@
+"""The Blocks app: header, tabs, roles and per-tab state, wired together.
+
+Each tab lives in its own module; this one decides who sees what. Roles
+come from the login (``gr.Request.username``) and are looked up again in
+every handler that needs one, never trusted from the browser.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from sandbox.pipeline import Pipeline
+from sandbox.ui import about
+from sandbox.ui.auth import LOCAL, ROLE_LABELS, UserStore, permissions, role_for
+from sandbox.ui.compliance import ComplianceTab
+from sandbox.ui.exercises_tab import URL_PARAMETER, ExercisesTab
+from sandbox.ui.playground import EMPTY_ANSWER, Playground
+from sandbox.ui.state import Visit, discard
+
+MODEL_QUEUE = "model"
+PRESENTER_JS = "(on) => { document.body.classList.toggle('lp-presenter', on); return []; }"
+
+
+def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
+    """The web app around a loaded pipeline; ``users`` = workshop logins (None: one local user)."""
+
+    def may(permission: str) -> Callable[[gr.Request], bool]:
+        return lambda request: permission in permissions(role_for(users, request.username))
+
+    playground = Playground(pipeline)
+    exercises = ExercisesTab(pipeline, is_trainer=may("trainer"))
+    compliance = ComplianceTab(pipeline.log, may_see_log=may("log"))
+
+    with gr.Blocks(title="Legeplads", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+        # A factory, not the class: gradio would treat a dataclass type as a value.
+        visit = gr.State(lambda: Visit(), delete_callback=discard)
+        with gr.Row(elem_id="lp-header"):
+            gr.Markdown("# Legeplads\nØv dig med generativ AI. Alt kører på denne computer.", elem_id="lp-title")
+            who = gr.Markdown(elem_id="lp-who")
+            reset = gr.Button("Nulstil", size="sm", scale=0, elem_id="lp-reset")
+        gr.Markdown(model_banner(pipeline), elem_id="lp-model")
+        with gr.Accordion("Underviser", open=True, visible=False, elem_id="lp-trainer") as trainer_panel:
+            with gr.Row():
+                presenter = gr.Checkbox(label="Præsentationsvisning (stor skrift, høj kontrast)", value=False,
+                                        elem_id="lp-presenter-toggle")
+                queue_status = gr.Markdown(elem_id="lp-queue")
+        timer = gr.Timer(3, active=False)
+        with gr.Tabs(elem_id="lp-tabs") as tabs:
+            with gr.Tab("Legeplads", id="legeplads"):
+                playground.build(visit)
+            with gr.Tab("Øvelser", id="ovelser"):
+                exercises.build(visit)
+            with gr.Tab("Log", id="log", visible=False) as log_tab:
+                compliance.build()
+            with gr.Tab("Om", id="om"):
+                about.build(pipeline.info)
+
+        def on_load(request: gr.Request) -> tuple[Any, ...]:
+            """A new tab: fresh state, the views this role may see, and the exercise from the link."""
+            role = role_for(users, request.username)
+            allowed = permissions(role)
+            card_id = dict(request.query_params).get(URL_PARAMETER)
+            return (
+                Visit(),
+                who_markdown(request.username, role),
+                gr.Tab(visible="log" in allowed),
+                gr.Accordion(visible="trainer" in allowed),
+                gr.Timer(active="trainer" in allowed),
+                gr.Tabs(selected="ovelser") if card_id else gr.skip(),
+                *exercises.open(card_id, request),
+            )
+
+        def on_queue(request: gr.Request) -> str:
+            if not may("trainer")(request):
+                return ""
+            waiting, running = model_queue(demo)
+            return f"**Kø hos modellen:** {running} i gang, {waiting} venter."
+
+        def on_reset(visit_value: Visit) -> tuple[Any, ...]:
+            visit_value.reset()
+            gr.Info("Nulstillet: din historik og koblingen mellem pladsholdere og dine oplysninger er slettet.")
+            return Visit(), "", [], "", EMPTY_ANSWER, "", "", [], ""
+
+        demo.load(
+            on_load, None,
+            [visit, who, log_tab, trainer_panel, timer, tabs, exercises.choice, exercises.card, exercises.material],
+            queue=False, api_visibility="private",
+        )
+        timer.tick(on_queue, None, [queue_status], queue=False, show_progress="hidden", api_visibility="private")
+        presenter.change(None, [presenter], None, js=PRESENTER_JS)
+        log_tab.select(compliance.on_refresh, None, compliance.refresh_outputs(), queue=False,
+                       api_visibility="private")
+        reset.click(
+            on_reset, [visit],
+            [visit, playground.prompt, playground.preview, playground.explanation, playground.answer, playground.meta,
+             playground.status, playground.history, exercises.result],
+            queue=False, api_visibility="private",
+        )
+    return demo
+
+
+def model_banner(pipeline: Pipeline) -> str:
+    info = pipeline.info
+    banner = f"**Model:** {html.escape(info.name)}"
+    return banner + ("\n\n" + about.demo_notice() if info.demo else "")
+
+
+def who_markdown(username: str | None, role: str | None) -> str:
+    if role == LOCAL:
+        return "Kun på denne computer (ingen login)."
+    label = ROLE_LABELS.get(role or "", "ukendt rolle")
+    return f"Logget ind som **{html.escape(username or '')}** ({label}) · [Log ud](logout)"
+
+
+def model_queue(demo: gr.Blocks) -> tuple[int, int]:
+    """(waiting, running) model calls right now.
+
+    Gradio shows each user their own place in the queue but has no public
+    call for the length of one queue, so this reads its queue object.
+    """
+    queue = demo._queue.event_queue_per_concurrency_id.get(MODEL_QUEUE)
+    if queue is None:
+        return 0, 0
+    return len(queue.queue), queue.current_concurrency

@@ -1,0 +1,161 @@
+"""The "Log" tab for compliance staff: entries, filters, a chart, chain status and export.
+
+It reads the same :class:`~sandbox.audit.AuditLog` the pipeline writes, with
+the same filters and exports as ``legeplads log``. Hiding the tab from other
+roles is a courtesy; every handler here checks the role again on the
+server, because a participant could call the endpoints directly.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from sandbox.audit import DECISION_LABELS, AuditLog
+from sandbox.audit.text import findings_text, local_time, parse_moment, warnings_text
+from sandbox.errors import UserError
+from sandbox.exercises import load_cards
+from sandbox.guards.result import ENTITY_TYPES
+from sandbox.ui.feedback import refuse
+from sandbox.ui.preview import entity_label
+
+TABLE_LIMIT = 500
+ALL = ""
+COLUMNS = ["Nr.", "Tidspunkt", "Session", "Øvelse", "Beslutning", "Fundet i prompten", "Art. 9",
+           "Prompt (maskeret)", "Svar (maskeret)", "Fejl"]
+
+RoleCheck = Callable[[gr.Request], bool]
+
+
+class ComplianceTab:
+    def __init__(self, log: AuditLog, may_see_log: RoleCheck) -> None:
+        self.log = log
+        self.may_see_log = may_see_log
+        # Removed with this object (or at exit); only the newest export is kept in it.
+        self._exports_dir = tempfile.TemporaryDirectory(prefix="legeplads-export-")
+        self._exports = Path(self._exports_dir.name)
+
+    def build(self) -> None:
+        """Create the tab's components (inside the current ``gr.Tab``) and wire their events."""
+        gr.Markdown(
+            "Alt, der er sendt til modellen, som værnet har maskeret det. Loggen indeholder pladsholdere og "
+            "opsummeringer af fund, aldrig de oprindelige personoplysninger. Hver post er kædet sammen med den "
+            "forrige med en hash, så ændringer og sletninger kan opdages."
+        )
+        self.verification = gr.Markdown(elem_id="lp-verification")
+        with gr.Row():
+            self.since = gr.Textbox(label="Fra dato", placeholder="ÅÅÅÅ-MM-DD", scale=1)
+            self.until = gr.Textbox(label="Til og med dato", placeholder="ÅÅÅÅ-MM-DD", scale=1)
+            self.entity_type = gr.Dropdown([("Alle", ALL)] + [(entity_label(t), t) for t in ENTITY_TYPES],
+                                           value=ALL, label="Type af personoplysning", scale=1)
+            self.decision = gr.Dropdown([("Alle", ALL)] + [(label, key) for key, label in DECISION_LABELS.items()],
+                                        value=ALL, label="Beslutning", scale=1)
+            self.exercise = gr.Dropdown([("Alle", ALL)] + [(card.title, card.id) for card in load_cards()],
+                                        value=ALL, label="Øvelse", scale=1)
+        with gr.Row():
+            self.show = gr.Button("Vis", variant="primary", elem_id="lp-log-show")
+            self.verify = gr.Button("Kontrollér kæden")
+        self.chart = gr.BarPlot(x="Dag", y="Antal", color="Type", label="Fundne personoplysninger pr. type og dag",
+                                elem_id="lp-log-chart")
+        self.count = gr.Markdown()
+        self.table = gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True, max_height=600, elem_id="lp-log-table")
+        with gr.Row():
+            self.format = gr.Radio([("CSV (Excel)", "csv"), ("JSON Lines (alle detaljer)", "jsonl")], value="csv",
+                                   label="Eksportformat", info="Eksporten følger den valgte periode.")
+            self.export = gr.Button("Eksportér")
+        self.file = gr.File(label="Eksporteret fil", interactive=False)
+        filters = [self.since, self.until, self.entity_type, self.decision, self.exercise]
+        view = [self.chart, self.count, self.table]
+        self.show.click(self.on_show, filters, view, queue=False, api_visibility="private")
+        self.verify.click(self.on_verify, None, [self.verification], queue=False, api_visibility="private")
+        self.export.click(self.on_export, [self.format, self.since, self.until], [self.file], queue=False,
+                          api_visibility="private")
+
+    def refresh_outputs(self) -> list[Any]:
+        """What :meth:`on_refresh` fills, in order."""
+        return [self.verification, self.chart, self.count, self.table]
+
+    def on_refresh(self, request: gr.Request) -> tuple[Any, ...]:
+        """Everything at once, unfiltered: what the tab shows when it is opened."""
+        return (self.on_verify(request), *self.on_show(ALL, ALL, ALL, ALL, ALL, request))
+
+    def on_show(self, since: str, until: str, entity_type: str, decision: str, exercise: str,
+                request: gr.Request) -> tuple[pd.DataFrame, str, list[list[Any]]]:
+        self._check(request)
+        try:
+            filters = {
+                "since": parse_moment(since) if since and since.strip() else None,
+                "until": parse_moment(until, end_of_day=True) if until and until.strip() else None,
+                "entity_type": entity_type or None,
+                "decision": decision or None,
+                "exercise_id": exercise or None,
+            }
+            entries = self.log.entries(**filters)
+        except UserError as error:
+            raise refuse(error.message, "Filteret kan ikke bruges") from None
+        shown = entries[:TABLE_LIMIT]
+        count = f"{len(entries)} poster" + (f"; de nyeste {TABLE_LIMIT} vises. Eksportér for at se alle." if len(entries) > TABLE_LIMIT else ".")
+        return chart_frame(entries), count, [_row(entry) for entry in shown]
+
+    def on_verify(self, request: gr.Request) -> str:
+        self._check(request)
+        result = self.log.verify()
+        if result.ok:
+            anchor = f"\n\nAnker til næste kontrol: `{result.checked}:{result.last_hash}`" if result.last_hash else ""
+            return f"✅ **Kæden er intakt.** {result.reason}{anchor}"
+        return f"❌ **Loggen er IKKE intakt.** Første brud: post {result.first_bad}. {result.reason}"
+
+    def on_export(self, fmt: str, since: str, until: str, request: gr.Request) -> str:
+        self._check(request)
+        try:
+            period = {
+                "since": parse_moment(since) if since and since.strip() else None,
+                "until": parse_moment(until, end_of_day=True) if until and until.strip() else None,
+            }
+            # Only the newest export is kept here; gradio serves a copy from its own cache.
+            for old in self._exports.iterdir():
+                old.unlink()
+            path = self._exports / f"legeplads-log-{datetime.now():%Y%m%d-%H%M%S}.{fmt}"
+            with path.open("wb") as out:
+                count = self.log.export(fmt, out, **period)  # type: ignore[arg-type]
+        except UserError as error:
+            raise refuse(error.message, "Eksporten mislykkedes") from None
+        gr.Info(f"{count} poster eksporteret.")
+        return str(path)
+
+    def _check(self, request: gr.Request) -> None:
+        if not self.may_see_log(request):
+            raise refuse("Loggen kan kun ses af brugere med rollen compliance.", "Ingen adgang")
+
+
+def chart_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
+    """Findings per local day and type (summing each entry's counts), for the bar chart."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for entry in entries:
+        day = local_time(entry["time"])[:10]
+        for finding in entry["entities"]:
+            counts[(day, entity_label(finding["type"]))] += finding["count"]
+    rows = [{"Dag": day, "Type": kind, "Antal": n} for (day, kind), n in sorted(counts.items())]
+    return pd.DataFrame(rows, columns=["Dag", "Type", "Antal"])
+
+
+def _row(entry: dict[str, Any]) -> list[Any]:
+    return [
+        entry["id"],
+        local_time(entry["time"]),
+        entry["session"] or "–",
+        entry["exercise_id"] or "fri prompt",
+        DECISION_LABELS[entry["decision"]],
+        findings_text(entry["entities"]) or "intet",
+        warnings_text(entry["warnings"]),
+        "(slettet efter opbevaringsperioden)" if entry["purged"] else entry["prompt"],
+        entry["response"] or "",
+        entry["error"] or "",
+    ]

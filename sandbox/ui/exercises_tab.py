@@ -1,0 +1,189 @@
+"""The "Øvelser" tab: pick a card (or open one from a link), read it, run it.
+
+A trainer hands out ``http://…/?ovelse=<id>``; the app opens that card on
+load. Running a card calls its runner (:func:`sandbox.exercises.runners.run_card`),
+which asks the model through the pipeline as many times as the exercise
+needs; this module shows the card and renders the runner's result. The
+rendering here is deliberately generic (summary, what the model saw, every
+answer, every marked text) so that each runner can later get its own view.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import gradio as gr
+
+from sandbox.errors import UserError
+from sandbox.exercises import get_card, load_cards
+from sandbox.exercises.render import card_markdown
+from sandbox.exercises.runners import USES_MATERIAL, run_card
+from sandbox.exercises.runners.common import Answer, Span
+from sandbox.exercises.runners.sandsynligheder import TokenView
+from sandbox.exercises.schema import CATEGORIES, Card
+from sandbox.pipeline import Pipeline
+from sandbox.ui import probabilities
+from sandbox.ui.feedback import refuse
+from sandbox.ui.state import Visit
+
+URL_PARAMETER = "ovelse"
+# Danish headings for the result fields worth showing as text.
+TEXT_FIELDS = {
+    "sent": "Det så modellen",
+    "original": "Før",
+    "rewritten": "Efter",
+    "combined": "Samlet",
+    "restored": "Svaret med dine egne oplysninger (kun på din skærm)",
+    "blocked": "Blokeret af værnet",
+    "invented": "Opfundet",
+}
+
+RoleCheck = Callable[[gr.Request], bool]
+
+
+class ExercisesTab:
+    """The tab's components and handlers, around one pipeline."""
+
+    def __init__(self, pipeline: Pipeline, is_trainer: RoleCheck) -> None:
+        self.pipeline = pipeline
+        self.is_trainer = is_trainer
+
+    def build(self, visit: gr.State) -> None:
+        cards = load_cards()
+        self.choice = gr.Dropdown(
+            [(f"{CATEGORIES[card.category]}: {card.title}", card.id) for card in cards],
+            value=None, label="Vælg en øvelse", elem_id="lp-exercise",
+        )
+        self.card = gr.Markdown("Vælg en øvelse ovenfor, eller åbn et link fra underviseren.", elem_id="lp-card")
+        self.material = gr.Textbox(label="Materiale (du må gerne ændre det)", lines=8, visible=False)
+        with gr.Row():
+            self.run = gr.Button("Kør øvelsen", variant="primary", elem_id="lp-run-exercise")
+            self.stop = gr.Button("Stop", variant="stop")
+        self.status = gr.Markdown()
+        self.result = gr.HTML(js_on_load=None, elem_id="lp-exercise-result")
+        self.choice.change(self.on_choose, [self.choice], [self.card, self.material, self.result],
+                           queue=False, api_visibility="private")
+        self.run.click(self.on_accept, [self.choice, visit], [self.status], queue=False,
+                       api_visibility="private").success(
+            self.on_run, [self.choice, self.material, visit], [self.status, self.result],
+            concurrency_id="model", concurrency_limit=1, api_name="oevelse",
+        )
+        self.stop.click(lambda visit: "⏹ Stopper …" if visit.stop() else gr.skip(), [visit], [self.status],
+                        queue=False, api_visibility="private")
+
+    def open(self, card_id: str | None, request: gr.Request) -> tuple[Any, Any, Any]:
+        """Updates for (dropdown, card, material) that show ``card_id``; used on load for ``?ovelse=``."""
+        if not card_id:
+            return gr.skip(), gr.skip(), gr.skip()
+        try:
+            card = get_card(card_id)
+        except UserError as error:
+            gr.Warning(error.message)
+            return gr.skip(), gr.skip(), gr.skip()
+        return card.id, *self._show(card, request)
+
+    def on_choose(self, card_id: str | None, request: gr.Request) -> tuple[Any, Any, str]:
+        if not card_id:
+            return gr.skip(), gr.skip(), ""
+        card, material = self._show(get_card(card_id), request)
+        return card, material, ""
+
+    def _show(self, card: Card, request: gr.Request) -> tuple[str, Any]:
+        uses_material = card.runner.name in USES_MATERIAL
+        material = gr.Textbox(value=card.material.text if uses_material else "", visible=uses_material)
+        return card_markdown(card, trainer=self.is_trainer(request)), material
+
+    def on_accept(self, card_id: str | None, visit: Visit) -> str:
+        if not card_id:
+            raise refuse("Vælg en øvelse først.", "Ingen øvelse valgt")
+        if not visit.accept():
+            raise refuse("Du har allerede noget i gang. Vent på det, eller tryk Stop.", "Vent lidt")
+        return "⏳ Øvelsen venter på modellen (den svarer én ad gangen) …"
+
+    def on_run(self, card_id: str, material: str, visit: Visit, progress: gr.Progress = gr.Progress()) -> Iterator[tuple[str, str]]:
+        """Run the card's runner through the pipeline and show its result."""
+        visit.begin()
+        try:
+            if visit.cancel.is_set():
+                yield "⏹ Stoppet, før modellen gik i gang. Intet er sendt.", ""
+                return
+            card = get_card(card_id)
+            yield f"⏳ Kører «{card.title}» …", ""
+            result = run_card(
+                card, self.pipeline, visit.session,
+                material=material if card.runner.name in USES_MATERIAL else None,
+                progress=lambda done, total, label: progress((done, total), desc=label),
+                cancel=visit.cancel,
+            )
+            yield "✅ Færdig.", render_result(result)
+        except UserError as error:
+            gr.Warning(error.message)
+            yield f"❌ {error.message}", ""
+        finally:
+            visit.finish()
+
+
+def render_result(result: Any) -> str:
+    """A runner's result as HTML: its summary, then its texts, answers and marked texts, all escaped."""
+    parts = [f'<p class="lp-summary">{html.escape(result.summary)}</p>']
+    parts += _sections(result, heading=None)
+    return f'<div class="lp-exercise-result">{"".join(parts)}</div>'
+
+
+def _sections(value: Any, heading: str | None) -> list[str]:
+    """Walk a result dataclass; a nested object's ``label`` becomes the heading of what it holds."""
+    if not dataclasses.is_dataclass(value):
+        return []
+    label = getattr(value, "label", None)
+    heading = label if isinstance(label, str) and label else heading
+    out: list[str] = []
+    for field in dataclasses.fields(value):
+        item = getattr(value, field.name)
+        if field.name in TEXT_FIELDS and item:
+            texts = item if isinstance(item, tuple) else (item,)
+            out += [_block(TEXT_FIELDS[field.name], html.escape(str(text))) for text in texts]
+        elif isinstance(item, Answer):
+            out.append(_answer(item, heading))
+        elif isinstance(item, tuple) and item:
+            out += _sequence(item, heading)
+        elif dataclasses.is_dataclass(item):
+            out += _sections(item, heading)
+    return out
+
+
+def _sequence(items: tuple, heading: str | None) -> list[str]:
+    first = items[0]
+    if isinstance(first, Span):
+        return [_block(heading or "Markeret tekst", "".join(_span(span) for span in items))]
+    if isinstance(first, TokenView):
+        pieces = [probabilities.Piece(t.text, t.prob, t.alternatives) for t in items]
+        return [_block("Ord for ord", probabilities.render(pieces))]
+    if isinstance(first, tuple) and first and isinstance(first[0], Span):
+        return [_block(heading or "Markeret tekst", "".join(_span(span) for span in spans)) for spans in items]
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, Answer):
+            out.append(_answer(item, heading))
+        elif dataclasses.is_dataclass(item):
+            out += _sections(item, heading)
+    return out
+
+
+def _answer(answer: Answer, heading: str | None) -> str:
+    facts = f"seed {answer.seed} · temperatur {answer.temperature:g}".replace(".", ",")
+    title = f"{heading} · {facts}" if heading else f"Svar · {facts}"
+    return _block(title, html.escape(answer.text))
+
+
+def _span(span: Span) -> str:
+    text = html.escape(span.text)
+    if not span.kind:
+        return text
+    return f'<span class="lp-span lp-k-{html.escape(span.kind)}" title="{html.escape(span.label)}">{text}</span>'
+
+
+def _block(title: str, body: str) -> str:
+    return f'<div class="lp-block"><div class="lp-block-title">{html.escape(title)}</div><div class="lp-answer">{body}</div></div>'

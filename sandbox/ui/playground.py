@@ -1,0 +1,287 @@
+"""The "Legeplads" tab: free practice, with a live preview of what the model will see.
+
+The order on screen follows the pipeline: the prompt, then (before anything
+is sent) the redacted text the model would get, then the streamed answer
+with the seed that produced it. Every model call goes through
+:meth:`Pipeline.stream`; this module only turns its tokens and results into
+things to look at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from sandbox.audit import DECISION_LABELS
+from sandbox.backends.base import GenerationParams, Token
+from sandbox.errors import UserError
+from sandbox.pipeline import MAX_PROMPT_CHARS, Pipeline, Request, Result
+from sandbox.ui import preview, probabilities
+from sandbox.ui.feedback import refuse, too_long
+from sandbox.ui.state import Visit
+
+TOP_ALTERNATIVES = 5
+MAX_TOKENS_CHOICE = 1024
+SEED_RANDOM, SEED_FIXED = "Tilfældig", "Fast"
+FINISH_NOTES = {
+    "stop": "",
+    "length": "Svaret stoppede ved grænsen for antal tokens. Hæv den under *Indstillinger* for et længere svar.",
+    "cancelled": "Du stoppede svaret. Det er ufuldstændigt.",
+}
+EMPTY_ANSWER = '<div class="lp-answer lp-empty">Svaret kommer her.</div>'
+RESTORED_NOTE = (
+    "Kun på din skærm: dine egne oplysninger er sat ind i stedet for pladsholderne. "
+    "Modellen og loggen har kun set pladsholderne."
+)
+HIDDEN_NOTE = (
+    "Sandsynlighederne kan ikke vises for dette svar"
+    " (modellen gav ingen, eller svaret blev ændret af værnet på en måde, der ikke kan vises ord for ord)."
+)
+
+
+class Playground:
+    """The tab's components and handlers, around one pipeline."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def build(self, visit: gr.State) -> None:
+        """Create the tab's components (inside the current ``gr.Tab``) and wire their events."""
+        context = self.pipeline.info.context_length
+        gr.Markdown(
+            "Skriv en opgave til modellen. Under feltet ser du, hvad modellen får at se: "
+            "personoplysninger er skiftet ud med pladsholdere, **før** noget sendes."
+        )
+        self.prompt = gr.Textbox(
+            label="Din prompt", lines=5, max_lines=20, placeholder="Fx: Skriv et venligt svar til Jens Hansen om …",
+            elem_id="lp-prompt",
+        )
+        self.preview = gr.HighlightedText(
+            label="Det ser modellen", color_map=preview.color_map(), show_legend=True, combine_adjacent=False,
+            elem_id="lp-preview",
+        )
+        self.explanation = gr.Markdown(elem_id="lp-explanation")
+        with gr.Row():
+            self.send = gr.Button("Send", variant="primary", elem_id="lp-send")
+            self.stop = gr.Button("Stop", variant="stop", elem_id="lp-stop")
+            self.rerun = gr.Button("Kør igen", elem_id="lp-rerun")
+        with gr.Accordion("Indstillinger", open=False):
+            with gr.Row():
+                self.temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperatur",
+                                             info="Lav: forudsigelig. Høj: mere tilfældig og kreativ.")
+                self.top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.05, label="Top-p",
+                                       info="Vælg kun blandt de mest sandsynlige ord, der tilsammen udgør p.")
+                self.max_tokens = gr.Slider(8, min(MAX_TOKENS_CHOICE, context), value=200, step=8,
+                                            label="Maks. antal tokens", info="Hvor langt svaret højst må blive.")
+            with gr.Row():
+                self.seed_mode = gr.Radio([SEED_RANDOM, SEED_FIXED], value=SEED_RANDOM, label="Seed",
+                                          info="Fast seed + samme indstillinger = samme svar hver gang.")
+                self.seed = gr.Number(label="Fast seed", precision=0, minimum=0, maximum=2**32 - 1, value=42)
+                self.use_seed = gr.Button("Brug seedet fra sidste svar", size="sm")
+        self.status = gr.Markdown(elem_id="lp-status")
+        self.answer = gr.HTML(EMPTY_ANSWER, js_on_load=None, elem_id="lp-answer")
+        self.meta = gr.Markdown(elem_id="lp-meta")
+        with gr.Row():
+            self.show_probs = gr.Checkbox(label="Vis sandsynligheder", value=False, elem_id="lp-probs",
+                                          info="Farv hvert ord efter, hvor sikker modellen var.")
+            self.show_restored = gr.Checkbox(label="Vis svaret med mine egne oplysninger", value=False,
+                                             elem_id="lp-restored",
+                                             info="Kun på din skærm; modellen og loggen ser dem aldrig.")
+        with gr.Accordion("Tidligere svar i denne session", open=False):
+            self.history = gr.Dataframe(headers=["Tid", "Seed", "Modellen så", "Svar"], interactive=False, wrap=True)
+        self._wire(visit)
+
+    def _wire(self, visit: gr.State) -> None:
+        params = [self.temperature, self.top_p, self.max_tokens, self.seed_mode, self.seed]
+        toggles = [self.show_probs, self.show_restored]
+        outputs = [self.answer, self.meta, self.status, self.history]
+        self.prompt.change(
+            self.on_preview, [self.prompt, visit], [self.preview, self.explanation], trigger_mode="always_last",
+            show_progress="hidden", concurrency_limit=None, api_name="forhaandsvis",
+        )
+        model_event = {"concurrency_id": "model", "concurrency_limit": 1, "show_progress": "minimal"}
+        gr.on(
+            [self.send.click, self.prompt.submit], self.on_accept, [self.prompt, visit], [self.status],
+            queue=False, api_visibility="private",
+        ).success(self.on_send, [self.prompt, *params, *toggles, visit], outputs, api_name="send", **model_event)
+        self.rerun.click(self.on_accept_rerun, [visit], [self.status], queue=False, api_visibility="private").success(
+            self.on_rerun, [*params, *toggles, visit], outputs, api_name="koer_igen", **model_event
+        )
+        self.stop.click(self.on_stop, [visit], [self.status], queue=False, api_name="stop")
+        for toggle in toggles:
+            toggle.change(self.on_toggle, [*toggles, visit], [self.answer], queue=False, api_visibility="private")
+        self.use_seed.click(self.on_use_seed, [visit], [self.seed_mode, self.seed], queue=False,
+                            api_visibility="private")
+
+    # -- handlers --------------------------------------------------------------
+
+    def on_preview(self, text: str, visit: Visit) -> tuple[list[tuple[str, str | None]], str]:
+        """What the model would see for ``text``; no model call, nothing logged."""
+        if not text or not text.strip():
+            return [], "Her ser du, hvad modellen får at se, når du har skrevet noget."
+        if len(text) > MAX_PROMPT_CHARS:
+            return [], too_long(text)
+        try:
+            result = self.pipeline.preview(text, visit.session)
+        except UserError as error:
+            return [], f"❌ {error.message}"
+        return preview.highlights(text, result), preview.explanation(result)
+
+    def on_accept(self, prompt: str, visit: Visit) -> str:
+        """Refuse at once what would be refused anyway, before it waits in the queue."""
+        if not prompt or not prompt.strip():
+            raise refuse("Prompten er tom. Skriv en opgave eller et spørgsmål, før du sender.", "Tom prompt")
+        if len(prompt) > MAX_PROMPT_CHARS:
+            raise refuse(too_long(prompt), "For lang tekst")
+        return self._accept(visit)
+
+    def on_accept_rerun(self, visit: Visit) -> str:
+        if visit.last_request is None:
+            raise refuse("Send en prompt først; så kan du køre den igen.", "Intet at køre igen")
+        return self._accept(visit)
+
+    def _accept(self, visit: Visit) -> str:
+        if not visit.accept():
+            raise refuse("Du har allerede sendt en prompt. Vent på svaret, eller tryk Stop.", "Vent lidt")
+        return "⏳ Sendt. Modellen svarer én ad gangen; din plads i køen vises ved svaret."
+
+    def on_send(self, prompt: str, temperature: float, top_p: float, max_tokens: float, seed_mode: str,
+                seed: float | None, show_probs: bool, show_restored: bool, visit: Visit) -> Iterator[tuple]:
+        """Stream the answer to ``prompt`` through the pipeline."""
+        visit.begin()
+        try:
+            request = Request(prompt=prompt, params=_params(temperature, top_p, max_tokens, seed_mode, seed))
+            yield from self._answer(request, visit, show_probs, show_restored)
+        except UserError as error:
+            yield self._failed(error, visit)
+        finally:
+            visit.finish()
+
+    def on_rerun(self, temperature: float, top_p: float, max_tokens: float, seed_mode: str, seed: float | None,
+                 show_probs: bool, show_restored: bool, visit: Visit) -> Iterator[tuple]:
+        """The last prompt again, with the current settings: a new seed gives a new answer."""
+        visit.begin()
+        try:
+            if visit.last_request is None:
+                raise UserError("Send en prompt først; så kan du køre den igen.")
+            params = _params(temperature, top_p, max_tokens, seed_mode, seed)
+            request = Request(prompt=visit.last_request.prompt, params=params)
+            yield from self._answer(request, visit, show_probs, show_restored)
+        except UserError as error:
+            yield self._failed(error, visit)
+        finally:
+            visit.finish()
+
+    def on_stop(self, visit: Visit) -> Any:
+        if visit.stop():
+            return "⏹ Stopper …"
+        gr.Info("Der er ikke noget at stoppe.")
+        return gr.skip()
+
+    def on_toggle(self, show_probs: bool, show_restored: bool, visit: Visit) -> str:
+        return answer_html(visit, show_probs, show_restored)
+
+    def on_use_seed(self, visit: Visit) -> tuple[Any, Any]:
+        if visit.last is None:
+            gr.Info("Der er endnu ikke noget svar at tage seedet fra.")
+            return gr.skip(), gr.skip()
+        return SEED_FIXED, visit.last.seed
+
+    # -- the answer ------------------------------------------------------------
+
+    def _answer(self, request: Request, visit: Visit, show_probs: bool, show_restored: bool) -> Iterator[tuple]:
+        if visit.cancel.is_set():
+            yield EMPTY_ANSWER, "", "⏹ Stoppet, før modellen gik i gang. Intet er sendt.", gr.skip()
+            return
+        stream = self.pipeline.stream(request, visit.session, visit.cancel)
+        raw = ""
+        count = 0
+        result: Result | None = None
+        finished = False
+        try:
+            for item in stream:
+                if isinstance(item, Token):
+                    raw += item.text
+                    count += 1
+                    yield _text_html(raw, streaming=True), gr.skip(), f"✍️ Modellen skriver … ({count} tokens)", gr.skip()
+                else:
+                    result = item
+            finished = True
+        finally:
+            if not finished:
+                # The browser went away or the model failed: make sure the
+                # pipeline runs to its end, so the call is logged and the
+                # model is free for the next person.
+                visit.cancel.set()
+                with contextlib.suppress(UserError):
+                    for _ in stream:
+                        pass
+        assert result is not None
+        visit.remember(request, result)
+        status = "✅ Færdig. " + FINISH_NOTES[result.finish_reason]
+        yield answer_html(visit, show_probs, show_restored), meta_markdown(request, result), status, history_rows(visit)
+
+    def _failed(self, error: UserError, visit: Visit) -> tuple:
+        gr.Warning(error.message)
+        return EMPTY_ANSWER, "", f"❌ {error.message}", history_rows(visit)
+
+
+def _params(temperature: float, top_p: float, max_tokens: float, seed_mode: str, seed: float | None) -> GenerationParams:
+    """The settings as :class:`GenerationParams`; bad values become a Danish :class:`UserError`."""
+    if seed_mode == SEED_FIXED and seed is None:
+        raise UserError("Skriv et helt tal som fast seed, eller vælg Tilfældig.")
+    return GenerationParams(
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=_whole(max_tokens),
+        seed=_whole(seed) if seed_mode == SEED_FIXED else None,
+        top_logprobs=TOP_ALTERNATIVES,
+    )
+
+
+def _whole(value: Any) -> Any:
+    """A float that is a whole number (as sliders send them) as an int; anything else unchanged."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _text_html(text: str, streaming: bool = False) -> str:
+    classes = "lp-answer lp-streaming" if streaming else "lp-answer"
+    return f'<div class="{classes}">{html.escape(text)}</div>'
+
+
+def answer_html(visit: Visit, show_probs: bool, show_restored: bool) -> str:
+    """The last answer as the toggles ask: plain, coloured by probability, or with originals restored."""
+    result = visit.last
+    if result is None:
+        return EMPTY_ANSWER
+    if show_probs:
+        masked = [(e.start, e.end, e.placeholder) for e in result.output_guard.entities if e.placeholder]
+        pieces = probabilities.align(result.tokens, result.answer, masked)
+        if pieces and any(piece.prob is not None for piece in pieces):
+            return f'<div class="lp-answer lp-probabilities">{probabilities.render(pieces)}</div>'
+        return f'<p class="lp-note">{html.escape(HIDDEN_NOTE)}</p>' + _text_html(result.answer)
+    if show_restored:
+        return f'<p class="lp-note">{html.escape(RESTORED_NOTE)}</p>' + _text_html(result.restored(visit.session))
+    return _text_html(result.answer)
+
+
+def meta_markdown(request: Request, result: Result) -> str:
+    """The facts under an answer: the seed that was actually used, tokens, time, the guard's decision."""
+    seed_kind = "fast" if request.params.seed is not None else "tilfældigt valgt"
+    parts = [
+        f"**Seed:** {result.seed} ({seed_kind})",
+        f"**Tokens:** {result.prompt_tokens} ind, {result.completion_tokens} ud",
+        f"**Tid:** {result.latency_ms / 1000:.1f} s".replace(".", ","),
+        f"**Værnet:** {DECISION_LABELS.get(result.input_guard.decision, result.input_guard.decision)}",
+    ]
+    if result.output_guard.entities:
+        parts.append(f"**Svaret:** {len(result.output_guard.entities)} personoplysning(er) maskeret af værnet")
+    return " · ".join(parts)
+
+
+def history_rows(visit: Visit) -> list[list[Any]]:
+    return [[turn.time.strftime("%H:%M:%S"), turn.seed, turn.sent, turn.answer] for turn in visit.history]

@@ -1,0 +1,109 @@
+"""The live preview: the text the model will see, with what the guard did marked.
+
+The guard reports offsets into the *original* text, while the user should see
+the *redacted* text. So the preview walks the original text once, writing
+each finding's placeholder (or, for a type the policy allows, the original
+words) and each art. 9 word, labelled for ``gr.HighlightedText``.
+If that walk does not spell exactly the redacted text the model will get,
+the preview shows the redacted text unmarked rather than a wrong picture.
+"""
+
+from __future__ import annotations
+
+from sandbox.guards.result import GuardResult
+
+ENTITY_LABELS = {
+    "CPR": "CPR-nummer",
+    "CVR": "CVR-nummer",
+    "IBAN": "IBAN",
+    "BANKKONTO": "Bankkonto",
+    "EMAIL": "E-mail",
+    "TELEFON": "Telefonnummer",
+    "NUMMERPLADE": "Nummerplade",
+    "ADRESSE": "Adresse",
+    "PERSON": "Navn",
+}
+ART9_LABELS = {
+    "HELBRED": "helbred",
+    "ETNICITET": "etnisk oprindelse",
+    "RELIGION": "religion",
+    "SEKSUALITET": "seksuelle forhold",
+    "POLITIK": "politisk overbevisning",
+    "FAGFORENING": "fagforening",
+    "BIOMETRI": "biometri",
+    "STRAFFEFORHOLD": "strafbare forhold (art. 10)",
+}
+# One colour per kind of marking, so the legend stays short.
+MASKED, BLOCKED, ALLOWED, ART9 = "#bfdbfe", "#fca5a5", "#e5e7eb", "#fde68a"
+
+
+def entity_label(entity_type: str) -> str:
+    return ENTITY_LABELS.get(entity_type, entity_type)
+
+
+def art9_label(category: str) -> str:
+    return "Art. 9: " + ART9_LABELS.get(category, category.lower())
+
+
+def color_map() -> dict[str, str]:
+    """Every label the preview can use, with its colour (for ``gr.HighlightedText``)."""
+    colours = {label: MASKED for label in ENTITY_LABELS.values()}
+    colours |= {f"Blokeres: {label}": BLOCKED for label in ENTITY_LABELS.values()}
+    colours |= {f"Tilladt: {label}": ALLOWED for label in ENTITY_LABELS.values()}
+    colours |= {art9_label(category): ART9 for category in ART9_LABELS}
+    return colours
+
+
+def highlights(original: str, result: GuardResult) -> list[tuple[str, str | None]]:
+    """The redacted text as (piece, label) pairs; label None for unmarked text."""
+    marks: list[tuple[int, int, str, str | None]] = []
+    prefixes = {"redact": "", "block": "Blokeres: ", "allow": "Tilladt: "}
+    for entity in result.entities:
+        # Allowed values pass unchanged (no placeholder); everything else is replaced.
+        text = entity.placeholder or original[entity.start : entity.end]
+        marks.append((entity.start, entity.end, text, prefixes[entity.action] + entity_label(entity.type)))
+    taken = [(start, end) for start, end, _, _ in marks]
+    for warning in result.warnings:
+        if not any(start < warning.end and warning.start < end for start, end in taken):
+            marks.append((warning.start, warning.end, original[warning.start : warning.end], art9_label(warning.category)))
+    pieces: list[tuple[str, str | None]] = []
+    position = 0
+    for start, end, text, label in sorted(marks):
+        if start < position:
+            continue
+        if start > position:
+            pieces.append((original[position:start], None))
+        pieces.append((text, label))
+        position = end
+    if position < len(original):
+        pieces.append((original[position:], None))
+    if "".join(text for text, _ in pieces) != result.text:
+        return [(result.text, None)]
+    return pieces
+
+
+def explanation(result: GuardResult) -> str:
+    """A Danish sentence or two under the preview: what was hidden, blocked and warned about."""
+    if not result.entities and not result.warnings:
+        return "Værnet fandt ingen personoplysninger. Modellen får teksten, som den står."
+    lines = []
+    redacted = [e for e in result.entities if e.action == "redact"]
+    if redacted:
+        lines.append(
+            f"Værnet erstatter {len(redacted)} personoplysning{'er' if len(redacted) != 1 else ''} med "
+            "pladsholdere (blå). Modellen ser kun pladsholderne."
+        )
+    blocked = sorted({entity_label(e.type) for e in result.entities if e.action == "block"})
+    if blocked:
+        lines.append(f"⛔ Prompten vil blive afvist, fordi den indeholder: {', '.join(blocked)}.")
+    allowed = sorted({entity_label(e.type) for e in result.entities if e.action == "allow"})
+    if allowed:
+        lines.append(f"Sendes uændret, fordi politikken tillader det: {', '.join(allowed)} (grå).")
+    if result.warnings:
+        categories = sorted({ART9_LABELS.get(w.category, w.category.lower()) for w in result.warnings})
+        lines.append(
+            f"⚠️ Teksten nævner særlige kategorier af oplysninger ({', '.join(categories)}; gul). "
+            "De bliver ikke fjernet, men sammen med andre detaljer kan de pege på en bestemt borger. "
+            "Overvej, om modellen har brug for dem."
+        )
+    return "\n\n".join(lines)

@@ -1,0 +1,87 @@
+"""Starting the web app with the security defaults, in one place for ``serve`` and the tests.
+
+* Loopback only by default: one person at their own computer, no login.
+* Any other address is workshop mode and refuses to start without logins.
+* Never a public share link, no analytics, no run history or anything else
+  kept in the browser, no API docs link, no MCP server, no monitoring page.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import gradio as gr
+from fastapi import FastAPI
+
+from sandbox.errors import UserError
+from sandbox.pipeline import Pipeline
+from sandbox.ui.app import build_app
+from sandbox.ui.auth import UserStore
+
+THEME_CSS = Path(__file__).with_name("theme.css")
+AUTH_MESSAGE = "Log ind med det brugernavn og den adgangskode, du har fået af underviseren."
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this computer can reach (127.0.0.1, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def workshop_users(host: str, store: UserStore | None = None) -> UserStore | None:
+    """The logins ``host`` needs: None on loopback; otherwise a users file with at least one user."""
+    if is_loopback(host):
+        return None
+    store = store or UserStore()
+    if not store.users():
+        raise UserError(
+            f"Legepladsen starter ikke på {host}: den ville kunne nås fra netværket, men der er ingen logins. "
+            "Opret mindst én bruger først, fx 'legeplads users add kursist1 --role participant', "
+            f"eller start uden --host for kun at bruge den på denne computer. (Brugerfil: {store.path})"
+        )
+    return store
+
+
+def launch(demo: gr.Blocks, *, host: str, port: int, users: UserStore | None, block: bool = True) -> FastAPI:
+    """Start ``demo`` on ``host:port``; with ``block=False`` return at once (tests)."""
+    if not is_loopback(host) and users is None:
+        raise UserError(f"Legepladsen starter ikke på {host} uden logins.")
+    demo.queue(default_concurrency_limit=1)
+    app, _, _ = demo.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        auth=users.check if users is not None else None,
+        auth_message=AUTH_MESSAGE,
+        prevent_thread_lock=not block,
+        inbrowser=False,
+        show_error=False,
+        quiet=not block,
+        footer_links=[],
+        run_history=False,
+        enable_monitoring=False,
+        mcp_server=False,
+        pwa=False,
+        ssr_mode=False,
+        css_paths=[THEME_CSS],
+    )
+    return app
+
+
+def serve(model: str | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """``legeplads serve``: check the host, load the model, start the app and wait."""
+    users = workshop_users(host)
+    pipeline = Pipeline.open(model=model)
+    try:
+        demo = build_app(pipeline, users)
+        where = "kun denne computer" if users is None else f"workshop-tilstand med {len(users.users())} logins"
+        print(f"Legepladsen kører på http://{'127.0.0.1' if host == 'localhost' else host}:{port} ({where}). "
+              "Stop med Ctrl+C.", flush=True)
+        launch(demo, host=host, port=port, users=users)
+    finally:
+        pipeline.close()

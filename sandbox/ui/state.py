@@ -1,0 +1,93 @@
+"""One browser tab's server-side state.
+
+Gradio keeps a ``gr.State`` value on the server and never sends it to the
+browser, which is exactly what the guard's vault needs: the mapping from
+placeholders back to a citizen's name stays in this process, per tab, and
+is dropped when the tab's session ends or the user presses "Nulstil".
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sandbox.pipeline import Request, Result, Session
+
+HISTORY_LENGTH = 20
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One answered prompt, as the session's history table shows it (redacted)."""
+
+    time: datetime
+    sent: str
+    answer: str
+    seed: int
+
+
+@dataclass(eq=False)
+class Visit:
+    """Everything the app remembers for one browser tab."""
+
+    session: Session = field(default_factory=Session)
+    # Set by "Stop"; the running generation or exercise checks it between tokens.
+    cancel: threading.Event = field(default_factory=threading.Event)
+    # True from the moment "Send" is accepted (before the queue) until the
+    # answer is done, so a second press is refused with a message instead of
+    # queueing a duplicate, and Stop also works while the call still waits.
+    pending: bool = False
+    last: Result | None = None
+    last_request: Request | None = None
+    history: list[Turn] = field(default_factory=list)
+    # Two presses can arrive at once (unqueued events run in parallel threads).
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __deepcopy__(self, memo: dict) -> Visit:
+        # Gradio deep-copies a new session's initial state value. Each Visit
+        # is created fresh for its tab and holds a threading.Event, so the
+        # "copy" is the object itself.
+        return self
+
+    def remember(self, request: Request, result: Result) -> None:
+        self.last, self.last_request = result, request
+        self.history.insert(0, Turn(datetime.now(), result.input_guard.text, result.answer, result.seed))
+        del self.history[HISTORY_LENGTH:]
+
+    def reset(self) -> None:
+        """Forget everything: a new pseudonym and an empty vault, history and answer."""
+        self.cancel.set()
+        self.session = Session()
+        self.last = self.last_request = None
+        self.history.clear()
+
+    def accept(self) -> bool:
+        """A press of Send (or Run): mark a call as under way; False if one already is."""
+        with self._lock:
+            if self.pending:
+                return False
+            self.pending = True
+            self.cancel.clear()
+            return True
+
+    def begin(self) -> None:
+        """The call starts (after waiting in the queue). A Stop pressed while it waited still counts."""
+        if not self.pending:
+            self.accept()
+
+    def finish(self) -> None:
+        self.pending = False
+        self.cancel.clear()
+
+    def stop(self) -> bool:
+        """Ask the waiting or running call to stop; False if there is none."""
+        if self.pending:
+            self.cancel.set()
+        return self.pending
+
+
+def discard(visit: Visit | None) -> None:
+    """Gradio's delete callback when a tab's session expires: drop the vault at once."""
+    if visit is not None:
+        visit.reset()

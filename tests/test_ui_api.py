@@ -1,0 +1,210 @@
+"""The web app through its API (gradio_client), on a real server with the real pipeline.
+
+Every test talks HTTP to an app started on 127.0.0.1 by the test, with the
+same launch settings as ``legeplads serve``; the model, guard and log are
+the real ones from the shared ``pipeline`` fixture.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gradio_client import Client
+from ui_server import running_app
+
+from sandbox.audit import AuditLog
+from sandbox.backends.base import Token
+from sandbox.errors import GenerationError
+from sandbox.pipeline import Pipeline
+
+CPR = "150385-1234"
+NAME = "Mette Hansen"
+PROMPT = f"Skriv et kort brev til {NAME}, CPR {CPR}, om at hendes ansøgning om boligstøtte er modtaget."
+
+
+@pytest.fixture(scope="module")
+def app(pipeline: Pipeline) -> Iterator[tuple[str, Any]]:
+    with running_app(pipeline) as running:
+        yield running
+
+
+def send(client: Client, prompt: str, *, max_tokens: int = 16, seed_mode: str = "Tilfældig", seed: int = 42,
+         probs: bool = False, restored: bool = False) -> Any:
+    """Submit to the Send endpoint (settings in the order the tab passes them); returns the job."""
+    return client.submit(prompt, 0.7, 0.95, max_tokens, seed_mode, seed, probs, restored, api_name="/send")
+
+
+def newest(log: AuditLog, after: int) -> list[dict]:
+    return [entry for entry in log.entries() if entry["id"] > after]
+
+
+def last_id(log: AuditLog) -> int:
+    entries = log.entries(limit=1)
+    return entries[0]["id"] if entries else 0
+
+
+def test_prompt_with_cpr_and_name_streams_and_logs_only_placeholders(app: tuple[str, Any], pipeline: Pipeline) -> None:
+    url, _ = app
+    before = last_id(pipeline.log)
+    job = send(Client(url, verbose=False), PROMPT)
+    answer, meta, status, history = job.result(timeout=600)
+    streamed = [output[0] for output in job.outputs()[:-1]]
+    assert len(streamed) >= 2, "the answer arrives token by token"
+    assert all("lp-streaming" in html for html in streamed)
+    assert status.startswith("✅")
+    assert "**Seed:**" in meta and "tilfældigt valgt" in meta
+    [entry] = newest(pipeline.log, before)
+    assert entry["decision"] == "redacted"
+    assert "[PERSON_1]" in entry["prompt"] and "[CPR_1]" in entry["prompt"]
+    stored = json.dumps(entry, ensure_ascii=False)
+    assert CPR not in stored and "1503851234" not in stored
+    assert "Mette" not in stored and "Hansen" not in stored
+    assert history["data"][0][2] == entry["prompt"], "the session history shows what the model saw"
+
+
+def test_preview_marks_entities_and_art9_without_sending(app: tuple[str, Any], pipeline: Pipeline) -> None:
+    url, _ = app
+    before = last_id(pipeline.log)
+    pieces, explanation = Client(url, verbose=False).predict(
+        f"Notat om {NAME}, CPR {CPR}: borgeren har diabetes og er sygemeldt.", api_name="/forhaandsvis"
+    )
+    labelled = {piece["token"]: piece["class_or_confidence"] for piece in pieces}
+    assert labelled["[PERSON_1]"] == "Navn"
+    assert labelled["[CPR_1]"] == "CPR-nummer"
+    assert labelled["diabetes"] == "Art. 9: helbred"
+    shown = "".join(piece["token"] for piece in pieces)
+    assert CPR not in shown and NAME not in shown
+    assert "Værnet erstatter 2 personoplysninger" in explanation and "helbred" in explanation
+    assert last_id(pipeline.log) == before, "a preview is never logged"
+
+
+def test_preview_of_a_huge_paste_answers_at_once(app: tuple[str, Any]) -> None:
+    url, _ = app
+    pieces, explanation = Client(url, verbose=False).predict("borger " * 30_000, api_name="/forhaandsvis")
+    assert pieces == [] or pieces is None
+    assert "Teksten er for lang: 210.000 tegn" in explanation
+
+
+@pytest.mark.parametrize(
+    ("prompt", "message", "logged"),
+    [
+        ("   ", "Prompten er tom", False),
+        (f"{CPR} " + "x" * 200_000, "Teksten er for lang", False),
+        (f"Brev til {NAME}, CPR {CPR}. " + "Borgeren ønsker hjælp til sin sag. " * 1_000, "for lang til modellen", True),
+    ],
+    ids=["empty", "200000-chars", "longer-than-context"],
+)
+def test_bad_input_gets_a_danish_message_and_leaves_the_app_usable(
+    app: tuple[str, Any], pipeline: Pipeline, prompt: str, message: str, logged: bool
+) -> None:
+    url, _ = app
+    client = Client(url, verbose=False)
+    before = last_id(pipeline.log)
+    answer, meta, status, _ = send(client, prompt).result(timeout=600)
+    assert status.startswith("❌") and message in status
+    assert "lp-empty" in answer and meta == ""
+    entries = newest(pipeline.log, before)
+    assert len(entries) == (1 if logged else 0)
+    for entry in entries:
+        stored = json.dumps(entry, ensure_ascii=False)
+        assert CPR not in stored and NAME not in stored and entry["error"]
+    _, _, status, _ = send(client, "Skriv ét ord.", max_tokens=8).result(timeout=600)
+    assert status.startswith("✅")
+
+
+def test_stop_during_generation_keeps_a_guarded_partial_answer(app: tuple[str, Any], pipeline: Pipeline) -> None:
+    url, _ = app
+    client = Client(url, verbose=False)
+    before = last_id(pipeline.log)
+    job = send(client, "Fortæl en lang historie om en kommune.", max_tokens=48)
+    deadline = time.monotonic() + 300
+    while len(job.outputs()) < 2 and not job.done():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert client.predict(api_name="/stop") == "⏹ Stopper …"
+    answer, meta, status, _ = job.result(timeout=300)
+    assert "Du stoppede svaret" in status
+    [entry] = newest(pipeline.log, before)
+    assert entry["finish_reason"] == "cancelled"
+    assert entry["completion_tokens"] < 48
+
+
+def test_rerun_uses_a_new_random_seed_and_a_fixed_seed_repeats(app: tuple[str, Any]) -> None:
+    url, _ = app
+    client = Client(url, verbose=False)
+    first = send(client, "Skriv en sætning om vejret.", max_tokens=8).result(timeout=600)
+    again = client.submit(0.7, 0.95, 8, "Tilfældig", 42, False, False, api_name="/koer_igen").result(timeout=600)
+    assert again[2].startswith("✅")
+    assert seed_of(first[1]) != seed_of(again[1])
+    fixed = [client.submit(0.7, 0.95, 8, "Fast", 1234, False, False, api_name="/koer_igen").result(timeout=600)
+             for _ in range(2)]
+    assert seed_of(fixed[0][1]) == seed_of(fixed[1][1]) == 1234
+    assert fixed[0][0] == fixed[1][0], "same prompt, settings and seed: the same answer"
+    assert "(fast)" in fixed[0][1]
+
+
+def test_rerun_before_any_prompt_is_explained(app: tuple[str, Any]) -> None:
+    url, _ = app
+    *_, status, _ = Client(url, verbose=False).submit(
+        0.7, 0.95, 8, "Tilfældig", 42, False, False, api_name="/koer_igen"
+    ).result(timeout=600)
+    assert "Send en prompt først" in status
+
+
+def test_each_client_has_its_own_session(app: tuple[str, Any], pipeline: Pipeline) -> None:
+    url, _ = app
+    before = last_id(pipeline.log)
+    one, two = Client(url, verbose=False), Client(url, verbose=False)
+    send(one, f"Hej {NAME}.", max_tokens=8).result(timeout=600)
+    _, _, _, history = send(two, "Hej Jens Nielsen.", max_tokens=8).result(timeout=600)
+    assert len(history["data"]) == 1, "the second browser does not see the first one's history"
+    sessions = {entry["session"] for entry in newest(pipeline.log, before)}
+    assert len(sessions) == 2
+
+
+class FailingBackend:
+    """The real backend, made to fail after a few real tokens when the prompt asks for it."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self.kind, self.info = real.kind, real.info
+
+    def count_tokens(self, messages: Any) -> int:
+        return self._real.count_tokens(messages)
+
+    def stream(self, messages: Any, params: Any, seed: int, cancel: threading.Event) -> Iterator[Any]:
+        produced = 0
+        for item in self._real.stream(messages, params, seed, cancel):
+            if isinstance(item, Token) and "FEJLTEST" in messages[-1].content:
+                produced += 1
+                if produced > 2:
+                    raise GenerationError("Modellen fejlede midt i svaret: llama_decode returned -3.")
+            yield item
+
+    def close(self) -> None:
+        pass
+
+
+def test_model_failing_mid_stream_is_reported_logged_and_recovered(pipeline: Pipeline, tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "log.sqlite3")
+    failing = Pipeline(FailingBackend(pipeline._backend), pipeline.guard, log)
+    with running_app(failing) as (url, _):
+        client = Client(url, verbose=False)
+        answer, _, status, _ = send(client, f"FEJLTEST: skriv til {NAME}, CPR {CPR}.", max_tokens=16).result(timeout=600)
+        assert status.startswith("❌") and "fejlede midt i svaret" in status
+        assert "lp-empty" in answer, "the unchecked partial answer does not stay on screen"
+        [entry] = log.entries()
+        assert entry["error"] and CPR not in json.dumps(entry) and NAME not in json.dumps(entry)
+        _, _, status, _ = send(client, "Skriv ét ord.", max_tokens=8).result(timeout=600)
+        assert status.startswith("✅")
+    assert log.verify().ok
+
+
+def seed_of(meta: str) -> int:
+    return int(meta.split("**Seed:** ")[1].split(" ")[0])
