@@ -21,12 +21,6 @@ from pathlib import Path
 from sandbox.errors import UserError
 from sandbox.models import models_dir
 
-# The EuroEval Danish generative leaderboard, the snapshot the ranks below come from.
-EUROEVAL_SOURCE = (
-    "https://github.com/EuroEval/leaderboards/blob/1a77f1d2f8ba1ba05ab73287fb090d76bf41b2e0/"
-    "leaderboards/danish_all.csv"
-)
-
 
 @dataclass(frozen=True)
 class CatalogEntry:
@@ -40,10 +34,8 @@ class CatalogEntry:
     revision: str
     """A commit hash where the catalogued sha256 belongs to that commit, else ``main``."""
     sha256: str | None
-    size_bytes: int | None
-    """Exact size, when a source gives it; otherwise see :attr:`size_label`."""
     size_label: str
-    """The size as the Hugging Face file listing shows it (rounded)."""
+    """The size as the Hugging Face file listing shows it (rounded); the exact one comes from the server."""
     ram_gb_estimate: float
     licence: str
     licence_url: str
@@ -80,7 +72,6 @@ CATALOG: tuple[CatalogEntry, ...] = (
         filename="gemma-3-4b-it-Q4_K_M.gguf",
         revision="main",
         sha256=None,
-        size_bytes=None,
         size_label="2,49 GB",
         ram_gb_estimate=3.5,
         licence="Gemma Terms of Use",
@@ -103,7 +94,6 @@ CATALOG: tuple[CatalogEntry, ...] = (
         filename="Llama-3.2-3B-Instruct-Q4_K_M.gguf",
         revision="c346bfc2029e79ba6d7edf026cf01fe44242db0d",
         sha256="6c1a2b41161032677be168d354123594c0e6e67d2b9227c84f296ad037c728ff",
-        size_bytes=None,
         size_label="2,02 GB",
         ram_gb_estimate=3.0,
         licence="Llama 3.2 Community License",
@@ -129,7 +119,6 @@ CATALOG: tuple[CatalogEntry, ...] = (
         filename="Qwen3-4B-Q4_K_M.gguf",
         revision="main",
         sha256=None,
-        size_bytes=None,
         size_label="ukendt (ca. 2,5 GB for Q4_K_M af en 4B-model)",
         ram_gb_estimate=3.5,
         licence="Apache 2.0",
@@ -151,7 +140,6 @@ CATALOG: tuple[CatalogEntry, ...] = (
         filename="Ministral-3-3B-Instruct-2512-Q4_K_M.gguf",
         revision="main",
         sha256=None,
-        size_bytes=None,
         size_label="ukendt (ca. 2 GB for Q4_K_M af en 3B-model)",
         ram_gb_estimate=3.0,
         licence="Apache 2.0",
@@ -172,7 +160,6 @@ CATALOG: tuple[CatalogEntry, ...] = (
         filename="gemma-3-1b-it-Q4_K_M.gguf",
         revision="main",
         sha256=None,
-        size_bytes=None,
         size_label="806 MB",
         ram_gb_estimate=1.5,
         licence="Gemma Terms of Use",

@@ -282,7 +282,7 @@ def test_settings_are_checked_before_anything_is_sent(clean_env: None) -> None:
     assert normalise_base_url("http://h:8080") == normalise_base_url("http://h:8080/v1/") == "http://h:8080/v1"
 
 
-def test_use_server_checks_the_server_and_configures_the_process(proxy: Proxy, clean_env: None) -> None:
+def test_use_server_checks_the_server_and_configures_the_process(proxy: Proxy, clean_env: None, tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="har ikke modellen"):
         use_server("openai", proxy.url, None, "nope")
     use_server("openai", proxy.url.removesuffix("/v1"), None, None)
@@ -291,3 +291,120 @@ def test_use_server_checks_the_server_and_configures_the_process(proxy: Proxy, c
         assert remote is not None and remote.model == ALIAS and remote.base_url == proxy.url
     finally:
         remote.close()
+    # The web app opens its own pipeline without arguments; it gets the shared server too.
+    from sandbox.pipeline import Pipeline
+
+    pipeline = Pipeline.open(log_path=tmp_path / "log.sqlite3")
+    try:
+        assert pipeline.info.details["server"] == proxy.url
+    finally:
+        pipeline.close()
+    with pytest.raises(UserError, match="--model er en lokal modelfil"):
+        Pipeline.open(model="models/x.gguf", log_path=tmp_path / "log.sqlite3")
+
+
+# -- the pipeline, an exercise, the CLI and the web app on the shared server -------------------
+
+CPR = "150385-1234"
+NAME = "Mette Kirstine Sørensen"
+PHONE = "23 45 67 89"
+EMAIL = "mette.sorensen@example.dk"
+PII_PROMPT = f"Skriv et kort brev til {NAME}, cpr-nr. {CPR}, tlf. {PHONE}, e-mail {EMAIL}, om hendes boligstøtte."
+SECRETS = (CPR, "1503851234", "Mette", "Kirstine", "Sørensen", PHONE, EMAIL)
+
+
+def on_the_wire(proxy: Proxy) -> str:
+    """Everything the server received, raw and with JSON escapes (\\u00f8) decoded."""
+    texts = []
+    for body in proxy.bodies:
+        texts.append(body.decode("utf-8", "replace"))
+        try:
+            texts.append(json.dumps(json.loads(body), ensure_ascii=False))
+        except ValueError:
+            pass
+    return "\n".join(texts)
+
+
+def assert_nothing_personal_sent(proxy: Proxy) -> None:
+    wire = on_the_wire(proxy)
+    assert proxy.chat_bodies(), "nothing reached the server"
+    for secret in SECRETS:
+        assert secret not in wire, f"{secret!r} crossed the network"
+
+
+def test_the_recorder_would_see_personal_data(backend: OpenAIBackend, proxy: Proxy) -> None:
+    # The control for the privacy tests below: sent past the guard, the secrets do show up.
+    run(backend, GenerationParams(max_tokens=2), seed=1, messages=(Message("user", PII_PROMPT),))
+    wire = on_the_wire(proxy)
+    assert all(secret in wire for secret in SECRETS if secret != "1503851234")
+
+
+@pytest.fixture
+def remote_pipeline(proxy: Proxy, tmp_path: Path, clean_env: None) -> Iterator["Pipeline"]:
+    from sandbox.pipeline import Pipeline
+
+    pipe = Pipeline.open(backend="openai", base_url=proxy.url, remote_model=ALIAS, log_path=tmp_path / "log.sqlite3")
+    yield pipe
+    pipe.close()
+
+
+def test_only_redacted_text_crosses_the_network(remote_pipeline, proxy: Proxy) -> None:
+    from sandbox.pipeline import Request, Session
+
+    request = Request(PII_PROMPT, GenerationParams(max_tokens=8), system=f"Brevet er til {NAME}.")
+    result = remote_pipeline.ask(request, Session())
+    assert result.input_guard.decision == "redacted"
+    assert_nothing_personal_sent(proxy)
+    [chat] = proxy.chat_bodies()
+    sent = [m["content"] for m in chat["messages"]]
+    assert sent == [m.content for m in result.sent]
+    assert "[CPR_1]" in sent[-1] and "[PERSON_1]" in sent[-1] and "[PERSON_1]" in sent[0]
+    [entry] = remote_pipeline.log.entries(limit=1)
+    assert entry["backend"] == "openai" and entry["model_name"].startswith(f"{ALIAS} (127.0.0.1:")
+    assert entry["prompt"] == sent[-1]
+    assert entry["completion_tokens"] == result.completion_tokens > 0
+
+
+def test_an_exercise_runs_on_the_shared_server(remote_pipeline, proxy: Proxy) -> None:
+    from sandbox.exercises import get_card
+    from sandbox.exercises.runners import run_card
+    from sandbox.exercises.settings import RUNNER_SETTINGS
+    from sandbox.pipeline import Session
+
+    card = get_card("privatliv-journalnotat")
+    settings = RUNNER_SETTINGS[card.runner.name].model_validate({**card.runner.settings, "max_tokens": 12})
+    result = run_card(card, remote_pipeline, Session(), settings=settings)
+    assert result.answer is not None and "[CPR_" in result.sent
+    wire = on_the_wire(proxy)
+    for secret in result.caught:
+        assert secret not in wire, f"{secret!r} crossed the network"
+
+
+def test_cli_ask_on_the_shared_server(proxy: Proxy, clean_env: None) -> None:
+    from click.testing import CliRunner
+
+    from sandbox.cli import main
+
+    outcome = CliRunner().invoke(
+        main, ["ask", PII_PROMPT, "--max-tokens", "6", "--backend", "openai", "--base-url", proxy.url, "--remote-model", ALIAS]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert f"model: {ALIAS} (127.0.0.1:" in outcome.output and "[CPR_1]" in outcome.output
+    assert_nothing_personal_sent(proxy)
+    wrong = CliRunner().invoke(main, ["ask", "Hej", "--backend", "openai", "--base-url", proxy.url, "--remote-model", "x"])
+    assert wrong.exit_code == 1 and "Fejl: Modelserveren har ikke modellen 'x'" in wrong.output
+
+
+def test_web_app_on_the_shared_server(remote_pipeline, proxy: Proxy) -> None:
+    from gradio_client import Client
+    from ui_server import running_app
+
+    with running_app(remote_pipeline) as (url, _demo):
+        job = Client(url, verbose=False).submit(
+            PII_PROMPT, 0.7, 0.95, 8, "Tilfældig", 42, False, False, api_name="/send"
+        )
+        _answer, _meta, status, _history = job.result(timeout=300)
+    assert status.startswith("**Færdig.**")
+    assert_nothing_personal_sent(proxy)
+    [entry] = remote_pipeline.log.entries(limit=1)
+    assert entry["backend"] == "openai" and "[CPR_1]" in entry["prompt"]

@@ -90,7 +90,8 @@ class OpenAIBackend:
         context = _context_length(listed[self.model]) or self._llama_server_context()
         counting, self._count = self._find_counter()
         self.info = ModelInfo(
-            name=self.model,
+            # The server is part of the name: the log then records where each prompt went.
+            name=f"{self.model} ({urlsplit(self.base_url).netloc})",
             path=None,
             sha256=None,
             demo=False,
