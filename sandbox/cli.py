@@ -192,6 +192,30 @@ def serve(
     serve_app(model=model, host=host, port=port)
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Skriv JSON: teksten med pladsholdere og hvert fund med placering.")
+@click.option("--jsonl", "as_jsonl", is_flag=True, help='Batch: hver linje ind er et JSON-objekt med "text"; ét resultat ud pr. linje.')
+@friendly_errors
+def redact(as_json: bool, as_jsonl: bool) -> None:
+    """Erstat personoplysninger i tekst fra stdin. Intet sendes til en model eller logges."""
+    import json
+
+    from sandbox.guards import Guard
+    from sandbox.guards.batch import redact_document, redact_jsonl
+
+    out = sys.stdout.buffer
+    if as_jsonl:
+        guard = Guard()
+        for result in redact_jsonl(guard, sys.stdin.buffer):
+            out.write((json.dumps(result, ensure_ascii=False) + "\n").encode("utf-8"))
+            out.flush()
+        return
+    data = sys.stdin.buffer.read()
+    result = redact_document(Guard(), data)
+    text = json.dumps(result.to_json(), ensure_ascii=False) + "\n" if as_json else result.text
+    out.write(text.encode("utf-8"))
+
+
 @main.group("log")
 def log_group() -> None:
     """Compliance-loggen: hvad der er sendt til modellen, og hvad værnet gjorde."""

@@ -8,7 +8,9 @@ the UI shows next to the prompt.
 
 Terms are Danish word stems; a stem ending in ``*`` matches any ending, so
 "sygemeld*" covers "sygemeldt" and "sygemeldingen", and one starting with
-``*`` also matches at the end of a compound ("*kræft*" covers "lungekræften"). Upper-case terms
+``*`` also matches inside a compound ("*kræft*" covers "lungekræften").
+Terms are matched per word (a hyphen splits words, so "type 2-diabetes"
+finds "diabetes"), phrases across words. Upper-case terms
 (party names, union acronyms) are matched case-sensitively because their
 lower-case forms are ordinary words. "Venstre" alone is left out: at the start
 of a sentence it is as often a side of the body as a party.
@@ -17,6 +19,7 @@ of a sentence it is as often a side of the body as a party.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sandbox.guards.result import Art9Warning
@@ -58,7 +61,7 @@ TERMS: dict[str, tuple[str, ...]] = {
         "BUPL", "DSR", "Dansk Metal", "Djøf", "DJØF", "Socialpædagogerne", "Krifa",
     ),
     "BIOMETRI": (
-        "fingeraftryk*", "biometri*", "ansigtsgenkendelse*", "irisscanning*", "dna", "dna-*",
+        "fingeraftryk*", "biometri*", "ansigtsgenkendelse*", "irisscanning*", "dna",
         "genetisk*", "gentest*", "arveanlæg*",
     ),
     "STRAFFEFORHOLD": (
@@ -69,32 +72,74 @@ TERMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _term_pattern(term: str) -> str:
-    body = re.escape(term.strip("*")).replace(r"\ ", r"\s+")
-    if term.startswith("*"):
-        body = r"\w*" + body
-    if term.endswith("*"):
-        body += r"[\w-]*"
+@dataclass(frozen=True)
+class _Matchers:
+    """All terms, compiled once: whole words, stems and compound parts per word, phrases across words."""
+
+    exact: dict[str, str]  # word (lower case unless case-sensitive) → category
+    prefixes: re.Pattern[str]  # "sygemeld*": the word starts with the stem
+    infixes: re.Pattern[str]  # "*kræft*": the stem anywhere in a compound
+    phrases: re.Pattern[str]  # terms of more than one word
+
+
+def _alternatives(stems_by_category: dict[str, list[str]]) -> str:
+    return "|".join(
+        f"(?P<{category}>" + "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True)) + ")"
+        for category, stems in stems_by_category.items()
+        if stems
+    )
+
+
+def _phrase_pattern(term: str) -> str:
+    body = r"\s+".join(re.escape(word.strip("*")) + (r"[\w-]*" if word.endswith("*") else "") for word in term.split())
     return body if any(ch.isupper() for ch in term) else f"(?i:{body})"
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple(
-        (category, re.compile(r"(?<!\w)(?:" + "|".join(_term_pattern(t) for t in terms) + r")(?![\w])"))
-        for category, terms in TERMS.items()
+def _matchers() -> _Matchers:
+    exact: dict[str, str] = {}
+    prefixes: dict[str, list[str]] = {}
+    infixes: dict[str, list[str]] = {}
+    phrases: dict[str, list[str]] = {}
+    for category, terms in TERMS.items():
+        for term in terms:
+            if " " in term:
+                phrases.setdefault(category, []).append(_phrase_pattern(term))
+            elif term.startswith("*"):
+                infixes.setdefault(category, []).append(term.strip("*"))
+            elif term.endswith("*"):
+                prefixes.setdefault(category, []).append(term.rstrip("*"))
+            else:
+                exact.setdefault(term if any(c.isupper() for c in term) else term.lower(), category)
+    phrase_body = "|".join(f"(?P<{c}>" + "|".join(p) + ")" for c, p in phrases.items())
+    return _Matchers(
+        exact=exact,
+        prefixes=re.compile(f"^(?:{_alternatives(prefixes)})"),
+        infixes=re.compile(_alternatives(infixes)),
+        phrases=re.compile(rf"(?<!\w)(?:{phrase_body})(?!\w)"),
     )
 
 
+_WORD = re.compile(r"\w+")
+
+
+def _category(word: str, matchers: _Matchers) -> str | None:
+    lower = word.lower()
+    category = matchers.exact.get(word) or matchers.exact.get(lower)
+    if category:
+        return category
+    match = matchers.prefixes.match(lower) or matchers.infixes.search(lower)
+    return match.lastgroup if match else None
+
+
 def find_special_categories(text: str) -> tuple[Art9Warning, ...]:
-    """Every special-category word in ``text``, first category wins on overlap."""
-    found: list[Art9Warning] = []
-    taken: list[tuple[int, int]] = []
-    for category, pattern in _patterns():
-        for match in pattern.finditer(text):
-            start, end = match.span()
-            if any(start < e and s < end for s, e in taken):
-                continue
-            taken.append((start, end))
-            found.append(Art9Warning(category=category, start=start, end=end, term=match.group(0)))
+    """Every special-category word or phrase in ``text``."""
+    matchers = _matchers()
+    found = [Art9Warning(m.lastgroup or "", m.start(), m.end(), m.group(0)) for m in matchers.phrases.finditer(text)]
+    for match in _WORD.finditer(text):
+        if any(w.start <= match.start() < w.end for w in found):
+            continue
+        category = _category(match.group(0), matchers)
+        if category:
+            found.append(Art9Warning(category, match.start(), match.end(), match.group(0)))
     return tuple(sorted(found, key=lambda w: w.start))

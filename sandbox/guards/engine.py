@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import spacy
-from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -41,8 +41,8 @@ BLANK_MAX_LENGTH = 5_000_000
 def lowercase_lemma(doc: Doc) -> Doc:
     """Give every token without a lemma its lower-case form as lemma."""
     for token in doc:
-        if not token.lemma_:
-            token.lemma_ = token.lower_
+        if not token.lemma:
+            token.lemma = token.lower  # both are string-store hashes: no string is built
     return doc
 
 
@@ -102,3 +102,9 @@ class DanishNlpEngine(SpacyNlpEngine):
 
     def load(self) -> None:
         """Already loaded in ``__init__``."""
+
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+        artifacts = super()._doc_to_nlp_artifact(doc, language)
+        # Only ever tested for membership, once per context word and finding.
+        artifacts.keywords = frozenset(artifacts.keywords)
+        return artifacts

@@ -13,16 +13,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
 from sandbox.errors import GuardError, UserError
 from sandbox.guards import lexicon
 from sandbox.guards.art9 import TERMS, find_special_categories
+from sandbox.guards.context import IndexedLemmaContextEnhancer
 from sandbox.guards.engine import LANGUAGE, DanishNlpEngine, load_pipeline
 from sandbox.guards.policy import GuardPolicy
 from sandbox.guards.recognizers import danish_recognizers
@@ -36,9 +37,12 @@ SCORE_THRESHOLD = 0.5
 CONTEXT_PREFIX_WORDS = 5
 CONTEXT_BOOST = 0.35
 CONTEXT_MIN_SCORE = 0.4
-# About 500 pages. The check itself manages a megabyte in about a second;
-# beyond this limit the answer is a clear message, not a long wait.
-MAX_CHARS = 2_000_000
+# About 400 pages; a megabyte takes a few seconds (see benchmarks/guard.py).
+# Beyond this the answer is a clear message, not a long wait.
+MAX_CHARS = 1_200_000
+# The time limit is per this many characters, so a long document is not cut
+# off by a limit meant to catch a stuck analysis of a prompt.
+TIMEOUT_CHARS = 100_000
 
 # When two findings of different types cover the same characters with the
 # same score and length, the more specific type wins.
@@ -98,13 +102,35 @@ def _finding(result: RecognizerResult) -> Finding:
     return Finding(result.entity_type, result.start, result.end, round(result.score, 2), recognizer, why)
 
 
-def _mask_placeholders(text: str) -> str:
-    """``text`` with our own placeholders blanked out (same length), so they are never flagged."""
-    return PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates (undecodable bytes) replaced by U+FFFD, one for one.
+
+    Nothing downstream (spaCy, the log, JSON) can encode them, and replacing
+    one character by one keeps every offset valid.
+    """
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _analysis_text(text: str) -> str:
+    """What the recognizers read: our own placeholders and control characters blanked out.
+
+    Same length as ``text``. Placeholders ("[PERSON_1]") must never be flagged;
+    control characters ("Mette\x00Hansen") must not split a name in two.
+    """
+    return _CONTROL.sub(" ", PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text))
 
 
 class Guard:
-    """Loads the NLP engine once; ``check``, ``check_output`` and ``preview`` are thread-safe."""
+    """Loads the NLP engine once; ``check``, ``check_output`` and ``preview`` are thread-safe.
+
+    ``timeout_s`` is the time one analysis may take per 100,000 characters
+    (a 2,000-character prompt takes milliseconds). ``model`` names a spaCy
+    pipeline to use instead of the automatic choice (see :mod:`.engine`).
+    """
 
     def __init__(self, policy: GuardPolicy | None = None, timeout_s: float = 10.0, *, model: str | Path | None = None) -> None:
         if not isinstance(timeout_s, (int, float)) or isinstance(timeout_s, bool) or timeout_s <= 0:
@@ -119,7 +145,7 @@ class Guard:
                 nlp_engine=DanishNlpEngine(pipeline),
                 supported_languages=[LANGUAGE],
                 default_score_threshold=SCORE_THRESHOLD,
-                context_aware_enhancer=LemmaContextAwareEnhancer(
+                context_aware_enhancer=IndexedLemmaContextEnhancer(
                     context_similarity_factor=CONTEXT_BOOST,
                     min_score_with_context_similarity=CONTEXT_MIN_SCORE,
                     context_prefix_count=CONTEXT_PREFIX_WORDS,
@@ -160,9 +186,10 @@ class Guard:
                 f"Teksten er for lang til at blive kontrolleret: {len(text):,} tegn (højst {MAX_CHARS:,}). "
                 "Del den op i mindre stykker.".replace(",", ".")
             )
+        text = _valid_unicode(text)
         if not text.strip():
             return GuardResult(text=text, entities=(), warnings=(), decision="sent")
-        masked = _mask_placeholders(text)
+        masked = _analysis_text(text)
         findings = resolve_overlaps([_finding(r) for r in self._analyze(masked)])
         entities = tuple(self._entity(text, f, vault) for f in findings)
         warnings = tuple(
@@ -200,11 +227,12 @@ class Guard:
             finally:
                 done.set()
 
+        limit = self.timeout_s * max(1.0, len(text) / TIMEOUT_CHARS)
         threading.Thread(target=work, name="legeplads-guard", daemon=True).start()
-        if not done.wait(self.timeout_s):
-            log.warning("guard analysis timed out after %.1f s", self.timeout_s)
+        if not done.wait(limit):
+            log.warning("guard analysis timed out after %.1f s", limit)
             raise GuardError(
-                f"Kontrollen for personoplysninger tog mere end {self.timeout_s:g} sekunder, "
+                f"Kontrollen for personoplysninger tog mere end {limit:g} sekunder, "
                 "så teksten blev ikke sendt. Prøv med en kortere tekst."
             )
         error = outcome.get("error")
@@ -235,6 +263,7 @@ class Guard:
             "score_threshold": SCORE_THRESHOLD,
             "context": [CONTEXT_PREFIX_WORDS, CONTEXT_BOOST, CONTEXT_MIN_SCORE],
             "max_chars": MAX_CHARS,
+            "timeout": [self.timeout_s, TIMEOUT_CHARS],
             "recognizers": sorted(recognizers, key=lambda r: r["name"]),
             "data": lexicon.fingerprint(),
             "art9": TERMS,

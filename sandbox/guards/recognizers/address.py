@@ -11,6 +11,11 @@ word like "bor" or "adresse" nearby raises.
 
 from __future__ import annotations
 
+import re
+
+from presidio_analyzer import RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
 from sandbox.guards.recognizers.base import DanishPatternRecognizer
 
 _UP = "A-ZÆØÅÄÖÜÉ"
@@ -32,9 +37,11 @@ _PREFIX = (
     r"Gammel|Gl\.|Ny|Nye|Store|St\.|Lille|Ll\.|Nørre|Nr\.|Søndre|Sdr\.|Vester|Øster|Nordre|Sankt|Skt\.|Sct\."
     r"|Kongens|Dronningens|Prinsens|Indre|Ydre|Øvre|Nedre"
 )
-_WORD = rf"[{_UP}](?:[{_LO}]+|\.(?:[{_UP}]\.)*)(?:[-'’][{_UP}{_LO}]+)*"  # "Andersens", "H.C.", "Ole-Rømers"
+# Possessive quantifiers and a look-behind for the ending: each word is read
+# once, instead of being retried against every ending at every position.
+_WORD = rf"[{_UP}](?:[{_LO}]++|\.(?:[{_UP}]\.)*+)(?:[-'’][{_UP}{_LO}]++)*+"  # "Andersens", "H.C."
 _STREET = (
-    rf"(?:(?:{_PREFIX}) )?[{_UP}][{_LO}]+(?:{_SUFFIX})"
+    rf"(?:(?:{_PREFIX}) )?[{_UP}][{_LO}]++(?<=\w{{2}}(?:{_SUFFIX}))"
     rf"|(?:{_WORD} ){{1,3}}(?:{_GENERIC})"
 )
 _NUMBER = r"\d{1,4}(?:[A-Za-z]|\s[A-Z])?(?:[-–]\d{1,4}[A-Za-z]?)?(?![\w])"
@@ -49,8 +56,14 @@ _POSTCODE_TOWN = (
 )
 _START = r"(?<![\w.])"
 
+# Every address has a house number right after a word. The patterns are only
+# run on the text around such numbers, which keeps them fast on long text.
+_HOUSE_NUMBER = re.compile(r"[^\W\d_]\.? \d{1,4}(?!\d)")
+_BEFORE = 80  # characters: "H.C. Andersens Boulevard " fits easily
+_AFTER = 60  # ", 2. th., 8000 Aarhus C"
+
 # Lower case, as typed in a chat: compound street names only, never a bare generic word.
-_LOWER_STREET = rf"[{_LO}]{{2,}}(?:{_SUFFIX})|[{_LO}]{{2,}}s (?:{_GENERIC.lower()})"
+_LOWER_STREET = rf"[{_LO}]++(?<=[{_LO}]{{2}}(?:{_SUFFIX}))|[{_LO}]++(?<=s) (?:{_GENERIC.lower()})"
 _LOWER_POSTCODE_TOWN = rf"(?:,\s*|\s)\d{{4}}\s[{_UP}{_LO}][{_LO}]+(?:\s(?:c|k|v|n|s|ø|nv|nø|sv|sø)(?![\w]))?"
 
 
@@ -71,3 +84,35 @@ class DanishAddressRecognizer(DanishPatternRecognizer):
         "adresse_gade": "vejnavn + husnummer",
         "adresse_småt": "vejnavn med småt + husnummer",
     }
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = []
+        for start, end in _windows(text):
+            for result in super().analyze(text[start:end], entities, nlp_artifacts, regex_flags):
+                result.start += start
+                result.end += start
+                results.append(result)
+        return results
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Merged spans of text around house numbers, widened to whole words."""
+    windows: list[tuple[int, int]] = []
+    for match in _HOUSE_NUMBER.finditer(text):
+        start = max(0, match.start() - _BEFORE)
+        end = min(len(text), match.end() + _AFTER)
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
+        else:
+            windows.append((start, end))
+    return windows

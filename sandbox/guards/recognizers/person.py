@@ -22,8 +22,8 @@ at the start of a sentence when a finite verb follows ("Bo har ringet";
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 import regex
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
@@ -122,20 +122,13 @@ NAME_KINDS = frozenset({Kind.FIRST, Kind.SURNAME, Kind.FIRST_WORD, Kind.SURNAME_
 STRONG_KINDS = frozenset({Kind.FIRST, Kind.SURNAME, Kind.SURNAME_SHAPE})
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     text: str
     start: int
     end: int
     gap_before: str  # the text between the previous word and this one
-
-    @property
-    def lower(self) -> str:
-        return self.text.lower()
-
-    @property
-    def capitalised(self) -> bool:
-        return self.text[0].isupper()
+    lower: str
+    capitalised: bool
 
 
 def classify(word: str, words: Lexicon) -> Kind:
@@ -210,8 +203,10 @@ class DanishNameRecognizer(EntityRecognizer):
         tokens: list[Word] = []
         previous_end = 0
         for match in _TOKEN.finditer(text):
-            tokens.append(Word(match.group(0), match.start(), match.end(), text[previous_end : match.start()]))
-            previous_end = match.end()
+            word = match.group(0)
+            start, end = match.span()
+            tokens.append(Word(word, start, end, text[previous_end:start], word.lower(), word[0].isupper()))
+            previous_end = end
         return tokens
 
     def _name_at(self, tokens: list[Word], i: int) -> tuple[int, float, str] | None:
