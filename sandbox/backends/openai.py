@@ -210,7 +210,8 @@ class OpenAIBackend:
         usage: dict | None = None
         reason: str | None = None
         try:
-            with self._client.stream("POST", f"{self.base_url}/chat/completions", json=self._body(messages, params, seed)) as response:
+            url = f"{self.base_url}/chat/completions"
+            with self._client.stream("POST", url, json=self._body(messages, params, seed)) as response:
                 if response.status_code != 200:
                     response.read()
                     raise self._refused(response)
@@ -218,8 +219,8 @@ class OpenAIBackend:
                     if cancel.is_set():
                         reason = "cancelled"
                         break
-                    if "error" in event:
-                        raise GenerationError(f"Modelserveren fejlede midt i svaret: {_message(event['error'])}")
+                    if "error" in event or event.get("object") == "error":  # newer and older vLLM
+                        raise GenerationError(f"Modelserveren fejlede midt i svaret: {_message(event)}")
                     usage = event.get("usage") or usage
                     for choice in event.get("choices") or ():
                         for token in _tokens(choice):
@@ -249,7 +250,8 @@ class OpenAIBackend:
                 "modellen på serveren: forkort den. Ellers prøv igen, og kontakt IT, hvis det gentager sig."
             )
         if usage and reason != "cancelled":
-            yield Finished(reason, int(usage["prompt_tokens"]), int(usage["completion_tokens"]))  # type: ignore[arg-type]
+            prompt_tokens, completion_tokens = int(usage["prompt_tokens"]), int(usage["completion_tokens"])
+            yield Finished(reason, prompt_tokens, completion_tokens)  # type: ignore[arg-type]
         else:
             yield Finished(reason, self.count_tokens(messages), produced)  # type: ignore[arg-type]
 
