@@ -19,6 +19,7 @@ of a sentence it is as often a side of the body as a party.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -135,10 +136,13 @@ def _category(word: str, matchers: _Matchers) -> str | None:
 def find_special_categories(text: str) -> tuple[Art9Warning, ...]:
     """Every special-category word or phrase in ``text``."""
     matchers = _matchers()
-    found = [Art9Warning(m.lastgroup or "", m.start(), m.end(), m.group(0)) for m in matchers.phrases.finditer(text)]
+    phrases = [Art9Warning(m.lastgroup or "", m.start(), m.end(), m.group(0)) for m in matchers.phrases.finditer(text)]
+    starts = [p.start for p in phrases]
+    found = list(phrases)
     for match in _WORD.finditer(text):
-        if any(w.start <= match.start() < w.end for w in found):
-            continue
+        i = bisect_right(starts, match.start()) - 1
+        if i >= 0 and match.start() < phrases[i].end:
+            continue  # a word of a phrase already found
         category = _category(match.group(0), matchers)
         if category:
             found.append(Art9Warning(category, match.start(), match.end(), match.group(0)))

@@ -84,7 +84,8 @@ def load_pipeline(model: str | Path | None = None) -> LoadedPipeline:
             raise ValueError(f"{model} is a {nlp.lang!r} pipeline, not Danish")
         name = f"{nlp.lang}_{nlp.meta.get('name', Path(str(model)).name)} {nlp.meta.get('version', '?')}"
     nlp.add_pipe("legeplads_lowercase_lemma", last=True)
-    return LoadedPipeline(nlp=nlp, name=name, has_ner="ner" in nlp.pipe_names)
+    # A statistical "ner" or a rule-based "entity_ruler" both fill doc.ents.
+    return LoadedPipeline(nlp=nlp, name=name, has_ner=bool({"ner", "entity_ruler"} & set(nlp.pipe_names)))
 
 
 class DanishNlpEngine(SpacyNlpEngine):

@@ -11,6 +11,7 @@ is never sent.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 import json
 import logging
 import re
@@ -64,29 +65,28 @@ class Finding:
 
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
-    """Non-overlapping findings, in text order.
+    """Non-overlapping findings, in text order. Linear after sorting.
 
     A finding inside a longer one is dropped whatever its type (the CVR
-    digits inside "+45 12 34 56 78", the name inside "Peter Bangs Vej 14").
-    Findings that partly overlap are merged into one span covering both, typed
-    by the stronger one, so no character of either leaks.
+    digits inside "+45 12 34 56 78", the name inside "Peter Bangs Vej 14");
+    of two on the same span the stronger stays. Findings that partly overlap
+    are merged into one span covering both, typed by the stronger one, so no
+    character of either leaks.
     """
     kept: list[Finding] = []
-    for finding in sorted(findings, key=lambda f: (-(f.end - f.start), -f.score, TYPE_PRIORITY[f.type])):
-        if not any(k.start <= finding.start and finding.end <= k.end for k in kept):
-            kept.append(finding)
+    widest: Finding | None = None  # the kept finding reaching furthest right so far
+    for finding in sorted(findings, key=lambda f: (f.start, -f.end, -f.score, TYPE_PRIORITY[f.type])):
+        if widest is not None and widest.end >= finding.end:
+            continue  # contained in (or equal to) a finding already kept
+        kept.append(finding)
+        widest = finding
     merged: list[Finding] = []
-    for finding in sorted(kept, key=lambda f: f.start):
+    for finding in kept:
         if merged and finding.start < merged[-1].end:
             previous = merged[-1]
             winner = max(previous, finding, key=lambda f: f.rank)
             merged[-1] = Finding(
-                winner.type,
-                previous.start,
-                max(previous.end, finding.end),
-                winner.score,
-                winner.recognizer,
-                winner.explanation,
+                winner.type, previous.start, finding.end, winner.score, winner.recognizer, winner.explanation
             )
         else:
             merged.append(finding)
@@ -192,8 +192,11 @@ class Guard:
         masked = _analysis_text(text)
         findings = resolve_overlaps([_finding(r) for r in self._analyze(masked)])
         entities = tuple(self._entity(text, f, vault) for f in findings)
+        starts = [e.start for e in entities]  # entities do not overlap, so their ends are sorted too
         warnings = tuple(
-            w for w in find_special_categories(masked) if not any(e.start < w.end and w.start < e.end for e in entities)
+            w
+            for w in find_special_categories(masked)
+            if (i := bisect_left(starts, w.end) - 1) < 0 or entities[i].end <= w.start
         )
         redacted = replace_spans(text, ((e.start, e.end, e.placeholder) for e in entities if e.placeholder))
         actions = {e.action for e in entities}
