@@ -29,8 +29,12 @@ def _read(name: str) -> str:
 
 
 def _entries(name: str) -> frozenset[str]:
+    """The words of a list. Multi-word entries ("Svend Aage", "Hvide Sande") are looked up word by word."""
     return frozenset(
-        line.strip() for line in _read(name).splitlines() if line.strip() and not line.lstrip().startswith("#")
+        word
+        for line in _read(name).splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+        for word in line.split()
     )
 
 
@@ -51,10 +55,7 @@ class Lexicon:
 def lexicon() -> Lexicon:
     first = _entries("fornavne.txt") | _entries("fornavne_udenlandsk_oprindelse.txt")
     surnames = _entries("efternavne.txt")
-    # Multi-word places ("Hvide Sande", "Sri Lanka") are looked up word by word.
-    not_names = frozenset(
-        word for entry in _entries("stednavne.txt") | _entries("ikke_navne.txt") for word in entry.split()
-    )
+    not_names = _entries("stednavne.txt") | _entries("ikke_navne.txt")
     # A name that is also a place or an organisation word ("Rønne", "Lund") is
     # ambiguous: it counts only next to another name or after a title.
     first_words = _entries("fornavne_der_ogsaa_er_ord.txt") | (first & not_names)
@@ -66,7 +67,7 @@ def lexicon() -> Lexicon:
         first_name_words=first_words,
         surname_words=surname_words,
         not_names=frozenset(not_names - everything),
-        lower_names=frozenset(name.lower() for entry in everything for name in entry.split()),
+        lower_names=frozenset(name.lower() for name in everything),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sandbox.guards.recognizers.base import NUMBER_END, NUMBER_START, DanishPatternRecognizer
 
-_KONTO_LABEL = r"(?i:konto(?:nummer|nr)?\.?:?|kontonr\.?:?)"
+_KONTO_LABEL = r"(?i:konto(?:\s?-?(?:nummer|nr\.?))?:?)"
 _REG_LABEL = r"(?i:\breg(?:istrerings)?\.?\s?-?(?:nr|nummer)?\.?:?)"
 
 

@@ -6,7 +6,8 @@ decides. Presidio's context enhancer looks at any of the five words before a
 match, so in "tlf. 20674312, CVR 12345678" both numbers would look like
 both. :func:`label_before` finds the *nearest* label instead, and only if
 nothing but a few words and punctuation (no other number) stands between it
-and the value.
+and the value. "sag" counts only right in front ("sag 2024-0001"): in "Sagen
+omhandler Karl (080849-1426)" the number is not the case.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ LABELS: dict[str, str] = {
     "REGNR": r"reg\.?\s?-?nr|reg|registreringsnummer|registrerings\s?nr",
     "NUMMERPLADE": r"nummerplade\w*|køretøj\w*|bil|bilen|bilens|vehicle|licen[cs]e\s+plate",
     "REFERENCE": (
-        r"sags?\s?-?nr|sagsnummer\w*|j\.\s?nr|jnr|journal\s?-?nr|journalnummer\w*|ref|reference\w*"
+        r"sags?\s?-?nr|sagsnummer\w*|sag(?:en)?(?=[\s:.]*$)|j\.\s?nr|jnr|journal\s?-?nr|journalnummer\w*|ref|reference\w*"
         r"|faktura\w*|ordre\s?-?nr|ordrenummer|kvittering\w*|bilag\w*|dok\s?-?nr|dokument\w*|id"
         r"|p-?\s?nummer|p-?\s?nr|matr\.?\s?-?nr|matrikel\w*|lokale|kapitel|punkt|lbk|bek|lov|stk|emne|version"
         r"|kunde\s?-?nr|kundenummer|police\s?-?nr|policenummer|medarbejder\s?-?nr|elev\s?-?nr|kr|dkk|beløb\w*|pris"

@@ -15,7 +15,7 @@ _LETTERS = r"[A-Z]{2}"
 class DanishLicencePlateRecognizer(DanishPatternRecognizer):
     ENTITY = "NUMMERPLADE"
     PATTERNS = (
-        ("plade_mellemrum", r"(?<![\w-])" + _LETTERS + r" \d{2} \d{3}(?![\w-])", 0.6),
+        ("plade_mellemrum", r"(?<![\w-])" + _LETTERS + r"([ -])\d{2}\1\d{3}(?![\w-])", 0.6),
         ("plade_samlet", r"(?<![\w-])" + _LETTERS + r"(?:\d{2} ?\d{3}| \d{5})(?![\w-])", 0.45),
     )
     CONTEXT = ("nummerplade", "registreringsnummer", "bil", "køretøj", "plade", "parkering", "vogn", "reg.nr")

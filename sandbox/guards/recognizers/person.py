@@ -42,6 +42,7 @@ GREETINGS = frozenset({"kære", "hej", "hejsa", "goddag", "dear", "hi", "hello"}
 SIGN_OFFS = frozenset({"hilsen", "mvh", "vh", "regards", "sincerely"})
 NAMING_VERBS = frozenset({"hedder", "hed", "kaldes", "kaldet"})
 NAMING_PHRASES = (("navn", "er"), ("navnet", "er"), ("name", "is"))
+NAMING_SUBJECTS = frozenset({"jeg", "han", "hun", "navn", "navnet", "name"})
 ROLES = frozenset(
     {
         "borger", "borgeren", "ansøger", "ansøgeren", "klager", "klageren", "barnet", "barn", "søn", "sønnen",
@@ -65,7 +66,8 @@ ROLES = frozenset(
 LABELS = ROLES | frozenset(
     {
         "navn", "fornavn", "fornavne", "efternavn", "efternavne", "mellemnavn", "medansøger", "att", "til",
-        "fra", "cc", "kopi", "underskrift", "deltagere", "afbud", "stede", "name",
+        "fra", "cc", "kopi", "underskrift", "underskrevet", "deltagere", "afbud", "stede", "name", "kontakt",
+        "referent", "mødeleder", "ordstyrer",
     }
 )
 FINITE_VERBS = frozenset(
@@ -78,6 +80,7 @@ FINITE_VERBS = frozenset(
         "trives", "taler", "talte", "hedder", "deltog", "deltager", "mangler", "manglede", "bad", "beder",
     }
 )
+PREPOSITIONS = frozenset({"til", "med", "fra", "hos"})
 PARTICLES = frozenset({"van", "von", "de", "der", "da", "di", "du", "la", "le", "bin", "ibn", "al", "el", "abu", "ben", "dos", "das", "del", "ter", "ten", "zu"})
 ABBREVIATIONS = TITLES | frozenset({"gl", "st", "ll", "sdr", "nr", "skt", "sct", "ca", "jf", "mvh", "vedr", "att", "tlf", "kl"})
 # Capitalised words with these endings are organisations, institutions or streets.
@@ -96,12 +99,20 @@ ORGANISATION_ENDINGS = (
 COMMON_WORD_ENDINGS = (
     "else", "elsen", "hed", "heden", "tion", "tionen", "sion", "skab", "skabet", "isme", "lig", "lige",
     "ige", "iske", "isk", "ens", "ets", "ernes", "enes", "ningen", "ingen", "ning", "erne", "ende",
-    "ering", "eringen", "ium", "iet", "øb", "fonden", "fond",
+    "ering", "eringen", "ium", "iet", "øb", "fonden", "fond", "hjælp", "støtte", "ydelse", "ydelser",
+    "tilskud", "pleje", "plan", "planen", "standard", "standarder", "lov", "loven", "politik", "strategi",
+    "indsats", "tilbud", "tilbuddet", "forløb", "udvalg", "udvalget",
 )
 STRONG_SURNAME_ENDINGS = ("sen", "søn", "sson", "ski", "ska", "cki", "cka", "wicz", "ović", "ovic", "vić", "enko", "zadeh", "oğlu", "oglu", "escu")
 WEAK_SURNAME_ENDINGS = (
     "gaard", "gård", "strup", "rup", "bæk", "bek", "holm", "lund", "skov", "berg", "bjerg", "dahl", "mann",
     "quist", "qvist", "strøm", "ström", "inen", "ić", "yan", "auskas", "ienė", "aitė", "ová", "ova", "eva",
+)
+# Danish town and village endings; a lone unknown word with one is a place.
+PLACE_ENDINGS = (
+    "rup", "trup", "strup", "lev", "løse", "sted", "by", "bjerg", "bæk", "havn", "købing", "borg", "holm",
+    "lund", "inge", "ager", "toft", "ved", "høj", "skov", "dal", "næs", "ø", "sund", "hus", "um", "drup",
+    "vig", "bro", "mark", "gård", "gaard", "land", "ien", "ia", "en", "et",
 )
 MAX_RUN = 5
 LONG_COMPOUND = 13
@@ -218,7 +229,7 @@ class DanishNameRecognizer(EntityRecognizer):
                 return self._lower_case_name(tokens, i)
             if cue and word.lower in self.words.lower_names and word.lower not in STOP_WORDS:
                 return i, 0.7, f"kendt navn med småt efter '{cue}'"  # "min datter liva"
-            return self._lower_case_pair(tokens, i)
+            return self._lower_case_pair(tokens, i) or self._lower_case_after_preposition(tokens, i)
         run = self._capitalised_run(tokens, i)
         kinds = [classify(tokens[j].text, self.words) if tokens[j].capitalised else Kind.UNKNOWN for j in run]
         if Kind.NOT_NAME in kinds:
@@ -246,7 +257,8 @@ class DanishNameRecognizer(EntityRecognizer):
             return last, 0.8, "kendt efternavn i navnefølge"
         if len(run) >= 2 and len(named) == len(run):
             return last, 0.75, "flere navne i træk"
-        if len(run) >= 2 and not at_start:
+        if len(run) >= 2 and (not at_start or tokens[i].gap_before.strip().endswith(":")):
+            # Mid-sentence, or a form value after a colon ("Kontakt: Wenche Aasbø").
             return last, 0.6, "ord med stort begyndelsesbogstav i træk midt i sætningen"
         if len(run) >= 2 and (kinds[-1] in (Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK) or self._finite_verb_after(tokens, last)):
             return last, 0.55, "ord med stort begyndelsesbogstav i træk" + (
@@ -260,7 +272,28 @@ class DanishNameRecognizer(EntityRecognizer):
             if kind is Kind.FIRST_WORD and (not at_start or verb_follows):
                 where = "før udsagnsord" if at_start else "midt i sætningen"
                 return last, 0.6, f"fornavn med stort begyndelsesbogstav {where}"
+            if kind is Kind.UNKNOWN and not at_start and self._looks_like_lone_name(tokens, i):
+                return last, 0.55, f"ukendt ord med stort begyndelsesbogstav efter '{tokens[i - 1].text}'"
         return None
+
+    @staticmethod
+    def _looks_like_lone_name(tokens: list[Word], i: int) -> bool:
+        """"talt med Signy om ...": one unknown capitalised word between a preposition and a lower-case word.
+
+        Places are the other thing that stands there ("flyttet til Kolding"), so
+        place-name endings ("-rup", "-købing", "-sted") rule it out.
+        """
+        word = tokens[i]
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        return (
+            tokens[i - 1].lower in ("med", "til", "hos", "fra", "og")
+            and not tokens[i - 1].capitalised
+            and after is not None
+            and not after.capitalised
+            and after.gap_before in (" ", ", ")
+            and len(word.text) >= 3
+            and not word.lower.endswith(PLACE_ENDINGS)
+        )
 
     def _capitalised_run(self, tokens: list[Word], i: int) -> list[int]:
         """Indices of the capitalised words from ``i`` on that belong together."""
@@ -288,6 +321,14 @@ class DanishNameRecognizer(EntityRecognizer):
         if gap.startswith(".") and tokens[i - 1].lower in ABBREVIATIONS:
             gap = gap[1:]
         return bool(_SENTENCE_BREAK.search(gap))
+
+    @staticmethod
+    def _person_is_named(tokens: list[Word], i: int) -> bool:
+        """Whether the naming verb before word ``i`` has a person as subject."""
+        before = [t.lower for t in tokens[max(0, i - 4) : i - 1]]
+        if before[-1:] and before[-1] in NAMING_SUBJECTS:
+            return True  # "jeg hedder", "mit navn er" (the last word before "er" is "navn")
+        return len(before) >= 2 and before[-1] in ("der", "som") and before[-2] in ROLES
 
     @staticmethod
     def _finite_verb_after(tokens: list[Word], i: int) -> bool:
@@ -320,11 +361,18 @@ class DanishNameRecognizer(EntityRecognizer):
         return None
 
     def _lower_case_name(self, tokens: list[Word], i: int) -> tuple[int, float, str] | None:
-        """"jeg hedder mette hansen": the words after the cue, as long as they can be names."""
+        """"jeg hedder mette hansen": the words after the cue, as long as they can be names.
+
+        An unknown word counts only when a person is the subject ("jeg/han/hun
+        hedder", "en borger der hedder"); "skemaet hedder blanket A" is no name.
+        """
         first = tokens[i].lower
         following = tokens[i + 1].lower if i + 1 < len(tokens) and self._joined(tokens[i + 1]) else ""
-        if first not in self.words.lower_names and (first in STOP_WORDS or following not in self.words.lower_names):
-            return None  # "det hedder ikke ...", "skemaet hedder blanket A"
+        known = first in self.words.lower_names or following in self.words.lower_names
+        if first in STOP_WORDS and first not in self.words.lower_names:
+            return None  # "det hedder ikke ..."
+        if not known and not self._person_is_named(tokens, i):
+            return None
         last = i
         j = i + 1
         while j < len(tokens) and j - i < 4 and self._joined(tokens[j]):
@@ -345,6 +393,15 @@ class DanishNameRecognizer(EntityRecognizer):
             return None
         if first.title() in self.words.first_names and second.title() in self.words.surnames:
             return i + 1, 0.6, "kendt fornavn + efternavn med småt"
+        return None
+
+    def _lower_case_after_preposition(self, tokens: list[Word], i: int) -> tuple[int, float, str] | None:
+        """"skriv til mette": a known first name in lower case right after til/med/fra/hos."""
+        word = tokens[i]
+        if i == 0 or tokens[i - 1].lower not in PREPOSITIONS or not self._joined(word) or word.lower in STOP_WORDS:
+            return None
+        if word.text.title() in self.words.first_names:
+            return i, 0.6, f"kendt fornavn med småt efter '{tokens[i - 1].text}'"
         return None
 
     def _result(self, start: int, end: int, score: float, why: str) -> RecognizerResult:

@@ -1,8 +1,9 @@
 """Danish phone numbers in every usual grouping, with or without +45/0045, and foreign numbers with +.
 
 Danish subscriber numbers are eight digits and never start with 0 or 1 (those
-are service numbers such as 112 and 1813). Eight bare digits that read as a
-date (DDMMYYYY or YYYYMMDD) score low unless a phone label is in front.
+are service numbers such as 112 and 1813), so without a label only 2-9 count;
+after +45 any eight digits do. Eight bare digits that read as a date
+(DDMMYYYY or YYYYMMDD) score low unless a phone label is in front.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from sandbox.guards.recognizers.base import NUMBER_END, NUMBER_START, DanishPatternRecognizer
 
-_DK = r"[2-9]\d(?:[ .-]?\d{2}){3}|[2-9]\d{3}[ .-]?\d{4}|[2-9]\d{3} \d{2} \d{2}|[2-9]\d \d{2} \d{4}"
+_DK = r"\d{2}(?:[ .-]?\d{2}){3}|\d{4}[ .-]?\d{4}|\d{4} \d{2} \d{2}|\d{2} \d{2} \d{4}"
 _PREFIX = r"(?:\(\s?(?:\+|00)\s?45\s?\)|(?:\+|00\s?)45)"
 DATE_LIKE_SCORE = 0.3
 
@@ -38,6 +39,10 @@ class DanishPhoneRecognizer(DanishPatternRecognizer):
         ("telefon_grupper", NUMBER_START + r"(?:[2-9]\d{3}[ .-]\d{4}|[2-9]\d{3} \d{2} \d{2}|[2-9]\d \d{2} \d{4})" + NUMBER_END, 0.55),
         ("telefon_samlet", NUMBER_START + r"[2-9]\d{7}" + NUMBER_END, 0.5),
         ("telefon_udland", r"(?<![\w+])(?:\+|00)(?!45)[1-9]\d{0,2}(?:[ .-]?\d){6,12}" + NUMBER_END, 0.75),
+        # Eight digits starting with 0 or 1 are no Danish subscriber number, but
+        # example and test data use them ("12 34 56 78"): a phone label or
+        # context word in front lifts them over the threshold, nothing else does.
+        ("telefon_med_etiket", NUMBER_START + r"[01]\d(?:[ .-]?\d{2}){3}" + NUMBER_END, 0.2),
     )
     CONTEXT = ("tlf", "telefon", "mobil", "ringe", "sms", "phone", "kontakt", "opkald", "fastnet")
     EXPLANATIONS = {
@@ -46,6 +51,7 @@ class DanishPhoneRecognizer(DanishPatternRecognizer):
         "telefon_grupper": "8 cifre grupperet som et dansk telefonnummer",
         "telefon_samlet": "8 cifre som et dansk telefonnummer",
         "telefon_udland": "udenlandsk telefonnummer med landekode",
+        "telefon_med_etiket": "8 cifre efter en telefonetiket",
     }
     OWN_LABELS = frozenset({"TELEFON"})
     FOREIGN_LABELS = frozenset({"CPR", "CVR", "BANKKONTO", "REGNR", "NUMMERPLADE"})
