@@ -227,8 +227,8 @@ class DanishNameRecognizer(EntityRecognizer):
         if not word.capitalised:
             if cue == "hedder":
                 return self._lower_case_name(tokens, i)
-            if cue and word.lower in self.words.lower_names and word.lower not in STOP_WORDS:
-                return i, 0.7, f"kendt navn med småt efter '{cue}'"  # "min datter liva"
+            if cue and self._unambiguous_name(word.text.title()) and word.lower not in STOP_WORDS:
+                return i, 0.7, f"kendt navn med småt efter '{cue}'"  # "min datter liva", not "Hello, my"
             return self._lower_case_pair(tokens, i) or self._lower_case_after_preposition(tokens, i)
         run = self._capitalised_run(tokens, i)
         kinds = [classify(tokens[j].text, self.words) if tokens[j].capitalised else Kind.UNKNOWN for j in run]
@@ -403,6 +403,9 @@ class DanishNameRecognizer(EntityRecognizer):
         if word.text.title() in self.words.first_names:
             return i, 0.6, f"kendt fornavn med småt efter '{tokens[i - 1].text}'"
         return None
+
+    def _unambiguous_name(self, word: str) -> bool:
+        return word in self.words.first_names or word in self.words.surnames
 
     def _result(self, start: int, end: int, score: float, why: str) -> RecognizerResult:
         explanation = AnalysisExplanation(recognizer=self.name, original_score=score, textual_explanation=why)
