@@ -299,7 +299,9 @@ def test_concurrent_checks_give_the_same_results(guard: Guard) -> None:
 def test_a_danish_ner_pipeline_adds_its_person_entities(tmp_path: Path) -> None:
     # A rule-based entity ruler stands in for da_core_news_*: same doc.ents, no download.
     nlp = spacy.blank("da")
-    nlp.add_pipe("entity_ruler").add_patterns([{"label": "PER", "pattern": "Zorblax Quux"}, {"label": "ORG", "pattern": "Quux A/S"}])
+    nlp.add_pipe("entity_ruler").add_patterns(
+        [{"label": "PER", "pattern": "Zorblax Quux"}, {"label": "ORG", "pattern": [{"TEXT": "Blåbær"}, {"TEXT": "Kompagni"}]}]
+    )
     nlp.to_disk(tmp_path / "da_test")
     guard = Guard(model=tmp_path / "da_test")
     assert guard.nlp_model.startswith("da_") and guard.nlp_model != "da (blank)"
@@ -308,3 +310,7 @@ def test_a_danish_ner_pipeline_adds_its_person_entities(tmp_path: Path) -> None:
     assert ("PERSON", "Zorblax Quux") in values(text, result)
     assert next(e for e in result.entities if e.type == "PERSON").recognizer == "SpacyRecognizer"
     assert Guard(model=tmp_path / "da_test").config_hash != Guard().config_hash
+    # The model's organisations are not persons, though two capitalised words mid-sentence would be.
+    text = "Mødet holdes hos Blåbær Kompagni i morgen."
+    assert values(text, Guard().check(text, Vault())) == [("PERSON", "Blåbær Kompagni")]
+    assert values(text, guard.check(text, Vault())) == []

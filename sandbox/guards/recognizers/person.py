@@ -12,7 +12,10 @@ Signals, strongest first:
   capitalised run of words inside a sentence is a name, a place or an
   organisation; places and organisation words are listed, and organisation
   endings ("-styrelsen", "-skolen") are recognised;
-* surname shapes (-sen, -ski, -ović, -enko, ...).
+* surname shapes (-sen, -ski, -ović, -enko, ...);
+* with a Danish NER model installed, its LOC and ORG entities: a capitalised
+  run the model calls a place or an organisation is not a person unless it
+  has a known first name or a cue.
 
 Names that are also words ("Hans", "Per", "Bo", "Lund") count only where the
 capital letter carries information: mid-sentence, next to another name, or
@@ -196,6 +199,12 @@ class DanishNameRecognizer(EntityRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
         tokens = self._tokens(text)
+        # With a Danish NER model installed, its places and organisations are not persons.
+        elsewhere = [
+            (e.start_char, e.end_char)
+            for e in (nlp_artifacts.entities if nlp_artifacts else [])
+            if e.label_ in ("LOCATION", "ORGANIZATION")
+        ]
         results: list[RecognizerResult] = []
         taken_until = -1
         for i, word in enumerate(tokens):
@@ -205,8 +214,11 @@ class DanishNameRecognizer(EntityRecognizer):
             if found is None:
                 continue
             last, score, why = found
+            start, end = tokens[i].start, tokens[last].end
+            if not why.startswith(("kendt fornavn", "navn efter")) and any(s < end and start < e for s, e in elsewhere):
+                continue
             taken_until = last
-            results.append(self._result(tokens[i].start, tokens[last].end, score, why))
+            results.append(self._result(start, end, score, why))
         return results
 
     @staticmethod
