@@ -104,7 +104,7 @@ COMMON_WORD_ENDINGS = (
     "ige", "iske", "isk", "ens", "ets", "ernes", "enes", "ningen", "ingen", "ning", "erne", "ende",
     "ering", "eringen", "ium", "iet", "øb", "fonden", "fond", "hjælp", "støtte", "ydelse", "ydelser",
     "tilskud", "pleje", "plan", "planen", "standard", "standarder", "lov", "loven", "politik", "strategi",
-    "indsats", "tilbud", "tilbuddet", "forløb", "udvalg", "udvalget",
+    "indsats", "tilbud", "tilbuddet", "forløb", "udvalg", "udvalget", "alt", "elt", "igt",
 )
 STRONG_SURNAME_ENDINGS = ("sen", "søn", "sson", "ski", "ska", "cki", "cka", "wicz", "ović", "ovic", "vić", "enko", "zadeh", "oğlu", "oglu", "escu")
 WEAK_SURNAME_ENDINGS = (
