@@ -35,91 +35,31 @@ from spacy.lang.da.stop_words import STOP_WORDS
 
 from sandbox.guards.lexicon import Lexicon, lexicon
 from sandbox.guards.recognizers.base import LANGUAGE
+from sandbox.guards.recognizers.name_cues import (
+    ABBREVIATIONS,
+    COMMON_WORD_ENDINGS,
+    FINITE_VERBS,
+    GREETINGS,
+    LABELS,
+    LONG_COMPOUND,
+    MAX_RUN,
+    NAMING_PHRASES,
+    NAMING_SUBJECTS,
+    NAMING_VERBS,
+    ORGANISATION_ENDINGS,
+    PARTICLES,
+    PLACE_ENDINGS,
+    PREPOSITIONS,
+    ROLES,
+    SIGN_OFFS,
+    STRONG_SURNAME_ENDINGS,
+    TITLES,
+    WEAK_SURNAME_ENDINGS,
+)
 
 # Words: letters with inner hyphens/apostrophes ("Al-Hassan", "O'Brien"), or initials ("H.C.", "M.").
 _TOKEN = regex.compile(r"(?:\p{Lu}\.){1,3}(?!\p{L})|\p{L}+(?:['’\-]\p{L}+)*")
 _SENTENCE_BREAK = regex.compile(r"[.!?:;•*\"“”«»()\[\]\n]|(?:^|\s)[-–—](?:\s|$)")
-
-TITLES = frozenset({"hr", "fru", "frk", "frøken", "dr", "mr", "mrs", "ms", "miss", "herr", "frau", "prof", "professor", "pastor"})
-GREETINGS = frozenset({"kære", "hej", "hejsa", "goddag", "dear", "hi", "hello"})
-SIGN_OFFS = frozenset({"hilsen", "mvh", "vh", "regards", "sincerely"})
-NAMING_VERBS = frozenset({"hedder", "hed", "kaldes", "kaldet"})
-NAMING_PHRASES = (("navn", "er"), ("navnet", "er"), ("name", "is"))
-NAMING_SUBJECTS = frozenset({"jeg", "han", "hun", "navn", "navnet", "name"})
-ROLES = frozenset(
-    {
-        "borger", "borgeren", "ansøger", "ansøgeren", "klager", "klageren", "barnet", "barn", "søn", "sønnen",
-        "datter", "datteren", "mor", "moren", "moderen", "far", "faren", "faderen", "forælder", "ægtefælle",
-        "ægtefællen", "hustru", "hustruen", "mand", "manden", "kone", "konen", "kæreste", "kæresten", "samlever",
-        "samleveren", "søster", "søsteren", "bror", "broren", "sagsbehandler", "sagsbehandleren", "kollega",
-        "kollegaen", "pårørende", "kontaktperson", "kontaktpersonen", "elev", "eleven", "patient", "patienten",
-        "læge", "lægen", "advokat", "advokaten", "værge", "værgen", "tolk", "tolken", "nabo", "naboen", "lærer",
-        "læreren", "pædagog", "pædagogen", "sygeplejerske", "sygeplejersken", "hjemmesygeplejerske",
-        "ergoterapeut", "fysioterapeut", "leder", "lederen", "formand", "formanden", "bisidder", "skoleleder",
-        "medarbejder", "medarbejderen", "chef", "chefen", "drengen", "pigen", "svigersøn", "svigerdatter",
-        "barnebarn", "barnebarnet", "bedstemor", "bedstefar", "onkel", "tante", "fætter", "kusine", "vognmand",
-        "udlejer", "udlejeren", "lejer", "lejeren", "beboer", "beboeren", "ejer", "ejeren", "kontohaver",
-        "skadelidte", "deltager", "svigerfar", "svigermor", "svigerinde", "svoger", "stedfar", "stedmor",
-        "plejemor", "plejefar", "plejebarn", "morfar", "mormor", "farfar", "farmor", "oldemor", "oldefar",
-        "nevø", "niece", "veninde", "ven", "vennen", "kammerat", "partner", "partneren", "enke", "enkemand",
-        "ekskone", "eksmand", "client", "applicant", "colleague", "v",
-    }
-)
-# Form labels take a colon: "Navn: ...", "Tolk: ...".
-LABELS = ROLES | frozenset(
-    {
-        "navn", "fornavn", "fornavne", "efternavn", "efternavne", "mellemnavn", "medansøger", "att", "til",
-        "fra", "cc", "kopi", "underskrift", "underskrevet", "deltagere", "afbud", "stede", "name", "kontakt",
-        "referent", "mødeleder", "ordstyrer",
-    }
-)
-FINITE_VERBS = frozenset(
-    {
-        "har", "havde", "er", "var", "blev", "bliver", "skal", "skulle", "vil", "ville", "kan", "kunne", "må",
-        "bor", "boede", "ringede", "ringer", "kom", "kommer", "fortalte", "fortæller", "oplyste", "oplyser",
-        "siger", "sagde", "mødte", "møder", "ønsker", "ønskede", "fik", "får", "skriver", "skrev", "går", "gik",
-        "tager", "tog", "arbejder", "arbejdede", "modtager", "modtog", "lider", "døde", "flyttede", "flytter",
-        "mener", "synes", "spurgte", "spørger", "svarede", "sidder", "står", "ligger", "græd", "virker",
-        "trives", "taler", "talte", "hedder", "deltog", "deltager", "mangler", "manglede", "bad", "beder",
-    }
-)
-PREPOSITIONS = frozenset({"til", "med", "fra", "hos"})
-PARTICLES = frozenset({"van", "von", "de", "der", "da", "di", "du", "la", "le", "bin", "ibn", "al", "el", "abu", "ben", "dos", "das", "del", "ter", "ten", "zu"})
-ABBREVIATIONS = TITLES | frozenset({"gl", "st", "ll", "sdr", "nr", "skt", "sct", "ca", "jf", "mvh", "vedr", "att", "tlf", "kl"})
-# Capitalised words with these endings are organisations, institutions or streets.
-ORGANISATION_ENDINGS = (
-    "kommune", "styrelsen", "styrelse", "ministeriet", "ministerium", "direktoratet", "centret", "centeret",
-    "center", "huset", "skolen", "skole", "skolerne", "gården", "hospital", "hospitalet", "sygehus", "sygehuset",
-    "klinik", "klinikken", "tilsynet", "nævnet", "rådet", "retten", "banken", "fonden", "forvaltningen",
-    "afdelingen", "sekretariatet", "instituttet", "regionen", "foreningen", "forening", "forbundet",
-    "børnehave", "børnehaven", "vuggestuen", "plejehjem", "plejehjemmet", "hjemmet", "service", "partiet",
-    "kirken", "biblioteket", "universitetet", "gymnasiet", "firmaet", "selskabet", "kontoret", "plejen",
-    "tjenesten", "ordningen", "vej", "vejen", "gade", "gaden", "allé", "plads", "pladsen", "torv", "torvet",
-    "stræde", "vænget", "parken", "boulevard", "avenue", "bakken", "stien", ".dk", ".com",
-)
-# Unknown capitalised words with these endings are Danish nouns, adjectives or
-# genitives ("Bekæmpelse", "Beskæftigelse", "Kræftens", "Psykiatrisk"), not names.
-COMMON_WORD_ENDINGS = (
-    "else", "elsen", "hed", "heden", "tion", "tionen", "sion", "skab", "skabet", "isme", "lig", "lige",
-    "ige", "iske", "isk", "ens", "ets", "ernes", "enes", "ningen", "ingen", "ning", "erne", "ende",
-    "ering", "eringen", "ium", "iet", "øb", "fonden", "fond", "hjælp", "støtte", "ydelse", "ydelser",
-    "tilskud", "pleje", "plan", "planen", "standard", "standarder", "lov", "loven", "politik", "strategi",
-    "indsats", "tilbud", "tilbuddet", "forløb", "udvalg", "udvalget", "alt", "elt", "igt",
-)
-STRONG_SURNAME_ENDINGS = ("sen", "søn", "sson", "ski", "ska", "cki", "cka", "wicz", "ović", "ovic", "vić", "enko", "zadeh", "oğlu", "oglu", "escu")
-WEAK_SURNAME_ENDINGS = (
-    "gaard", "gård", "strup", "rup", "bæk", "bek", "holm", "lund", "skov", "berg", "bjerg", "dahl", "mann",
-    "quist", "qvist", "strøm", "ström", "inen", "ić", "yan", "auskas", "ienė", "aitė", "ová", "ova", "eva",
-)
-# Danish town and village endings; a lone unknown word with one is a place.
-PLACE_ENDINGS = (
-    "rup", "trup", "strup", "lev", "løse", "sted", "by", "bjerg", "bæk", "havn", "købing", "borg", "holm",
-    "lund", "inge", "ager", "toft", "ved", "høj", "skov", "dal", "næs", "ø", "sund", "hus", "um", "drup",
-    "vig", "bro", "mark", "gård", "gaard", "land", "ien", "ia", "en", "et",
-)
-MAX_RUN = 5
-LONG_COMPOUND = 13
-
 
 class Kind(Enum):
     FIRST = "fornavn"
@@ -134,6 +74,13 @@ class Kind(Enum):
 
 NAME_KINDS = frozenset({Kind.FIRST, Kind.SURNAME, Kind.FIRST_WORD, Kind.SURNAME_WORD, Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK})
 STRONG_KINDS = frozenset({Kind.FIRST, Kind.SURNAME, Kind.SURNAME_SHAPE})
+
+
+class NameMatch(NamedTuple):
+    last: int  # index of the name's last word
+    score: float
+    why: str  # Danish, shown in the preview
+    certain: bool  # a cue or a known first name: no NER entity overrides it
 
 
 class Word(NamedTuple):
@@ -213,12 +160,11 @@ class DanishNameRecognizer(EntityRecognizer):
             found = self._name_at(tokens, i)
             if found is None:
                 continue
-            last, score, why = found
-            start, end = tokens[i].start, tokens[last].end
-            if not why.startswith(("kendt fornavn", "navn efter")) and any(s < end and start < e for s, e in elsewhere):
+            start, end = tokens[i].start, tokens[found.last].end
+            if not found.certain and any(s < end and start < e for s, e in elsewhere):
                 continue
-            taken_until = last
-            results.append(self._result(start, end, score, why))
+            taken_until = found.last
+            results.append(self._result(start, end, found.score, found.why))
         return results
 
     @staticmethod
@@ -232,15 +178,15 @@ class DanishNameRecognizer(EntityRecognizer):
             previous_end = end
         return tokens
 
-    def _name_at(self, tokens: list[Word], i: int) -> tuple[int, float, str] | None:
-        """(index of last word, score, Danish reason) if a name starts at word ``i``."""
+    def _name_at(self, tokens: list[Word], i: int) -> NameMatch | None:
+        """The name that starts at word ``i``, if any."""
         cue = self._cue_before(tokens, i)
         word = tokens[i]
         if not word.capitalised:
             if cue == "hedder":
                 return self._lower_case_name(tokens, i)
             if cue and self._unambiguous_name(word.text.title()) and word.lower not in STOP_WORDS:
-                return i, 0.7, f"kendt navn med småt efter '{cue}'"  # "min datter liva", not "Hello, my"
+                return NameMatch(i, 0.7, f"kendt navn med småt efter '{cue}'", True)  # "min datter liva", not "Hello, my"
             return self._lower_case_pair(tokens, i) or self._lower_case_after_preposition(tokens, i)
         run = self._capitalised_run(tokens, i)
         kinds = [classify(tokens[j].text, self.words) if tokens[j].capitalised else Kind.UNKNOWN for j in run]
@@ -262,30 +208,29 @@ class DanishNameRecognizer(EntityRecognizer):
         strong = [k for k in kinds if k in STRONG_KINDS]
         named = [k for k in kinds if k in NAME_KINDS]
         if cue:
-            return last, 0.85, f"navn efter '{cue}'"
+            return NameMatch(last, 0.85, f"navn efter '{cue}'", True)
         if Kind.FIRST in kinds:
-            return last, 0.85, "kendt fornavn" + (" + efternavn" if len(named) > 1 else "")
+            return NameMatch(last, 0.85, "kendt fornavn" + (" + efternavn" if len(named) > 1 else ""), True)
         if len(run) >= 2 and strong:
-            return last, 0.8, "kendt efternavn i navnefølge"
+            return NameMatch(last, 0.8, "kendt efternavn i navnefølge", False)
         if len(run) >= 2 and len(named) == len(run):
-            return last, 0.75, "flere navne i træk"
+            return NameMatch(last, 0.75, "flere navne i træk", False)
         if len(run) >= 2 and (not at_start or tokens[i].gap_before.strip().endswith(":")):
             # Mid-sentence, or a form value after a colon ("Kontakt: Wenche Aasbø").
-            return last, 0.6, "ord med stort begyndelsesbogstav i træk midt i sætningen"
+            return NameMatch(last, 0.6, "ord med stort begyndelsesbogstav i træk midt i sætningen", False)
         if len(run) >= 2 and (kinds[-1] in (Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK) or self._finite_verb_after(tokens, last)):
-            return last, 0.55, "ord med stort begyndelsesbogstav i træk" + (
-                " med efternavnsform" if kinds[-1] is not Kind.UNKNOWN else " før udsagnsord"
-            )
+            why = " med efternavnsform" if kinds[-1] is not Kind.UNKNOWN else " før udsagnsord"
+            return NameMatch(last, 0.55, "ord med stort begyndelsesbogstav i træk" + why, False)
         if len(run) == 1:
             kind = kinds[0]
             verb_follows = self._finite_verb_after(tokens, last)
             if kind is Kind.SURNAME or (kind is Kind.SURNAME_SHAPE and not at_start):
-                return last, 0.7, f"{kind.value} med stort begyndelsesbogstav"
+                return NameMatch(last, 0.7, f"{kind.value} med stort begyndelsesbogstav", False)
             if kind is Kind.FIRST_WORD and (not at_start or verb_follows):
                 where = "før udsagnsord" if at_start else "midt i sætningen"
-                return last, 0.6, f"fornavn med stort begyndelsesbogstav {where}"
+                return NameMatch(last, 0.6, f"fornavn med stort begyndelsesbogstav {where}", False)
             if kind is Kind.UNKNOWN and not at_start and self._looks_like_lone_name(tokens, i):
-                return last, 0.55, f"ukendt ord med stort begyndelsesbogstav efter '{tokens[i - 1].text}'"
+                return NameMatch(last, 0.55, f"ukendt ord med stort begyndelsesbogstav efter '{tokens[i - 1].text}'", False)
         return None
 
     @staticmethod
@@ -372,7 +317,7 @@ class DanishNameRecognizer(EntityRecognizer):
             return previous.text
         return None
 
-    def _lower_case_name(self, tokens: list[Word], i: int) -> tuple[int, float, str] | None:
+    def _lower_case_name(self, tokens: list[Word], i: int) -> NameMatch | None:
         """"jeg hedder mette hansen": the words after the cue, as long as they can be names.
 
         An unknown word counts only when a person is the subject ("jeg/han/hun
@@ -394,9 +339,9 @@ class DanishNameRecognizer(EntityRecognizer):
                 j += 1
             else:
                 break
-        return last, 0.85, "navn efter 'hedder'"
+        return NameMatch(last, 0.85, "navn efter 'hedder'", True)
 
-    def _lower_case_pair(self, tokens: list[Word], i: int) -> tuple[int, float, str] | None:
+    def _lower_case_pair(self, tokens: list[Word], i: int) -> NameMatch | None:
         """"ring til mette hansen": a known first name and a known surname, both in lower case."""
         if i + 1 >= len(tokens) or not self._joined(tokens[i + 1]):
             return None
@@ -404,16 +349,16 @@ class DanishNameRecognizer(EntityRecognizer):
         if first in STOP_WORDS or second in STOP_WORDS:
             return None
         if first.title() in self.words.first_names and second.title() in self.words.surnames:
-            return i + 1, 0.6, "kendt fornavn + efternavn med småt"
+            return NameMatch(i + 1, 0.6, "kendt fornavn + efternavn med småt", True)
         return None
 
-    def _lower_case_after_preposition(self, tokens: list[Word], i: int) -> tuple[int, float, str] | None:
+    def _lower_case_after_preposition(self, tokens: list[Word], i: int) -> NameMatch | None:
         """"skriv til mette": a known first name in lower case right after til/med/fra/hos."""
         word = tokens[i]
         if i == 0 or tokens[i - 1].lower not in PREPOSITIONS or not self._joined(word) or word.lower in STOP_WORDS:
             return None
         if word.text.title() in self.words.first_names:
-            return i, 0.6, f"kendt fornavn med småt efter '{tokens[i - 1].text}'"
+            return NameMatch(i, 0.6, f"kendt fornavn med småt efter '{tokens[i - 1].text}'", True)
         return None
 
     def _unambiguous_name(self, word: str) -> bool:
