@@ -57,7 +57,7 @@ def test_prompt_with_cpr_and_name_streams_and_logs_only_placeholders(app: tuple[
     streamed = [output[0] for output in job.outputs()[:-1]]
     assert len(streamed) >= 2, "the answer arrives token by token"
     assert all("lp-streaming" in html for html in streamed)
-    assert status.startswith("✅")
+    assert status.startswith("**Færdig.**")
     assert "**Seed:**" in meta and "tilfældigt valgt" in meta
     [entry] = newest(pipeline.log, before)
     assert entry["decision"] == "redacted"
@@ -71,10 +71,12 @@ def test_prompt_with_cpr_and_name_streams_and_logs_only_placeholders(app: tuple[
 def test_preview_marks_entities_and_art9_without_sending(app: tuple[str, Any], pipeline: Pipeline) -> None:
     url, _ = app
     before = last_id(pipeline.log)
-    pieces, explanation = Client(url, verbose=False).predict(
+    update, explanation = Client(url, verbose=False).predict(
         f"Notat om {NAME}, CPR {CPR}: borgeren har diabetes og er sygemeldt.", api_name="/forhaandsvis"
     )
+    pieces = update["value"]
     labelled = {piece["token"]: piece["class_or_confidence"] for piece in pieces}
+    assert set(update["color_map"]) == {"Navn", "CPR-nummer", "Art. 9: helbred"}, "the legend lists what is in the text"
     assert labelled["[PERSON_1]"] == "Navn"
     assert labelled["[CPR_1]"] == "CPR-nummer"
     assert labelled["diabetes"] == "Art. 9: helbred"
@@ -86,8 +88,8 @@ def test_preview_marks_entities_and_art9_without_sending(app: tuple[str, Any], p
 
 def test_preview_of_a_huge_paste_answers_at_once(app: tuple[str, Any]) -> None:
     url, _ = app
-    pieces, explanation = Client(url, verbose=False).predict("borger " * 30_000, api_name="/forhaandsvis")
-    assert pieces == [] or pieces is None
+    update, explanation = Client(url, verbose=False).predict("borger " * 30_000, api_name="/forhaandsvis")
+    assert update["value"] == []
     assert "Teksten er for lang: 210.000 tegn" in explanation
 
 
@@ -107,7 +109,7 @@ def test_bad_input_gets_a_danish_message_and_leaves_the_app_usable(
     client = Client(url, verbose=False)
     before = last_id(pipeline.log)
     answer, meta, status, _ = send(client, prompt).result(timeout=600)
-    assert status.startswith("❌") and message in status
+    assert status.startswith("**Fejl:**") and message in status
     assert "lp-empty" in answer and meta == ""
     entries = newest(pipeline.log, before)
     assert len(entries) == (1 if logged else 0)
@@ -115,7 +117,7 @@ def test_bad_input_gets_a_danish_message_and_leaves_the_app_usable(
         stored = json.dumps(entry, ensure_ascii=False)
         assert CPR not in stored and NAME not in stored and entry["error"]
     _, _, status, _ = send(client, "Skriv ét ord.", max_tokens=8).result(timeout=600)
-    assert status.startswith("✅")
+    assert status.startswith("**Færdig.**")
 
 
 def test_stop_during_generation_keeps_a_guarded_partial_answer(app: tuple[str, Any], pipeline: Pipeline) -> None:
@@ -127,7 +129,7 @@ def test_stop_during_generation_keeps_a_guarded_partial_answer(app: tuple[str, A
     while len(job.outputs()) < 2 and not job.done():
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert client.predict(api_name="/stop") == "⏹ Stopper …"
+    assert client.predict(api_name="/stop") == "**Stopper …**"
     answer, meta, status, _ = job.result(timeout=300)
     assert "Du stoppede svaret" in status
     [entry] = newest(pipeline.log, before)
@@ -140,7 +142,7 @@ def test_rerun_uses_a_new_random_seed_and_a_fixed_seed_repeats(app: tuple[str, A
     client = Client(url, verbose=False)
     first = send(client, "Skriv en sætning om vejret.", max_tokens=8).result(timeout=600)
     again = client.submit(0.7, 0.95, 8, "Tilfældig", 42, False, False, api_name="/koer_igen").result(timeout=600)
-    assert again[2].startswith("✅")
+    assert again[2].startswith("**Færdig.**")
     assert seed_of(first[1]) != seed_of(again[1])
     fixed = [client.submit(0.7, 0.95, 8, "Fast", 1234, False, False, api_name="/koer_igen").result(timeout=600)
              for _ in range(2)]
@@ -197,12 +199,12 @@ def test_model_failing_mid_stream_is_reported_logged_and_recovered(pipeline: Pip
     with running_app(failing) as (url, _):
         client = Client(url, verbose=False)
         answer, _, status, _ = send(client, f"FEJLTEST: skriv til {NAME}, CPR {CPR}.", max_tokens=16).result(timeout=600)
-        assert status.startswith("❌") and "fejlede midt i svaret" in status
+        assert status.startswith("**Fejl:**") and "fejlede midt i svaret" in status
         assert "lp-empty" in answer, "the unchecked partial answer does not stay on screen"
         [entry] = log.entries()
         assert entry["error"] and CPR not in json.dumps(entry) and NAME not in json.dumps(entry)
         _, _, status, _ = send(client, "Skriv ét ord.", max_tokens=8).result(timeout=600)
-        assert status.startswith("✅")
+        assert status.startswith("**Færdig.**")
     assert log.verify().ok
 
 

@@ -15,9 +15,10 @@ import gradio as gr
 
 from sandbox.pipeline import Pipeline
 from sandbox.ui import about
-from sandbox.ui.auth import LOCAL, ROLE_LABELS, UserStore, permissions, role_for
+from sandbox.ui.auth import LOCAL, ROLE_LABELS, UserStore, can, permissions, role_for
 from sandbox.ui.compliance import ComplianceTab
 from sandbox.ui.exercises_tab import URL_PARAMETER, ExercisesTab
+from sandbox.ui.feedback import INSTANT
 from sandbox.ui.playground import EMPTY_ANSWER, Playground
 from sandbox.ui.state import Visit, discard
 
@@ -29,7 +30,7 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
     """The web app around a loaded pipeline; ``users`` = workshop logins (None: one local user)."""
 
     def may(permission: str) -> Callable[[gr.Request], bool]:
-        return lambda request: permission in permissions(role_for(users, request.username))
+        return lambda request: can(users, request.username, permission)
 
     playground = Playground(pipeline)
     exercises = ExercisesTab(pipeline, is_trainer=may("trainer"))
@@ -43,7 +44,7 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             who = gr.Markdown(elem_id="lp-who")
             reset = gr.Button("Nulstil", size="sm", scale=0, elem_id="lp-reset")
         gr.Markdown(model_banner(pipeline), elem_id="lp-model")
-        with gr.Accordion("Underviser", open=True, visible=False, elem_id="lp-trainer") as trainer_panel:
+        with gr.Accordion("Underviser", open=False, visible=False, elem_id="lp-trainer") as trainer_panel:
             with gr.Row():
                 presenter = gr.Checkbox(label="Præsentationsvisning (stor skrift, høj kontrast)", value=False,
                                         elem_id="lp-presenter-toggle")
@@ -88,17 +89,16 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
         demo.load(
             on_load, None,
             [visit, who, log_tab, trainer_panel, timer, tabs, exercises.choice, exercises.card, exercises.material],
-            queue=False, api_visibility="private",
+            **INSTANT,
         )
         timer.tick(on_queue, None, [queue_status], queue=False, show_progress="hidden", api_visibility="private")
         presenter.change(None, [presenter], None, js=PRESENTER_JS)
-        log_tab.select(compliance.on_refresh, None, compliance.refresh_outputs(), queue=False,
-                       api_visibility="private")
+        log_tab.select(compliance.on_refresh, None, compliance.refresh_outputs(), **INSTANT)
         reset.click(
             on_reset, [visit],
             [visit, playground.prompt, playground.preview, playground.explanation, playground.answer, playground.meta,
              playground.status, playground.history, exercises.result],
-            queue=False, api_visibility="private",
+            **INSTANT,
         )
     return demo
 

@@ -152,3 +152,8 @@ def permissions(role: str | None) -> frozenset[str]:
 def role_for(store: UserStore | None, username: str | None) -> str | None:
     """The role of whoever is logged in: :data:`LOCAL` when the app runs without logins."""
     return LOCAL if store is None else store.role(username)
+
+
+def can(store: UserStore | None, username: str | None, permission: str) -> bool:
+    """Whether whoever is logged in as ``username`` may use ``permission`` ("trainer", "log")."""
+    return permission in permissions(role_for(store, username))

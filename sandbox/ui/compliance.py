@@ -23,7 +23,7 @@ from sandbox.audit.text import findings_text, local_time, parse_moment, warnings
 from sandbox.errors import UserError
 from sandbox.exercises import load_cards
 from sandbox.guards.result import ENTITY_TYPES
-from sandbox.ui.feedback import refuse
+from sandbox.ui.feedback import INSTANT, refuse
 from sandbox.ui.preview import entity_label
 
 TABLE_LIMIT = 500
@@ -73,10 +73,9 @@ class ComplianceTab:
         self.file = gr.File(label="Eksporteret fil", interactive=False)
         filters = [self.since, self.until, self.entity_type, self.decision, self.exercise]
         view = [self.chart, self.count, self.table]
-        self.show.click(self.on_show, filters, view, queue=False, api_visibility="private")
-        self.verify.click(self.on_verify, None, [self.verification], queue=False, api_visibility="private")
-        self.export.click(self.on_export, [self.format, self.since, self.until], [self.file], queue=False,
-                          api_visibility="private")
+        self.show.click(self.on_show, filters, view, **INSTANT)
+        self.verify.click(self.on_verify, None, [self.verification], **INSTANT)
+        self.export.click(self.on_export, [self.format, self.since, self.until], [self.file], **INSTANT)
 
     def refresh_outputs(self) -> list[Any]:
         """What :meth:`on_refresh` fills, in order."""
@@ -109,8 +108,8 @@ class ComplianceTab:
         result = self.log.verify()
         if result.ok:
             anchor = f"\n\nAnker til næste kontrol: `{result.checked}:{result.last_hash}`" if result.last_hash else ""
-            return f"✅ **Kæden er intakt.** {result.reason}{anchor}"
-        return f"❌ **Loggen er IKKE intakt.** Første brud: post {result.first_bad}. {result.reason}"
+            return f"**Kæden er intakt.** {result.reason}{anchor}"
+        return f"**Loggen er IKKE intakt.** Første brud: post {result.first_bad}. {result.reason}"
 
     def on_export(self, fmt: str, since: str, until: str, request: gr.Request) -> str:
         self._check(request)

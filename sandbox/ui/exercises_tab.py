@@ -26,7 +26,7 @@ from sandbox.exercises.runners.sandsynligheder import TokenView
 from sandbox.exercises.schema import CATEGORIES, Card
 from sandbox.pipeline import Pipeline
 from sandbox.ui import probabilities
-from sandbox.ui.feedback import refuse
+from sandbox.ui.feedback import INSTANT, refuse
 from sandbox.ui.state import Visit
 
 URL_PARAMETER = "ovelse"
@@ -64,15 +64,13 @@ class ExercisesTab:
             self.stop = gr.Button("Stop", variant="stop")
         self.status = gr.Markdown()
         self.result = gr.HTML(js_on_load=None, elem_id="lp-exercise-result")
-        self.choice.change(self.on_choose, [self.choice], [self.card, self.material, self.result],
-                           queue=False, api_visibility="private")
-        self.run.click(self.on_accept, [self.choice, visit], [self.status], queue=False,
-                       api_visibility="private").success(
+        self.choice.change(self.on_choose, [self.choice], [self.card, self.material, self.result], **INSTANT)
+        self.run.click(self.on_accept, [self.choice, visit], [self.status], **INSTANT).success(
             self.on_run, [self.choice, self.material, visit], [self.status, self.result],
             concurrency_id="model", concurrency_limit=1, api_name="oevelse",
         )
-        self.stop.click(lambda visit: "⏹ Stopper …" if visit.stop() else gr.skip(), [visit], [self.status],
-                        queue=False, api_visibility="private")
+        self.stop.click(lambda visit: "**Stopper …**" if visit.stop() else gr.skip(), [visit], [self.status],
+                        **INSTANT)
 
     def open(self, card_id: str | None, request: gr.Request) -> tuple[Any, Any, Any]:
         """Updates for (dropdown, card, material) that show ``card_id``; used on load for ``?ovelse=``."""
@@ -101,27 +99,27 @@ class ExercisesTab:
             raise refuse("Vælg en øvelse først.", "Ingen øvelse valgt")
         if not visit.accept():
             raise refuse("Du har allerede noget i gang. Vent på det, eller tryk Stop.", "Vent lidt")
-        return "⏳ Øvelsen venter på modellen (den svarer én ad gangen) …"
+        return "**Sendt.** Øvelsen venter på modellen (den svarer én ad gangen) …"
 
     def on_run(self, card_id: str, material: str, visit: Visit, progress: gr.Progress = gr.Progress()) -> Iterator[tuple[str, str]]:
         """Run the card's runner through the pipeline and show its result."""
         visit.begin()
         try:
             if visit.cancel.is_set():
-                yield "⏹ Stoppet, før modellen gik i gang. Intet er sendt.", ""
+                yield "**Stoppet** før modellen gik i gang. Intet er sendt.", ""
                 return
             card = get_card(card_id)
-            yield f"⏳ Kører «{card.title}» …", ""
+            yield f"**Kører** «{card.title}» …", ""
             result = run_card(
                 card, self.pipeline, visit.session,
                 material=material if card.runner.name in USES_MATERIAL else None,
                 progress=lambda done, total, label: progress((done, total), desc=label),
                 cancel=visit.cancel,
             )
-            yield "✅ Færdig.", render_result(result)
+            yield "**Færdig.**", render_result(result)
         except UserError as error:
             gr.Warning(error.message)
-            yield f"❌ {error.message}", ""
+            yield f"**Fejl:** {error.message}", ""
         finally:
             visit.finish()
 

@@ -11,6 +11,11 @@ import gradio as gr
 
 from sandbox.pipeline import MAX_PROMPT_CHARS
 
+# Event settings for quick handlers that never touch the model: they go
+# through gradio's queue (only queued events can show a pop-up message) but
+# run at once, in parallel, never behind a model call.
+INSTANT = {"concurrency_limit": None, "show_progress": "hidden", "api_visibility": "private"}
+
 
 def refuse(message: str, title: str) -> gr.Error:
     """A Danish error pop-up (raise it); not printed as a server traceback, it is not a bug."""

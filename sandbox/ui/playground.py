@@ -21,7 +21,7 @@ from sandbox.backends.base import GenerationParams, Token
 from sandbox.errors import UserError
 from sandbox.pipeline import MAX_PROMPT_CHARS, Pipeline, Request, Result
 from sandbox.ui import preview, probabilities
-from sandbox.ui.feedback import refuse, too_long
+from sandbox.ui.feedback import INSTANT, refuse, too_long
 from sandbox.ui.state import Visit
 
 TOP_ALTERNATIVES = 5
@@ -61,7 +61,7 @@ class Playground:
             elem_id="lp-prompt",
         )
         self.preview = gr.HighlightedText(
-            label="Det ser modellen", color_map=preview.color_map(), show_legend=True, combine_adjacent=False,
+            label="Det ser modellen", show_legend=True, combine_adjacent=False,
             elem_id="lp-preview",
         )
         self.explanation = gr.Markdown(elem_id="lp-explanation")
@@ -76,7 +76,8 @@ class Playground:
                 self.top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.05, label="Top-p",
                                        info="Vælg kun blandt de mest sandsynlige ord, der tilsammen udgør p.")
                 self.max_tokens = gr.Slider(8, min(MAX_TOKENS_CHOICE, context), value=200, step=8,
-                                            label="Maks. antal tokens", info="Hvor langt svaret højst må blive.")
+                                            label="Maks. antal tokens", info="Hvor langt svaret højst må blive.",
+                                            elem_id="lp-max-tokens")
             with gr.Row():
                 self.seed_mode = gr.Radio([SEED_RANDOM, SEED_FIXED], value=SEED_RANDOM, label="Seed",
                                           info="Fast seed + samme indstillinger = samme svar hver gang.")
@@ -105,31 +106,32 @@ class Playground:
         )
         model_event = {"concurrency_id": "model", "concurrency_limit": 1, "show_progress": "minimal"}
         gr.on(
-            [self.send.click, self.prompt.submit], self.on_accept, [self.prompt, visit], [self.status],
-            queue=False, api_visibility="private",
+            [self.send.click, self.prompt.submit], self.on_accept, [self.prompt, visit], [self.status], **INSTANT
         ).success(self.on_send, [self.prompt, *params, *toggles, visit], outputs, api_name="send", **model_event)
-        self.rerun.click(self.on_accept_rerun, [visit], [self.status], queue=False, api_visibility="private").success(
+        self.rerun.click(self.on_accept_rerun, [visit], [self.status], **INSTANT).success(
             self.on_rerun, [*params, *toggles, visit], outputs, api_name="koer_igen", **model_event
         )
-        self.stop.click(self.on_stop, [visit], [self.status], queue=False, api_name="stop")
+        self.stop.click(self.on_stop, [visit], [self.status], api_name="stop", concurrency_limit=None,
+                        show_progress="hidden")
         for toggle in toggles:
             toggle.change(self.on_toggle, [*toggles, visit], [self.answer], queue=False, api_visibility="private")
-        self.use_seed.click(self.on_use_seed, [visit], [self.seed_mode, self.seed], queue=False,
-                            api_visibility="private")
+        self.use_seed.click(self.on_use_seed, [visit], [self.seed_mode, self.seed], **INSTANT)
 
     # -- handlers --------------------------------------------------------------
 
-    def on_preview(self, text: str, visit: Visit) -> tuple[list[tuple[str, str | None]], str]:
+    def on_preview(self, text: str, visit: Visit) -> tuple[Any, str]:
         """What the model would see for ``text``; no model call, nothing logged."""
+        nothing = gr.HighlightedText([], color_map={})
         if not text or not text.strip():
-            return [], "Her ser du, hvad modellen får at se, når du har skrevet noget."
+            return nothing, "Her ser du, hvad modellen får at se, når du har skrevet noget."
         if len(text) > MAX_PROMPT_CHARS:
-            return [], too_long(text)
+            return nothing, too_long(text)
         try:
             result = self.pipeline.preview(text, visit.session)
         except UserError as error:
-            return [], f"❌ {error.message}"
-        return preview.highlights(text, result), preview.explanation(result)
+            return nothing, f"**Fejl:** {error.message}"
+        pieces, colours = preview.highlights(text, result)
+        return gr.HighlightedText(pieces, color_map=colours), preview.explanation(result)
 
     def on_accept(self, prompt: str, visit: Visit) -> str:
         """Refuse at once what would be refused anyway, before it waits in the queue."""
@@ -147,7 +149,7 @@ class Playground:
     def _accept(self, visit: Visit) -> str:
         if not visit.accept():
             raise refuse("Du har allerede sendt en prompt. Vent på svaret, eller tryk Stop.", "Vent lidt")
-        return "⏳ Sendt. Modellen svarer én ad gangen; din plads i køen vises ved svaret."
+        return "**Sendt.** Modellen svarer én ad gangen; din plads i køen vises ved svaret."
 
     def on_send(self, prompt: str, temperature: float, top_p: float, max_tokens: float, seed_mode: str,
                 seed: float | None, show_probs: bool, show_restored: bool, visit: Visit) -> Iterator[tuple]:
@@ -178,7 +180,7 @@ class Playground:
 
     def on_stop(self, visit: Visit) -> Any:
         if visit.stop():
-            return "⏹ Stopper …"
+            return "**Stopper …**"
         gr.Info("Der er ikke noget at stoppe.")
         return gr.skip()
 
@@ -195,7 +197,7 @@ class Playground:
 
     def _answer(self, request: Request, visit: Visit, show_probs: bool, show_restored: bool) -> Iterator[tuple]:
         if visit.cancel.is_set():
-            yield EMPTY_ANSWER, "", "⏹ Stoppet, før modellen gik i gang. Intet er sendt.", gr.skip()
+            yield EMPTY_ANSWER, "", "**Stoppet** før modellen gik i gang. Intet er sendt.", gr.skip()
             return
         stream = self.pipeline.stream(request, visit.session, visit.cancel)
         raw = ""
@@ -207,7 +209,7 @@ class Playground:
                 if isinstance(item, Token):
                     raw += item.text
                     count += 1
-                    yield _text_html(raw, streaming=True), gr.skip(), f"✍️ Modellen skriver … ({count} tokens)", gr.skip()
+                    yield _text_html(raw, streaming=True), gr.skip(), f"**Modellen skriver …** ({count} tokens)", gr.skip()
                 else:
                     result = item
             finished = True
@@ -222,12 +224,12 @@ class Playground:
                         pass
         assert result is not None
         visit.remember(request, result)
-        status = "✅ Færdig. " + FINISH_NOTES[result.finish_reason]
+        status = "**Færdig.** " + FINISH_NOTES[result.finish_reason]
         yield answer_html(visit, show_probs, show_restored), meta_markdown(request, result), status, history_rows(visit)
 
     def _failed(self, error: UserError, visit: Visit) -> tuple:
         gr.Warning(error.message)
-        return EMPTY_ANSWER, "", f"❌ {error.message}", history_rows(visit)
+        return EMPTY_ANSWER, "", f"**Fejl:** {error.message}", history_rows(visit)
 
 
 def _params(temperature: float, top_p: float, max_tokens: float, seed_mode: str, seed: float | None) -> GenerationParams:

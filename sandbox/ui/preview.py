@@ -33,7 +33,7 @@ ART9_LABELS = {
     "BIOMETRI": "biometri",
     "STRAFFEFORHOLD": "strafbare forhold (art. 10)",
 }
-# One colour per kind of marking, so the legend stays short.
+# One colour per kind of marking; the legend lists only the labels in the text.
 MASKED, BLOCKED, ALLOWED, ART9 = "#bfdbfe", "#fca5a5", "#e5e7eb", "#fde68a"
 
 
@@ -45,27 +45,24 @@ def art9_label(category: str) -> str:
     return "Art. 9: " + ART9_LABELS.get(category, category.lower())
 
 
-def color_map() -> dict[str, str]:
-    """Every label the preview can use, with its colour (for ``gr.HighlightedText``)."""
-    colours = {label: MASKED for label in ENTITY_LABELS.values()}
-    colours |= {f"Blokeres: {label}": BLOCKED for label in ENTITY_LABELS.values()}
-    colours |= {f"Tilladt: {label}": ALLOWED for label in ENTITY_LABELS.values()}
-    colours |= {art9_label(category): ART9 for category in ART9_LABELS}
-    return colours
-
-
-def highlights(original: str, result: GuardResult) -> list[tuple[str, str | None]]:
-    """The redacted text as (piece, label) pairs; label None for unmarked text."""
+def highlights(original: str, result: GuardResult) -> tuple[list[tuple[str, str | None]], dict[str, str]]:
+    """The redacted text as (piece, label) pairs (label None: unmarked), and each used label's colour."""
     marks: list[tuple[int, int, str, str | None]] = []
-    prefixes = {"redact": "", "block": "Blokeres: ", "allow": "Tilladt: "}
+    colours: dict[str, str] = {}
+    kinds = {"redact": ("", MASKED), "block": ("Blokeres: ", BLOCKED), "allow": ("Tilladt: ", ALLOWED)}
     for entity in result.entities:
         # Allowed values pass unchanged (no placeholder); everything else is replaced.
         text = entity.placeholder or original[entity.start : entity.end]
-        marks.append((entity.start, entity.end, text, prefixes[entity.action] + entity_label(entity.type)))
+        prefix, colour = kinds[entity.action]
+        label = prefix + entity_label(entity.type)
+        colours[label] = colour
+        marks.append((entity.start, entity.end, text, label))
     taken = [(start, end) for start, end, _, _ in marks]
     for warning in result.warnings:
         if not any(start < warning.end and warning.start < end for start, end in taken):
-            marks.append((warning.start, warning.end, original[warning.start : warning.end], art9_label(warning.category)))
+            label = art9_label(warning.category)
+            colours[label] = ART9
+            marks.append((warning.start, warning.end, original[warning.start : warning.end], label))
     pieces: list[tuple[str, str | None]] = []
     position = 0
     for start, end, text, label in sorted(marks):
@@ -78,8 +75,8 @@ def highlights(original: str, result: GuardResult) -> list[tuple[str, str | None
     if position < len(original):
         pieces.append((original[position:], None))
     if "".join(text for text, _ in pieces) != result.text:
-        return [(result.text, None)]
-    return pieces
+        return [(result.text, None)], {}
+    return pieces, colours
 
 
 def explanation(result: GuardResult) -> str:
@@ -95,7 +92,7 @@ def explanation(result: GuardResult) -> str:
         )
     blocked = sorted({entity_label(e.type) for e in result.entities if e.action == "block"})
     if blocked:
-        lines.append(f"⛔ Prompten vil blive afvist, fordi den indeholder: {', '.join(blocked)}.")
+        lines.append(f"**Afvises:** Prompten vil blive afvist, fordi den indeholder: {', '.join(blocked)}.")
     allowed = sorted({entity_label(e.type) for e in result.entities if e.action == "allow"})
     if allowed:
         lines.append(f"Sendes uændret, fordi politikken tillader det: {', '.join(allowed)} (grå).")

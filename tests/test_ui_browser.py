@@ -1,0 +1,202 @@
+"""The web app in a real browser: headless Chromium (the Debian package) driven by Playwright.
+
+A first-time user's path: type a prompt with personal data, see what the
+model will get before sending, send, read the answer, turn on the
+probabilities and hover a word; then open an exercise from a trainer's link
+and look at the log. Screenshots go to ``docs/screenshots`` for the README.
+Playwright never downloads a browser here: it launches ``/usr/bin/chromium``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ui_server import running_app
+
+from sandbox.pipeline import Pipeline
+from sandbox.ui.auth import UserStore
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+CPR = "150385-1234"
+PROMPT = f"Skriv et kort brev til Mette Hansen, CPR {CPR}, om at hendes ansøgning om boligstøtte er modtaget. Hun har diabetes."
+EXERCISE = "privatliv-journalnotat"
+SLOW = 600_000  # ms, for a model answer: the model shares two cores with everything else
+QUICK = 60_000  # ms, for anything that does not wait for the model
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium mangler: installér Debian-pakken 'chromium' (.ci/run gør det).")
+        pytest.skip("Chromium (Debian-pakken 'chromium') er ikke installeret.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def url(pipeline: Pipeline) -> Iterator[str]:
+    with running_app(pipeline) as (address, _):
+        yield address
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK")
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def shoot(page: Any, name: str, full_page: bool = False) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def test_first_time_user_path(page: Any, url: str, pipeline: Pipeline) -> None:
+    page.goto(url)
+    prompt = page.locator("#lp-prompt textarea")
+    prompt.wait_for(timeout=QUICK)
+    assert page.get_by_text("Dette er en lille demomodel").is_visible()
+
+    prompt.fill(PROMPT)
+    preview = page.locator("#lp-preview")
+    preview.get_by_text("[PERSON_1]").wait_for(timeout=QUICK)
+    shown = preview.inner_text()
+    assert "[CPR_1]" in shown and "diabetes" in shown
+    assert CPR not in shown and "Mette Hansen" not in shown
+    assert "Art. 9: helbred" in shown and "CPR-nummer" in shown
+    page.locator("#lp-explanation").get_by_text("Værnet erstatter 2 personoplysninger").wait_for()
+    preview.scroll_into_view_if_needed()
+    shoot(page, "1-forhaandsvisning")
+
+    page.get_by_text("Indstillinger").click()
+    max_tokens = page.locator("#lp-max-tokens input[type=number]")
+    max_tokens.fill("48")
+    max_tokens.press("Enter")
+    before = pipeline.log.entries(limit=1)[0]["id"] if pipeline.log.entries(limit=1) else 0
+    page.locator("#lp-send").click()
+    page.locator("#lp-send").click()
+    page.get_by_text("Du har allerede sendt en prompt").wait_for(timeout=QUICK)
+    page.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
+    answer = page.locator("#lp-answer .lp-answer")
+    assert answer.inner_text().strip(), "an answer is shown"
+    meta = page.locator("#lp-meta").inner_text()
+    assert "Seed:" in meta and " ud" in meta and int(meta.split("ind, ")[1].split(" ud")[0]) <= 48
+    entries = [e for e in pipeline.log.entries() if e["id"] > before]
+    assert len(entries) == 1, "pressing Send twice sends once"
+    assert CPR not in entries[0]["prompt"] and "[CPR_1]" in entries[0]["prompt"]
+    page.locator("#lp-answer").scroll_into_view_if_needed()
+    shoot(page, "2-svar")
+
+    page.locator("#lp-probs input").check()
+    tokens = page.locator("#lp-answer .lp-tokens .lp-tok")
+    tokens.first.wait_for(timeout=QUICK)
+    assert tokens.count() >= 2
+    word = tokens.nth(min(2, tokens.count() - 1))
+    word.hover()
+    tooltip = word.locator(".lp-alts")
+    tooltip.wait_for(state="visible")
+    assert "%" in tooltip.inner_text()
+    shoot(page, "3-sandsynligheder")
+
+
+def test_empty_prompt_is_refused_at_once(page: Any, url: str) -> None:
+    page.goto(url)
+    page.locator("#lp-prompt textarea").wait_for(timeout=QUICK)
+    page.locator("#lp-send").click()
+    page.get_by_text("Prompten er tom").first.wait_for(timeout=QUICK)
+
+
+def test_exercise_opens_from_a_link(page: Any, url: str) -> None:
+    page.goto(f"{url}?ovelse={EXERCISE}")
+    card = page.locator("#lp-card")
+    card.get_by_text("Hvad ser modellen af mit journalnotat?").wait_for(timeout=QUICK)
+    assert page.get_by_role("tab", name="Øvelser", selected=True).is_visible()
+    shoot(page, "4-oevelse")
+
+
+def test_unknown_exercise_link_is_explained(page: Any, url: str) -> None:
+    page.goto(f"{url}?ovelse=findes-ikke")
+    page.get_by_text("Øvelsen 'findes-ikke' findes ikke").first.wait_for(timeout=QUICK)
+    assert page.get_by_role("tab", name="Øvelser", selected=True).is_visible(), "the list to choose from"
+    assert "Vælg en øvelse ovenfor" in page.locator("#lp-card").inner_text()
+
+
+def test_log_tab_shows_entries_and_an_intact_chain(page: Any, url: str, pipeline: Pipeline) -> None:
+    page.goto(url)
+    page.get_by_role("tab", name="Log").click()
+    page.locator("#lp-verification").get_by_text("Kæden er intakt.").wait_for(timeout=QUICK)
+    page.wait_for_function("document.querySelector('#lp-log-table').innerText.includes('[CPR_1]')", timeout=QUICK)
+    assert CPR not in page.locator("#lp-log-table").inner_text()
+    shoot(page, "5-log")
+
+
+def test_presenter_view(page: Any, url: str) -> None:
+    page.goto(url)
+    page.get_by_text("Underviser").first.click()
+    page.locator("#lp-presenter-toggle input").check()
+    page.wait_for_function("document.body.classList.contains('lp-presenter')")
+    size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#lp-prompt textarea')).fontSize)")
+    assert size >= 20
+    shoot(page, "6-praesentation")
+
+
+def test_restored_answer_is_marked_as_only_on_this_screen(page: Any, url: str) -> None:
+    page.goto(url)
+    page.locator("#lp-prompt textarea").wait_for(timeout=QUICK)
+    page.locator("#lp-prompt textarea").fill("Gentag navnet Mette Hansen.")
+    page.get_by_text("Indstillinger").click()
+    page.locator("#lp-max-tokens input[type=number]").fill("8")
+    page.locator("#lp-max-tokens input[type=number]").press("Enter")
+    page.locator("#lp-send").click()
+    page.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
+    page.locator("#lp-restored input").check()
+    page.locator("#lp-answer").get_by_text("Kun på din skærm").wait_for(timeout=QUICK)
+
+
+@pytest.fixture(scope="module")
+def workshop_url(pipeline: Pipeline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store = UserStore(tmp_path_factory.mktemp("workshop") / "users.json")
+    store.add("deltager", "participant", "hemmelig-kode")
+    store.add("revisor", "compliance", "hemmelig-kode")
+    store.add("underviser", "trainer", "hemmelig-kode")
+    with running_app(pipeline, users=store) as (address, _):
+        yield address
+
+
+def log_in(page: Any, url: str, name: str) -> None:
+    page.goto(url)
+    page.locator("input[type=password]").wait_for(timeout=QUICK)
+    page.get_by_text("Log ind med det brugernavn").wait_for(timeout=QUICK)
+    page.locator("input:not([type=password])").first.fill(name)
+    page.locator("input[type=password]").fill("hemmelig-kode")
+    page.locator("input[type=password]").press("Enter")
+    page.locator("#lp-prompt textarea").wait_for(timeout=QUICK)
+    page.locator("#lp-who").get_by_text(name).wait_for(timeout=QUICK)
+
+
+@pytest.mark.parametrize(
+    ("name", "log_tab", "trainer_panel"),
+    [("deltager", False, False), ("underviser", False, True), ("revisor", True, False)],
+)
+def test_workshop_roles_see_their_views(page: Any, workshop_url: str, name: str, log_tab: bool, trainer_panel: bool) -> None:
+    log_in(page, workshop_url, name)  # the name appears by the same load event that sets the views
+    assert page.get_by_role("tab", name="Log").is_visible() is log_tab
+    assert page.locator("#lp-trainer").is_visible() is trainer_panel
+    if trainer_panel:
+        page.locator("#lp-trainer").get_by_text("Underviser").click()
+        page.locator("#lp-queue").get_by_text("Kø hos modellen").wait_for(timeout=QUICK)
+        shoot(page, "7-workshop-underviser")

@@ -1,0 +1,79 @@
+"""Workshop mode: refused without logins, and with logins nothing works before a login.
+
+The network case is tested on 127.0.0.1 with the same ``auth`` the app uses
+on 0.0.0.0, so the test never opens a port to the network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from gradio_client import Client
+from ui_server import running_app
+
+from sandbox.cli import main
+from sandbox.errors import UserError
+from sandbox.pipeline import Pipeline
+from sandbox.ui.auth import UserStore, can
+from sandbox.ui.server import is_loopback, workshop_users
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_loopback_needs_no_login(host: str, tmp_path: Path) -> None:
+    assert is_loopback(host)
+    assert workshop_users(host, UserStore(tmp_path / "users.json")) is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::", "legeplads.kommune.dk"])
+def test_network_host_without_users_is_refused_in_danish(host: str, tmp_path: Path) -> None:
+    assert not is_loopback(host)
+    with pytest.raises(UserError, match="ingen logins") as refused:
+        workshop_users(host, UserStore(tmp_path / "users.json"))
+    assert "legeplads users add" in refused.value.message
+
+
+def test_serve_on_all_interfaces_refuses_before_loading_a_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEGEPLADS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LEGEPLADS_MODEL", str(tmp_path / "findes-ikke.gguf"))
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "1"])
+    assert result.exit_code == 1
+    assert "ingen logins" in result.output and "Traceback" not in result.output
+
+
+def test_network_host_with_a_user_is_allowed(tmp_path: Path) -> None:
+    store = UserStore(tmp_path / "users.json")
+    store.add("kursist1", "participant", "hemmelig-kode")
+    assert workshop_users("0.0.0.0", store) is store
+
+
+def test_roles_are_checked_by_name_on_the_server(tmp_path: Path) -> None:
+    store = UserStore(tmp_path / "users.json")
+    store.add("deltager", "participant", "hemmelig-kode")
+    store.add("revisor", "compliance", "hemmelig-kode")
+    store.add("underviser", "trainer", "hemmelig-kode")
+    assert can(store, "revisor", "log") and not can(store, "deltager", "log") and not can(store, "underviser", "log")
+    assert can(store, "underviser", "trainer") and not can(store, "deltager", "trainer")
+    assert not can(store, None, "log") and not can(store, "fjernet", "log")
+    assert can(None, None, "log") and can(None, None, "trainer"), "without logins: one person, all views"
+
+
+def test_with_users_every_request_needs_a_login(pipeline: Pipeline, tmp_path: Path) -> None:
+    store = UserStore(tmp_path / "users.json")
+    store.add("kursist1", "participant", "hemmelig-kode")
+    with running_app(pipeline, users=store) as (url, _):
+        with httpx.Client(base_url=url, timeout=60) as http:
+            assert http.get("config").status_code == 401
+            assert http.get("gradio_api/info").status_code == 401
+            assert http.post("login", data={"username": "kursist1", "password": "forkert-kode"}).status_code == 400
+            assert http.post("login", data={"username": "ukendt", "password": "hemmelig-kode"}).status_code == 400
+            assert http.get("config").status_code == 401
+            assert http.post("login", data={"username": "kursist1", "password": "hemmelig-kode"}).status_code == 200
+            assert http.get("config").status_code == 200
+        with pytest.raises(Exception):
+            Client(url, verbose=False)
+        client = Client(url, auth=("kursist1", "hemmelig-kode"), verbose=False)
+        update, _ = client.predict("Hej Mette Hansen", api_name="/forhaandsvis")
+        assert any(piece["token"] == "[PERSON_1]" for piece in update["value"])
