@@ -264,7 +264,7 @@ def test_not_text_gets_a_danish_message(guard: Guard) -> None:
 def test_binary_and_control_characters(guard: Guard) -> None:
     text = "Mette\x00Hansen\x07 ringede fra 22\x1b33 44 55 " + bytes(range(256)).decode("latin-1") + " cpr 010190-1235 \ud800"
     result = guard.check(text, Vault())
-    assert len(result.text) - result.text.count("[") * 0 > 0
+    assert len(result.text) > 256 and "010190-1235" not in result.text
     assert ("CPR", "010190-1235") in values(text, result)
     assert ("PERSON", "Mette\x00Hansen") in values(text, result)
     result.text.encode("utf-8")  # lone surrogates replaced, so the log and the CLI can write it

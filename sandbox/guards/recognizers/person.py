@@ -100,7 +100,9 @@ def classify(word: str, words: Lexicon) -> Kind:
         if not words.is_name_like(word.title()):
             return Kind.NOT_NAME  # an acronym: "SWIFT", "PPR", "ADHD"
         word = word.title()  # "METTE HANSEN" in a form
-    possessive = word[:-1] if word.endswith("s") and len(word) > 3 else None
+    if word.endswith(("'s", "’s")):
+        word = word[:-2]  # "Anne's" as English writes it
+    possessive = word[:-1] if word.endswith("s") and len(word) > 3 else None  # "Annes", "Jensens"
     for candidate in (word, possessive):
         if candidate is None:
             continue
