@@ -185,11 +185,10 @@ def serve(
     remote_model: str | None,
 ) -> None:
     """Start web-appen (kun på denne computer som standard)."""
-    from sandbox.backends.openai import use_server
     from sandbox.ui import serve as serve_app
 
-    use_server(backend, base_url, api_key, remote_model)
-    serve_app(model=model, host=host, port=port)
+    serve_app(model=model, host=host, port=port, backend=backend, base_url=base_url, api_key=api_key,
+              remote_model=remote_model)
 
 
 @main.command()

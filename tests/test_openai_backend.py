@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from sandbox.backends.base import Finished, GenerationParams, Message, Token
-from sandbox.backends.openai import OpenAIBackend, from_settings, normalise_base_url, use_server
+from sandbox.backends.openai import OpenAIBackend, from_settings, normalise_base_url
 from sandbox.errors import GenerationError, ModelError, UserError
 
 ALIAS = "gemma-demo"
@@ -282,25 +282,18 @@ def test_settings_are_checked_before_anything_is_sent(clean_env: None) -> None:
     assert normalise_base_url("http://h:8080") == normalise_base_url("http://h:8080/v1/") == "http://h:8080/v1"
 
 
-def test_use_server_checks_the_server_and_configures_the_process(proxy: Proxy, clean_env: None, tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="har ikke modellen"):
-        use_server("openai", proxy.url, None, "nope")
-    use_server("openai", proxy.url.removesuffix("/v1"), None, None)
-    remote = from_settings()
-    try:
-        assert remote is not None and remote.model == ALIAS and remote.base_url == proxy.url
-    finally:
-        remote.close()
-    # The web app opens its own pipeline without arguments; it gets the shared server too.
+def test_pipeline_open_checks_the_server_and_the_model_name(proxy: Proxy, clean_env: None, tmp_path: Path) -> None:
     from sandbox.pipeline import Pipeline
 
-    pipeline = Pipeline.open(log_path=tmp_path / "log.sqlite3")
+    with pytest.raises(ModelError, match="har ikke modellen"):
+        Pipeline.open(backend="openai", base_url=proxy.url, remote_model="nope", log_path=tmp_path / "log.sqlite3")
+    pipeline = Pipeline.open(backend="openai", base_url=proxy.url.removesuffix("/v1"), log_path=tmp_path / "log.sqlite3")
     try:
         assert pipeline.info.details["server"] == proxy.url
     finally:
         pipeline.close()
     with pytest.raises(UserError, match="--model er en lokal modelfil"):
-        Pipeline.open(model="models/x.gguf", log_path=tmp_path / "log.sqlite3")
+        Pipeline.open(model="models/x.gguf", backend="openai", base_url=proxy.url, log_path=tmp_path / "log.sqlite3")
 
 
 # -- the pipeline, an exercise, the CLI and the web app on the shared server -------------------

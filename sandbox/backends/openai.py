@@ -324,28 +324,6 @@ def from_settings(
     )
 
 
-def use_server(
-    backend: str | None = None,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    remote_model: str | None = None,
-) -> None:
-    """Make every later ``Pipeline.open`` in this process use these settings (``legeplads serve``).
-
-    The web app opens its pipeline itself, so the settings travel through the
-    environment. The server is contacted once now: a wrong address or model
-    name stops the command with a Danish message instead of a broken web app.
-    """
-    remote = from_settings(backend, base_url, api_key, remote_model)
-    if remote is None:
-        return
-    remote.close()
-    settings = {BACKEND_ENV: "openai", BASE_URL_ENV: remote.base_url, REMOTE_MODEL_ENV: remote.model}
-    if api_key:
-        settings[API_KEY_ENV] = api_key
-    os.environ.update(settings)
-
-
 def normalise_base_url(base_url: str) -> str:
     """``http://host:8080`` and ``http://host:8080/v1/`` both mean ``http://host:8080/v1``."""
     parts = urlsplit(base_url.strip())

@@ -73,10 +73,14 @@ def launch(demo: gr.Blocks, *, host: str, port: int, users: UserStore | None, bl
     return app
 
 
-def serve(model: str | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """``legeplads serve``: check the host, load the model, start the app and wait."""
+def serve(model: str | None = None, host: str = "127.0.0.1", port: int = 7860, **backend: str | None) -> None:
+    """``legeplads serve``: check the host, load the model, start the app and wait.
+
+    ``backend`` takes :meth:`Pipeline.open`'s shared-server options
+    (``backend``, ``base_url``, ``api_key``, ``remote_model``).
+    """
     users = workshop_users(host)
-    pipeline = Pipeline.open(model=model)
+    pipeline = Pipeline.open(model=model, **backend)
     try:
         demo = build_app(pipeline, users)
         where = "kun denne computer" if users is None else f"workshop-tilstand med {len(users.users())} logins"
