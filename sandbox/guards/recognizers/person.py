@@ -187,8 +187,12 @@ class DanishNameRecognizer(EntityRecognizer):
         if not word.capitalised:
             if cue == "hedder":
                 return self._lower_case_name(tokens, i)
-            if cue and self._unambiguous_name(word.text.title()) and word.lower not in STOP_WORDS:
-                return NameMatch(i, 0.7, f"kendt navn med småt efter '{cue}'", True)  # "min datter liva", not "Hello, my"
+            # "min datter liva", "min far bent er ..."; not "Hello, my".
+            known = self._unambiguous_name(word.text.title()) or (
+                word.lower in self.words.lower_names and self._finite_verb_after(tokens, i)
+            )
+            if cue and known and word.lower not in STOP_WORDS:
+                return NameMatch(i, 0.7, f"kendt navn med småt efter '{cue}'", True)
             return self._lower_case_pair(tokens, i) or self._lower_case_after_preposition(tokens, i)
         run = self._capitalised_run(tokens, i)
         kinds = [classify(tokens[j].text, self.words) if tokens[j].capitalised else Kind.UNKNOWN for j in run]
