@@ -11,11 +11,11 @@ is never sent.
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_left
 import json
 import logging
 import re
 import threading
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +102,16 @@ def _finding(result: RecognizerResult) -> Finding:
     return Finding(result.entity_type, result.start, result.end, round(result.score, 2), recognizer, why)
 
 
+def _source_fingerprint() -> str:
+    """sha256 over the guard's own source files: a changed rule is a changed configuration."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -135,6 +145,8 @@ class Guard:
     def __init__(self, policy: GuardPolicy | None = None, timeout_s: float = 10.0, *, model: str | Path | None = None) -> None:
         if not isinstance(timeout_s, (int, float)) or isinstance(timeout_s, bool) or timeout_s <= 0:
             raise UserError(f"Værnets tidsgrænse skal være et positivt antal sekunder (fik {timeout_s!r}).")
+        if policy is not None and not isinstance(policy, GuardPolicy):
+            raise UserError(f"Værnets politik skal være en GuardPolicy (fik {type(policy).__name__}).")
         self.policy = policy or GuardPolicy()
         self.timeout_s = float(timeout_s)
         try:
@@ -269,6 +281,7 @@ class Guard:
             "timeout": [self.timeout_s, TIMEOUT_CHARS],
             "recognizers": sorted(recognizers, key=lambda r: r["name"]),
             "data": lexicon.fingerprint(),
+            "code": _source_fingerprint(),
             "art9": TERMS,
             "types": ENTITY_TYPES,
         }
