@@ -210,3 +210,15 @@ def test_model_failing_mid_stream_is_reported_logged_and_recovered(pipeline: Pip
 
 def seed_of(meta: str) -> int:
     return int(meta.split("**Seed:** ")[1].split(" ")[0])
+
+
+def test_exercise_runs_through_the_pipeline_and_renders_its_result(app: tuple[str, Any], pipeline: Pipeline) -> None:
+    url, _ = app
+    before = last_id(pipeline.log)
+    status, result = Client(url, verbose=False).submit("blackbox-afgoerelse", "", api_name="/oevelse").result(timeout=900)
+    assert status == "**Færdig.**"
+    assert '<p class="lp-summary">' in result and "Ord for ord" in result and 'class="lp-tok lp-' in result
+    assert "Det så modellen" in result
+    [entry] = newest(pipeline.log, before)
+    assert entry["exercise_id"] == "blackbox-afgoerelse"
+

@@ -118,6 +118,27 @@ def test_empty_prompt_is_refused_at_once(page: Any, url: str) -> None:
     page.locator("#lp-prompt textarea").wait_for(timeout=QUICK)
     page.locator("#lp-send").click()
     page.get_by_text("Prompten er tom").first.wait_for(timeout=QUICK)
+    assert page.locator(".toast-title").first.inner_text().strip() == "Fejl"
+
+
+def test_a_second_person_sees_their_place_in_the_queue(browser: Any, url: str) -> None:
+    first, second = (browser.new_context(viewport={"width": 1280, "height": 900}).new_page() for _ in range(2))
+    for person in (first, second):
+        person.goto(url)
+        person.locator("#lp-prompt textarea").fill("Fortæl en lang historie om en kommune.")
+        person.get_by_text("Indstillinger").click()
+        person.locator("#lp-max-tokens input[type=number]").fill("48")
+        person.locator("#lp-max-tokens input[type=number]").press("Enter")
+    first.locator("#lp-send").click()
+    first.locator("#lp-status").get_by_text("Modellen skriver").wait_for(timeout=SLOW)
+    second.locator("#lp-send").click()
+    second.locator("#lp-answer").get_by_text("Plads i køen: 1 af 1").wait_for(timeout=QUICK)
+    second.locator("#lp-answer").scroll_into_view_if_needed()
+    shoot(second, "8-koe")
+    first.locator("#lp-stop").click()
+    for person in (first, second):
+        person.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
+        person.context.close()
 
 
 def test_exercise_opens_from_a_link(page: Any, url: str) -> None:

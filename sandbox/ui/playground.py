@@ -104,7 +104,9 @@ class Playground:
             self.on_preview, [self.prompt, visit], [self.preview, self.explanation], trigger_mode="always_last",
             show_progress="hidden", concurrency_limit=None, api_name="forhaandsvis",
         )
-        model_event = {"concurrency_id": "model", "concurrency_limit": 1, "show_progress": "minimal"}
+        # One model call at a time for everyone; the answer box shows each person's place in the queue.
+        model_event = {"concurrency_id": "model", "concurrency_limit": 1, "show_progress": "full",
+                       "show_progress_on": [self.answer]}
         gr.on(
             [self.send.click, self.prompt.submit], self.on_accept, [self.prompt, visit], [self.status], **INSTANT
         ).success(self.on_send, [self.prompt, *params, *toggles, visit], outputs, api_name="send", **model_event)

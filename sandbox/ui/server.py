@@ -20,6 +20,7 @@ from sandbox.ui.app import build_app
 from sandbox.ui.auth import UserStore
 
 THEME_CSS = Path(__file__).with_name("theme.css")
+DANISH_JS = Path(__file__).with_name("danish.js")
 AUTH_MESSAGE = "Log ind med det brugernavn og den adgangskode, du har fået af underviseren."
 
 
@@ -69,6 +70,7 @@ def launch(demo: gr.Blocks, *, host: str, port: int, users: UserStore | None, bl
         pwa=False,
         ssr_mode=False,
         css_paths=[THEME_CSS],
+        head=f"<script>{DANISH_JS.read_text(encoding='utf-8')}</script>",
     )
     return app
 
