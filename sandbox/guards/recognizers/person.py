@@ -224,8 +224,10 @@ class DanishNameRecognizer(EntityRecognizer):
         if len(run) >= 2 and (not at_start or tokens[i].gap_before.strip().endswith(":")):
             # Mid-sentence, or a form value after a colon ("Kontakt: Wenche Aasbø").
             return NameMatch(last, 0.6, "ord med stort begyndelsesbogstav i træk midt i sætningen", False)
-        if len(run) >= 2 and (kinds[-1] in (Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK) or self._finite_verb_after(tokens, last)):
-            why = " med efternavnsform" if kinds[-1] is not Kind.UNKNOWN else " før udsagnsord"
+        subject = self._finite_verb_after(tokens, last) or (last + 1 < len(tokens) and tokens[last + 1].lower == "og")
+        if len(run) >= 2 and (kinds[-1] in (Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK) or subject):
+            # At the start of a sentence: "Efua Asante har ...", "Efua Asante og hendes børn ...".
+            why = " med efternavnsform" if kinds[-1] is not Kind.UNKNOWN else " som grundled"
             return NameMatch(last, 0.55, "ord med stort begyndelsesbogstav i træk" + why, False)
         if len(run) == 1:
             kind = kinds[0]
