@@ -163,6 +163,18 @@ def test_log_tab_shows_entries_and_an_intact_chain(page: Any, url: str, pipeline
     page.wait_for_function("document.querySelector('#lp-log-table').innerText.includes('[CPR_1]')", timeout=QUICK)
     assert CPR not in page.locator("#lp-log-table").inner_text()
     shoot(page, "5-log")
+    page.get_by_label("Fra dato").fill("31-12-2025")
+    page.locator("#lp-log-show").click()
+    page.get_by_text("Ugyldigt tidspunkt").first.wait_for(timeout=QUICK)
+    page.get_by_label("Fra dato").fill("2000-01-01")
+    page.get_by_role("button", name="Eksportér").click()
+    page.get_by_text("poster eksporteret").first.wait_for(timeout=QUICK)
+    link = page.locator("#lp-log-file a").first
+    link.wait_for(timeout=QUICK)
+    with page.expect_download() as download:
+        link.click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert exported.startswith("Nr.;") and "[CPR_1]" in exported and CPR not in exported
 
 
 def test_presenter_view(page: Any, url: str) -> None:

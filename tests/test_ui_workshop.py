@@ -6,6 +6,7 @@ on 0.0.0.0, so the test never opens a port to the network.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import httpx
@@ -77,3 +78,18 @@ def test_with_users_every_request_needs_a_login(pipeline: Pipeline, tmp_path: Pa
         client = Client(url, auth=("kursist1", "hemmelig-kode"), verbose=False)
         update, _ = client.predict("Hej Mette Hansen", api_name="/forhaandsvis")
         assert any(piece["token"] == "[PERSON_1]" for piece in update["value"])
+
+
+def test_security_defaults_of_a_running_app(pipeline: Pipeline) -> None:
+    with running_app(pipeline) as (url, demo):
+        assert url.startswith("http://127.0.0.1:")
+        assert demo.share is False and demo.share_url is None
+        assert demo.analytics_enabled is False and os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
+        assert demo.run_history is False, "no run history kept in the browser"
+        with httpx.Client(base_url=url, timeout=60) as http:
+            assert http.get("monitoring").status_code in (403, 404)
+            assert http.get("gradio_api/mcp/schema").status_code in (403, 404)
+            config = http.get("config").json()
+        assert "footer_links" not in config or config["footer_links"] == []
+        states = [c for c in config["components"] if c.get("type") == "state"]
+        assert states and all("value" not in c.get("props", {}) for c in states), "session state never goes to the browser"

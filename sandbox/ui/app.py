@@ -18,11 +18,10 @@ from sandbox.ui import about
 from sandbox.ui.auth import LOCAL, ROLE_LABELS, UserStore, can, permissions, role_for
 from sandbox.ui.compliance import ComplianceTab
 from sandbox.ui.exercises_tab import URL_PARAMETER, ExercisesTab
-from sandbox.ui.feedback import INSTANT
+from sandbox.ui.events import INSTANT, MODEL_QUEUE
 from sandbox.ui.playground import EMPTY_ANSWER, Playground
 from sandbox.ui.state import Visit, discard
 
-MODEL_QUEUE = "model"
 PRESENTER_JS = "(on) => { document.body.classList.toggle('lp-presenter', on); return []; }"
 
 

@@ -23,7 +23,7 @@ from sandbox.audit.text import findings_text, local_time, parse_moment, warnings
 from sandbox.errors import UserError
 from sandbox.exercises import load_cards
 from sandbox.guards.result import ENTITY_TYPES
-from sandbox.ui.feedback import INSTANT, refuse
+from sandbox.ui.events import INSTANT, refuse
 from sandbox.ui.preview import entity_label
 
 TABLE_LIMIT = 500
@@ -70,7 +70,7 @@ class ComplianceTab:
             self.format = gr.Radio([("CSV (Excel)", "csv"), ("JSON Lines (alle detaljer)", "jsonl")], value="csv",
                                    label="Eksportformat", info="Eksporten følger den valgte periode.")
             self.export = gr.Button("Eksportér")
-        self.file = gr.File(label="Eksporteret fil", interactive=False)
+        self.file = gr.File(label="Eksporteret fil", interactive=False, elem_id="lp-log-file")
         filters = [self.since, self.until, self.entity_type, self.decision, self.exercise]
         view = [self.chart, self.count, self.table]
         self.show.click(self.on_show, filters, view, **INSTANT)

@@ -1,20 +1,32 @@
-"""Refusals the app shows at once, before anything waits in the model queue.
+"""How the app's events run, and the refusals it shows before anything queues.
 
-The pipeline checks the same things again (it is the authority); these
-exist so that a person is told within a second, not after their turn in a
-queue of twenty.
+Two kinds of event: model calls, which wait their turn in one queue (the
+model answers one person at a time, and gradio shows each their place), and
+quick handlers, which run at once, in parallel, never behind a model call.
+Refusals are checked again by the pipeline (it is the authority); they exist
+so that a person is told within a second, not after their turn in a queue
+of twenty.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import gradio as gr
 
 from sandbox.pipeline import MAX_PROMPT_CHARS
 
-# Event settings for quick handlers that never touch the model: they go
-# through gradio's queue (only queued events can show a pop-up message) but
-# run at once, in parallel, never behind a model call.
-INSTANT = {"concurrency_limit": None, "show_progress": "hidden", "api_visibility": "private"}
+MODEL_QUEUE = "model"
+
+# Quick handlers still go through gradio's queue: only queued events can
+# show a pop-up message.
+INSTANT: dict[str, Any] = {"concurrency_limit": None, "show_progress": "hidden", "api_visibility": "private"}
+
+
+def model_call(shows_progress_on: gr.components.Component) -> dict[str, Any]:
+    """Event settings for a model call; ``shows_progress_on`` shows the place in the queue."""
+    return {"concurrency_id": MODEL_QUEUE, "concurrency_limit": 1, "show_progress": "full",
+            "show_progress_on": [shows_progress_on]}
 
 
 def refuse(message: str, title: str) -> gr.Error:

@@ -26,7 +26,7 @@ from sandbox.exercises.runners.sandsynligheder import TokenView
 from sandbox.exercises.schema import CATEGORIES, Card
 from sandbox.pipeline import Pipeline
 from sandbox.ui import probabilities
-from sandbox.ui.feedback import INSTANT, refuse
+from sandbox.ui.events import INSTANT, model_call, refuse
 from sandbox.ui.state import Visit
 
 URL_PARAMETER = "ovelse"
@@ -67,7 +67,7 @@ class ExercisesTab:
         self.choice.change(self.on_choose, [self.choice], [self.card, self.material, self.result], **INSTANT)
         self.run.click(self.on_accept, [self.choice, visit], [self.status], **INSTANT).success(
             self.on_run, [self.choice, self.material, visit], [self.status, self.result],
-            concurrency_id="model", concurrency_limit=1, api_name="oevelse", show_progress_on=[self.result],
+            api_name="oevelse", **model_call(shows_progress_on=self.result),
         )
         self.stop.click(lambda visit: "**Stopper …**" if visit.stop() else gr.skip(), [visit], [self.status],
                         **INSTANT)

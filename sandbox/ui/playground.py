@@ -21,7 +21,7 @@ from sandbox.backends.base import GenerationParams, Token
 from sandbox.errors import UserError
 from sandbox.pipeline import MAX_PROMPT_CHARS, Pipeline, Request, Result
 from sandbox.ui import preview, probabilities
-from sandbox.ui.feedback import INSTANT, refuse, too_long
+from sandbox.ui.events import INSTANT, model_call, refuse, too_long
 from sandbox.ui.state import Visit
 
 TOP_ALTERNATIVES = 5
@@ -104,9 +104,7 @@ class Playground:
             self.on_preview, [self.prompt, visit], [self.preview, self.explanation], trigger_mode="always_last",
             show_progress="hidden", concurrency_limit=None, api_name="forhaandsvis",
         )
-        # One model call at a time for everyone; the answer box shows each person's place in the queue.
-        model_event = {"concurrency_id": "model", "concurrency_limit": 1, "show_progress": "full",
-                       "show_progress_on": [self.answer]}
+        model_event = model_call(shows_progress_on=self.answer)
         gr.on(
             [self.send.click, self.prompt.submit], self.on_accept, [self.prompt, visit], [self.status], **INSTANT
         ).success(self.on_send, [self.prompt, *params, *toggles, visit], outputs, api_name="send", **model_event)
