@@ -3,8 +3,8 @@
 Same model, same rendered prompt, same sampling parameters and seeds, one
 process. The pipeline figure includes everything a user's prompt goes through
 (input guard, backend, output guard, log append); the raw figure is
-``Llama.create_completion(stream=True)`` on the prompt text the backend would
-render. Prints tokens/s, time to first token, their ratios, and peak RSS.
+``Llama.create_completion(stream=True)`` on the token ids the backend would
+send. Prints tokens/s, time to first token, their ratios, and peak RSS.
 
 Run: .venv/bin/python benchmarks/generation.py [--runs 5] [--max-tokens 128]
 """
@@ -51,26 +51,30 @@ def main() -> None:
     pipeline = Pipeline.open(log_path=log_dir / "log.sqlite3")
     backend = pipeline._backend  # the benchmark compares against the very same Llama object
     llama = backend._llama
-    prompt_text = backend._formatter(messages=[{"role": "user", "content": PROMPT}]).prompt
+    # The exact token ids the backend sends (chat template and BOS included).
+    prompt_tokens = backend._prompt_tokens([Message("user", PROMPT)])
     params = GenerationParams(max_tokens=args.max_tokens, temperature=0.7, top_p=0.95, top_k=40, repeat_penalty=1.1)
     session = Session()
 
     raw_rates, raw_ttft, pipe_rates, pipe_ttft = [], [], [], []
+    counts: list[tuple[int, int]] = []
     for run in range(args.runs + 1):  # run 0 warms up both paths
         seed = 1000 + run
         llama.reset()
         started = time.perf_counter()
         chunks = llama.create_completion(
-            prompt_text, max_tokens=args.max_tokens, temperature=0.7, top_p=0.95, top_k=40,
-            repeat_penalty=1.1, seed=seed, stream=True,
+            prompt_tokens, max_tokens=args.max_tokens, temperature=0.7, top_p=0.95, top_k=40,
+            repeat_penalty=1.1, seed=seed, stream=True, stop=list(backend._stops),
         )
-        n, ttft, total = measure(chunks, started)
+        tokens_only = (c for c in chunks if c["choices"][0]["finish_reason"] is None)
+        n, ttft, total = measure(tokens_only, started)
         started = time.perf_counter()
         items = pipeline.stream(Request(PROMPT, GenerationParams(**{**params.as_dict(), "seed": seed})), session)
         tokens = (item for item in items if isinstance(item, Token))
         m, pttft, ptotal = measure(tokens, started)
         if run == 0:
             continue
+        counts.append((n, m))
         raw_rates.append(n / total)
         raw_ttft.append(ttft * 1000)
         pipe_rates.append(m / ptotal)
@@ -80,6 +84,7 @@ def main() -> None:
     rt, pt = statistics.median(raw_ttft), statistics.median(pipe_ttft)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"model: {pipeline.info.name}  runs: {args.runs}  max_tokens: {args.max_tokens}")
+    print("tokens per run (raw, pipeline): " + ", ".join(f"{n}/{m}" for n, m in counts))
     print(f"raw llama-cpp-python: {raw:6.1f} tok/s   time to first token {rt:6.1f} ms")
     print(f"pipeline (guard+log): {pipe:6.1f} tok/s   time to first token {pt:6.1f} ms")
     print(f"throughput ratio pipeline/raw: {pipe / raw:.3f}   (target >= 0.97)")
