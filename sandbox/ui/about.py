@@ -21,7 +21,7 @@ skrive, omskrive, opsummere og stille spørgsmål. Her må du prøve dig frem og
 
 ## Hvor bliver dine data af?
 
-**Ingen steder.** Sprogmodellen kører på denne computer, og intet sendes på internettet.
+{where}
 
 1. Før noget når modellen, finder et **værn** personoplysninger (navne, CPR-numre, adresser,
    telefonnumre m.m.) og erstatter dem med pladsholdere som `[PERSON_1]`. Du kan se præcis,
@@ -56,15 +56,26 @@ og navne, der lyder rigtige. Slå *Vis sandsynligheder* til for at se lodtrækni
 **4. Data i åbne chatbots kan blive brugt til træning.** Det, du skriver i en gratis chatbot på
 internettet, kan blive gemt og brugt til at træne næste version af modellen, og så er det ude af
 kommunens kontrol. Skriv derfor aldrig borgeres oplysninger i en chatbot, som kommunen ikke har en
-aftale om. Her på legepladsen forlader intet computeren.
+aftale om. {here}
 """
+
+LOCAL_WHERE = "**Ingen steder.** Sprogmodellen kører på denne computer, og intet sendes på internettet."
+LOCAL_HERE = "Her på legepladsen forlader intet computeren."
+SERVER_WHERE = (
+    "**Kun til kommunens egen modelserver ({server}), og kun maskeret.** Sprogmodellen kører på en "
+    "server, som kommunen selv driver. Værnet og loggen kører her, så serveren modtager kun tekst, "
+    "hvor personoplysningerne er erstattet af pladsholdere."
+)
+SERVER_HERE = "Her på legepladsen når kun maskeret tekst kommunens egen modelserver."
 
 
 def model_markdown(info: ModelInfo) -> str:
     """Which model answers, in words a participant can repeat to a colleague."""
+    server = info.details.get("server")
+    where = f"på modelserveren {html.escape(server)}" if server else "lokalt med llama.cpp"
     lines = [
         "## Hvilken model kører?",
-        f"**{html.escape(info.name)}**, kørt lokalt med llama.cpp; den kan rumme "
+        f"**{html.escape(info.name)}**, kørt {where}; den kan rumme "
         f"{info.context_length} tokens (prompt og svar tilsammen).",
     ]
     if info.demo:
@@ -83,6 +94,8 @@ def demo_notice() -> str:
 
 def build(info: ModelInfo) -> None:
     """Render the tab's content inside the current ``gr.Tab``."""
-    gr.Markdown(INTRO)
+    server = info.details.get("server")
+    where = SERVER_WHERE.format(server=html.escape(server)) if server else LOCAL_WHERE
+    gr.Markdown(INTRO.format(where=where))
     gr.Markdown(model_markdown(info))
-    gr.Markdown(FOUR_THINGS)
+    gr.Markdown(FOUR_THINGS.format(here=SERVER_HERE if server else LOCAL_HERE))
