@@ -82,7 +82,7 @@ def main() -> None:
     pipeline = Pipeline.open(log_path=Path(os.environ["LEGEPLADS_DATA_DIR"]) / "log.sqlite3")
     demo = build_app(pipeline)
     port = free_port()
-    launch(demo, host="127.0.0.1", port=port, users=None, block=False)
+    launch(demo, host="127.0.0.1", port=port, users=None)
     url = f"http://127.0.0.1:{port}/"
     client = Client(url, verbose=False)
     print(f"model: {pipeline.info.name}  runs: {args.runs}  max_tokens: {args.max_tokens}  clients: {args.clients}")

@@ -7,13 +7,17 @@ on 0.0.0.0, so the test never opens a port to the network.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
 from gradio_client import Client
-from ui_server import running_app
+from ui_server import free_port, running_app
 
 from sandbox.cli import main
 from sandbox.errors import UserError
@@ -93,3 +97,30 @@ def test_security_defaults_of_a_running_app(pipeline: Pipeline) -> None:
         assert "footer_links" not in config or config["footer_links"] == []
         states = [c for c in config["components"] if c.get("type") == "state"]
         assert states and all("value" not in c.get("props", {}) for c in states), "session state never goes to the browser"
+
+
+def test_legeplads_serve_starts_on_loopback_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "LEGEPLADS_DATA_DIR": str(tmp_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            assert time.monotonic() < deadline, "the app did not answer within 5 minutes"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/config", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        config = httpx.get(f"http://127.0.0.1:{port}/config", timeout=30).json()
+        assert config["title"] == "Legeplads"
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=60)
+    assert f"Legepladsen kører på http://127.0.0.1:{port} (kun denne computer)" in output
+    assert "Legepladsen er stoppet." in output and server.returncode == 0
+    assert "Traceback" not in output and "share=True" not in output

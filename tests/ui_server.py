@@ -23,7 +23,7 @@ def running_app(pipeline: Pipeline, users: UserStore | None = None) -> Iterator[
     """(url, demo) of the app serving ``pipeline``, launched with the same settings as ``legeplads serve``."""
     demo = build_app(pipeline, users)
     port = free_port()
-    launch(demo, host="127.0.0.1", port=port, users=users, block=False)
+    launch(demo, host="127.0.0.1", port=port, users=users)
     try:
         yield f"http://127.0.0.1:{port}/", demo
     finally:

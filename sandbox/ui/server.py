@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
 from pathlib import Path
 
 import gradio as gr
@@ -48,8 +49,8 @@ def workshop_users(host: str, store: UserStore | None = None) -> UserStore | Non
     return store
 
 
-def launch(demo: gr.Blocks, *, host: str, port: int, users: UserStore | None, block: bool = True) -> FastAPI:
-    """Start ``demo`` on ``host:port``; with ``block=False`` return at once (tests)."""
+def launch(demo: gr.Blocks, *, host: str, port: int, users: UserStore | None) -> FastAPI:
+    """Start ``demo`` on ``host:port`` in the background and return its FastAPI app."""
     if not is_loopback(host) and users is None:
         raise UserError(f"Legepladsen starter ikke på {host} uden logins.")
     demo.queue(default_concurrency_limit=1)
@@ -59,10 +60,10 @@ def launch(demo: gr.Blocks, *, host: str, port: int, users: UserStore | None, bl
         share=False,
         auth=users.check if users is not None else None,
         auth_message=AUTH_MESSAGE,
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,
         inbrowser=False,
         show_error=False,
-        quiet=not block,
+        quiet=True,
         footer_links=[],
         run_history=False,
         enable_monitoring=False,
@@ -86,8 +87,14 @@ def serve(model: str | None = None, host: str = "127.0.0.1", port: int = 7860, *
     try:
         demo = build_app(pipeline, users)
         where = "kun denne computer" if users is None else f"workshop-tilstand med {len(users.users())} logins"
+        launch(demo, host=host, port=port, users=users)
         print(f"Legepladsen kører på http://{'127.0.0.1' if host == 'localhost' else host}:{port} ({where}). "
               "Stop med Ctrl+C.", flush=True)
-        launch(demo, host=host, port=port, users=users)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("Legepladsen er stoppet.", flush=True)
+        finally:
+            demo.close(verbose=False)
     finally:
         pipeline.close()
