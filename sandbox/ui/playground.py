@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import html
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
@@ -27,10 +27,11 @@ from sandbox.ui.state import Visit
 TOP_ALTERNATIVES = 5
 MAX_TOKENS_CHOICE = 1024
 SEED_RANDOM, SEED_FIXED = "Tilfældig", "Fast"
-FINISH_NOTES = {
-    "stop": "",
-    "length": "Svaret stoppede ved grænsen for antal tokens. Hæv den under *Indstillinger* for et længere svar.",
-    "cancelled": "Du stoppede svaret. Det er ufuldstændigt.",
+FINISH_STATUS = {
+    "stop": "**Færdig.**",
+    "length": "**Færdig.** Svaret stoppede ved grænsen for antal tokens. Hæv den under *Indstillinger* for et "
+    "længere svar.",
+    "cancelled": "**Stoppet.** Du stoppede svaret, så det er ufuldstændigt.",
 }
 EMPTY_ANSWER = '<div class="lp-answer lp-empty">Svaret kommer her.</div>'
 RESTORED_NOTE = (
@@ -154,24 +155,21 @@ class Playground:
     def on_send(self, prompt: str, temperature: float, top_p: float, max_tokens: float, seed_mode: str,
                 seed: float | None, show_probs: bool, show_restored: bool, visit: Visit) -> Iterator[tuple]:
         """Stream the answer to ``prompt`` through the pipeline."""
-        visit.begin()
-        try:
-            request = Request(prompt=prompt, params=_params(temperature, top_p, max_tokens, seed_mode, seed))
-            yield from self._answer(request, visit, show_probs, show_restored)
-        except UserError as error:
-            yield self._failed(error, visit)
-        finally:
-            visit.finish()
+        settings = (temperature, top_p, max_tokens, seed_mode, seed)
+        yield from self._run(visit, lambda: prompt, settings, show_probs, show_restored)
 
     def on_rerun(self, temperature: float, top_p: float, max_tokens: float, seed_mode: str, seed: float | None,
                  show_probs: bool, show_restored: bool, visit: Visit) -> Iterator[tuple]:
         """The last prompt again, with the current settings: a new seed gives a new answer."""
+        settings = (temperature, top_p, max_tokens, seed_mode, seed)
+        yield from self._run(visit, lambda: _last_prompt(visit), settings, show_probs, show_restored)
+
+    def _run(self, visit: Visit, prompt: Callable[[], str], settings: tuple, show_probs: bool,
+             show_restored: bool) -> Iterator[tuple]:
+        """One model call for this tab, from its start in the queue to its end, whatever happens."""
         visit.begin()
         try:
-            if visit.last_request is None:
-                raise UserError("Send en prompt først; så kan du køre den igen.")
-            params = _params(temperature, top_p, max_tokens, seed_mode, seed)
-            request = Request(prompt=visit.last_request.prompt, params=params)
+            request = Request(prompt=prompt(), params=_params(*settings))
             yield from self._answer(request, visit, show_probs, show_restored)
         except UserError as error:
             yield self._failed(error, visit)
@@ -224,8 +222,8 @@ class Playground:
                         pass
         assert result is not None
         visit.remember(request, result)
-        status = "**Færdig.** " + FINISH_NOTES[result.finish_reason]
-        yield answer_html(visit, show_probs, show_restored), meta_markdown(request, result), status, history_rows(visit)
+        yield (answer_html(visit, show_probs, show_restored), meta_markdown(request, result),
+               FINISH_STATUS[result.finish_reason], history_rows(visit))
 
     def _failed(self, error: UserError, visit: Visit) -> tuple:
         gr.Warning(error.message)
@@ -243,6 +241,12 @@ def _params(temperature: float, top_p: float, max_tokens: float, seed_mode: str,
         seed=_whole(seed) if seed_mode == SEED_FIXED else None,
         top_logprobs=TOP_ALTERNATIVES,
     )
+
+
+def _last_prompt(visit: Visit) -> str:
+    if visit.last_request is None:
+        raise UserError("Send en prompt først; så kan du køre den igen.")
+    return visit.last_request.prompt
 
 
 def _whole(value: Any) -> Any:
