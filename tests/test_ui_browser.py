@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from ui_server import running_app
 
-from sandbox.pipeline import Pipeline
+from sandbox.backends.base import GenerationParams
+from sandbox.pipeline import Pipeline, Request, Session
 from sandbox.ui.auth import UserStore
 
 CHROMIUM = "/usr/bin/chromium"
@@ -158,6 +159,7 @@ def test_unknown_exercise_link_is_explained(page: Any, url: str) -> None:
 
 
 def test_log_tab_shows_entries_and_an_intact_chain(page: Any, url: str, pipeline: Pipeline) -> None:
+    pipeline.ask(Request(PROMPT, GenerationParams(max_tokens=8)), Session())
     page.goto(url)
     page.get_by_role("tab", name="Log").click()
     page.locator("#lp-verification").get_by_text("Kæden er intakt.").wait_for(timeout=QUICK)

@@ -16,7 +16,7 @@ import gradio as gr
 from sandbox.pipeline import Pipeline
 from sandbox.ui import about
 from sandbox.ui.auth import LOCAL, ROLE_LABELS, UserStore, can, permissions, role_for
-from sandbox.ui.compliance import ComplianceTab
+from sandbox.ui.compliance import EXPORT_LIFETIME_S, ComplianceTab
 from sandbox.ui.exercises_tab import URL_PARAMETER, ExercisesTab
 from sandbox.ui.events import INSTANT, MODEL_QUEUE
 from sandbox.ui.playground import EMPTY_ANSWER, Playground
@@ -35,7 +35,8 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
     exercises = ExercisesTab(pipeline, is_trainer=may("trainer"))
     compliance = ComplianceTab(pipeline.log, may_see_log=may("log"))
 
-    with gr.Blocks(title="Legeplads", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+    lifetime = EXPORT_LIFETIME_S  # gradio's copies of log exports go after the same time as ours
+    with gr.Blocks(title="Legeplads", analytics_enabled=False, delete_cache=(lifetime, lifetime)) as demo:
         # A factory, not the class: gradio would treat a dataclass type as a value.
         visit = gr.State(lambda: Visit(), delete_callback=discard)
         with gr.Row(elem_id="lp-header"):

@@ -8,7 +8,9 @@ server, because a participant could call the endpoints directly.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -27,6 +29,7 @@ from sandbox.ui.events import INSTANT, refuse
 from sandbox.ui.preview import entity_label
 
 TABLE_LIMIT = 500
+EXPORT_LIFETIME_S = 3600
 ALL = ""
 COLUMNS = ["Nr.", "Tidspunkt", "Session", "Øvelse", "Beslutning", "Fundet i prompten", "Art. 9",
            "Prompt (maskeret)", "Svar (maskeret)", "Fejl"]
@@ -38,7 +41,8 @@ class ComplianceTab:
     def __init__(self, log: AuditLog, may_see_log: RoleCheck) -> None:
         self.log = log
         self.may_see_log = may_see_log
-        # Removed with this object (or at exit); only the newest export is kept in it.
+        # Exports wait here for download (gradio serves a copy from its cache, which
+        # it clears after the same time); the folder goes with this object or at exit.
         self._exports_dir = tempfile.TemporaryDirectory(prefix="legeplads-export-")
         self._exports = Path(self._exports_dir.name)
 
@@ -89,14 +93,8 @@ class ComplianceTab:
                 request: gr.Request) -> tuple[pd.DataFrame, str, list[list[Any]]]:
         self._check(request)
         try:
-            filters = {
-                "since": parse_moment(since) if since and since.strip() else None,
-                "until": parse_moment(until, end_of_day=True) if until and until.strip() else None,
-                "entity_type": entity_type or None,
-                "decision": decision or None,
-                "exercise_id": exercise or None,
-            }
-            entries = self.log.entries(**filters)
+            filters = {"entity_type": entity_type or None, "decision": decision or None, "exercise_id": exercise or None}
+            entries = self.log.entries(**_period(since, until), **filters)
         except UserError as error:
             raise refuse(error.message, "Filteret kan ikke bruges") from None
         shown = entries[:TABLE_LIMIT]
@@ -114,14 +112,12 @@ class ComplianceTab:
     def on_export(self, fmt: str, since: str, until: str, request: gr.Request) -> str:
         self._check(request)
         try:
-            period = {
-                "since": parse_moment(since) if since and since.strip() else None,
-                "until": parse_moment(until, end_of_day=True) if until and until.strip() else None,
-            }
-            # Only the newest export is kept here; gradio serves a copy from its own cache.
-            for old in self._exports.iterdir():
-                old.unlink()
-            path = self._exports / f"legeplads-log-{datetime.now():%Y%m%d-%H%M%S}.{fmt}"
+            period = _period(since, until)
+            for old in self._exports.iterdir():  # one folder per export, so two reviewers never clash
+                if old.stat().st_mtime < time.time() - EXPORT_LIFETIME_S:
+                    shutil.rmtree(old, ignore_errors=True)
+            folder = Path(tempfile.mkdtemp(dir=self._exports))
+            path = folder / f"legeplads-log-{datetime.now():%Y%m%d-%H%M%S}.{fmt}"
             with path.open("wb") as out:
                 count = self.log.export(fmt, out, **period)  # type: ignore[arg-type]
         except UserError as error:
@@ -132,6 +128,14 @@ class ComplianceTab:
     def _check(self, request: gr.Request) -> None:
         if not self.may_see_log(request):
             raise refuse("Loggen kan kun ses af brugere med rollen compliance.", "Ingen adgang")
+
+
+def _period(since: str | None, until: str | None) -> dict[str, datetime | None]:
+    """The typed dates as the log's filters; "until" includes the whole day."""
+    return {
+        "since": parse_moment(since) if since and since.strip() else None,
+        "until": parse_moment(until, end_of_day=True) if until and until.strip() else None,
+    }
 
 
 def chart_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
