@@ -7,8 +7,8 @@ Everything runs on a real SQLite file in a temporary folder.
 
 from __future__ import annotations
 
+import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -124,4 +124,6 @@ def run(folder: Path, total: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("total", nargs="?", type=int, default=100_000, help="entries to append and verify")
+    main(parser.parse_args().total)
