@@ -177,19 +177,25 @@ class Pipeline:
 
         tokens: list[Token] = []
         finished: Finished | None = None
+        stream = self._backend.stream(sent, params, seed, cancel)
         try:
-            for item in self._backend.stream(sent, params, seed, cancel):
+            for item in stream:
                 if isinstance(item, Finished):
                     finished = item
                 else:
                     tokens.append(item)
                     yield item
         except UserError as error:
-            self.log.append(
-                replace(entry, response="".join(t.text for t in tokens) or None, error=error.message,
-                        latency_ms=_ms(started))
-            )
+            self._log_unfinished(entry, tokens, session, started, error=error.message)
             raise
+        except GeneratorExit:
+            # The caller stopped reading (a closed browser tab): the prompt
+            # was sent, so it is logged like a press on Stop.
+            stream.close()
+            self._log_unfinished(entry, tokens, session, started, error=None)
+            raise
+        finally:
+            stream.close()  # releases the model at once, whatever happened
         assert finished is not None
 
         try:
@@ -221,6 +227,27 @@ class Pipeline:
             completion_tokens=finished.completion_tokens,
             latency_ms=latency,
             log_id=log_id,
+        )
+
+    def _log_unfinished(
+        self, entry: LogEntry, tokens: list[Token], session: Session, started: float, *, error: str | None
+    ) -> None:
+        """Log a call that ended without a :class:`Finished`; the partial answer is output-guarded too."""
+        partial = "".join(t.text for t in tokens).strip()
+        try:
+            output = self.guard.check_output(partial, session.vault) if partial else None
+        except GuardError:
+            output = None  # the unscanned text is not logged
+        self.log.append(
+            replace(
+                entry,
+                response=output.text if output else None,
+                output_findings=output.summary() if output else [],
+                completion_tokens=len(tokens),
+                finish_reason=None if error else "cancelled",
+                error=error,
+                latency_ms=_ms(started),
+            )
         )
 
     def _entry(self, request: Request, session: Session) -> LogEntry:

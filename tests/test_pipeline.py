@@ -171,6 +171,18 @@ def test_cancel_mid_stream_is_logged_as_cancelled(pipeline: Pipeline, log: Audit
     assert log.entries()[-1]["finish_reason"] == "cancelled"
 
 
+def test_a_stream_abandoned_by_its_reader_is_still_logged(pipeline: Pipeline, log: AuditLog) -> None:
+    spied, _ = recorded(pipeline, log)
+    stream = spied.stream(Request(f"Skriv til {NAME} om sagen.", GenerationParams(max_tokens=200)), Session())
+    next(stream), next(stream)
+    stream.close()  # what a closed browser tab does to the generator
+    (entry,) = log.entries()
+    assert entry["finish_reason"] == "cancelled" and entry["completion_tokens"] == 2
+    assert NAME not in str(entry) and "[PERSON_1]" in entry["prompt"]
+    # The model was released: the next call runs.
+    assert pipeline.ask(Request("Hej", GenerationParams(max_tokens=2)), Session()).completion_tokens >= 1
+
+
 def test_no_personal_data_in_the_log_file(tmp_path: Path, pipeline: Pipeline) -> None:
     log = AuditLog(tmp_path / "pii.sqlite3")
     spied, _ = recorded(pipeline, log)
