@@ -162,7 +162,7 @@ def models_list(model: str | None) -> None:
 @friendly_errors
 def models_catalog() -> None:
     """Anbefalede modeller til dansk, og om de er hentet."""
-    from sandbox import catalog
+    from sandbox.models import catalog
 
     for entry in catalog.CATALOG:
         click.echo(catalog.summary_line(entry))

@@ -23,9 +23,9 @@ import pytest
 
 from huggingface_hub import constants
 
-from sandbox import catalog, download
-from sandbox.catalog import CatalogEntry
-from sandbox.download import DownloadError, from_catalog, from_url
+from sandbox.models import catalog, download
+from sandbox.models.catalog import CatalogEntry
+from sandbox.models.download import DownloadError, from_catalog, from_url
 from sandbox.errors import ModelError
 
 REPO = "test-org/tiny-GGUF"

@@ -47,7 +47,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.file_download import http_get
 from huggingface_hub.utils import build_hf_headers
 
-from sandbox.catalog import CatalogEntry
+from sandbox.models.catalog import CatalogEntry
 from sandbox.errors import ModelError, UserError
 from sandbox.models import GGUF_MAGIC
 

