@@ -102,10 +102,16 @@ def main() -> None:
     for run in range(args.runs):
         web.append(first_and_total(client, args.max_tokens, 100 + run))
         raw.append(direct(pipeline, args.max_tokens, 100 + run))
-    web_first, web_total = (statistics.median(x) for x in zip(*web))
-    raw_first, raw_total = (statistics.median(x) for x in zip(*raw))
-    print(f"first token, web app     {ms(web_first)}   pipeline directly {ms(raw_first)}   added {ms(web_first - raw_first)}")
-    print(f"whole answer, web app    {ms(web_total)}   pipeline directly {ms(raw_total)}   added {ms(web_total - raw_total)}")
+    web_first, web_total = (statistics.median(x) for x in zip(*web, strict=True))
+    raw_first, raw_total = (statistics.median(x) for x in zip(*raw, strict=True))
+    for label, through_web, through_pipeline in (
+        ("first token", web_first, raw_first),
+        ("whole answer", web_total, raw_total),
+    ):
+        print(
+            f"{label + ', web app':24s} {ms(through_web)}   pipeline directly {ms(through_pipeline)}   "
+            f"added {ms(through_web - through_pipeline)}"
+        )
 
     clients = [Client(url, verbose=False) for _ in range(args.clients)]
 
@@ -118,8 +124,10 @@ def main() -> None:
     with ThreadPoolExecutor(max_workers=args.clients) as pool:
         waits = sorted(pool.map(ask, range(args.clients)))
     wall = time.perf_counter() - started
-    print(f"room of {args.clients}, 8 tokens each: all answered in {wall:5.1f} s; "
-          f"per person median {statistics.median(waits):5.1f} s, slowest {waits[-1]:5.1f} s")
+    print(
+        f"room of {args.clients}, 8 tokens each: all answered in {wall:5.1f} s; "
+        f"per person median {statistics.median(waits):5.1f} s, slowest {waits[-1]:5.1f} s"
+    )
     demo.close()
     pipeline.close()
 

@@ -34,8 +34,16 @@ def app(pipeline: Pipeline) -> Iterator[tuple[str, Any]]:
         yield running
 
 
-def send(client: Client, prompt: str, *, max_tokens: int = 16, seed_mode: str = "Tilfældig", seed: int = 42,
-         probs: bool = False, restored: bool = False) -> Any:
+def send(
+    client: Client,
+    prompt: str,
+    *,
+    max_tokens: int = 16,
+    seed_mode: str = "Tilfældig",
+    seed: int = 42,
+    probs: bool = False,
+    restored: bool = False,
+) -> Any:
     """Submit to the Send endpoint (settings in the order the tab passes them); returns the job."""
     return client.submit(prompt, 0.7, 0.95, max_tokens, seed_mode, seed, probs, restored, api_name="/send")
 
@@ -98,7 +106,11 @@ def test_preview_of_a_huge_paste_answers_at_once(app: tuple[str, Any]) -> None:
     [
         ("   ", "Prompten er tom", False),
         (f"{CPR} " + "x" * 200_000, "Teksten er for lang", False),
-        (f"Brev til {NAME}, CPR {CPR}. " + "Borgeren ønsker hjælp til sin sag. " * 1_000, "for lang til modellen", True),
+        (
+            f"Brev til {NAME}, CPR {CPR}. " + "Borgeren ønsker hjælp til sin sag. " * 1_000,
+            "for lang til modellen",
+            True,
+        ),
     ],
     ids=["empty", "200000-chars", "longer-than-context"],
 )
@@ -124,7 +136,7 @@ def test_stop_during_generation_keeps_a_guarded_partial_answer(app: tuple[str, A
     url, _ = app
     client = Client(url, verbose=False)
     before = last_id(pipeline.log)
-    job = send(client, "Fortæl en lang historie om en kommune.", max_tokens=48)
+    job = send(client, "Fortæl en lang historie om en kommune.", max_tokens=400)  # long, so Stop surely comes first
     deadline = time.monotonic() + 300
     while len(job.outputs()) < 2 and not job.done():
         assert time.monotonic() < deadline
@@ -134,7 +146,7 @@ def test_stop_during_generation_keeps_a_guarded_partial_answer(app: tuple[str, A
     assert status.startswith("**Stoppet.**") and "Du stoppede svaret" in status
     [entry] = newest(pipeline.log, before)
     assert entry["finish_reason"] == "cancelled"
-    assert entry["completion_tokens"] < 48
+    assert entry["completion_tokens"] < 400
 
 
 def test_rerun_uses_a_new_random_seed_and_a_fixed_seed_repeats(app: tuple[str, Any]) -> None:
@@ -144,8 +156,10 @@ def test_rerun_uses_a_new_random_seed_and_a_fixed_seed_repeats(app: tuple[str, A
     again = client.submit(0.7, 0.95, 8, "Tilfældig", 42, False, False, api_name="/koer_igen").result(timeout=600)
     assert again[2].startswith("**Færdig.**")
     assert seed_of(first[1]) != seed_of(again[1])
-    fixed = [client.submit(0.7, 0.95, 8, "Fast", 1234, False, False, api_name="/koer_igen").result(timeout=600)
-             for _ in range(2)]
+    fixed = [
+        client.submit(0.7, 0.95, 8, "Fast", 1234, False, False, api_name="/koer_igen").result(timeout=600)
+        for _ in range(2)
+    ]
     assert seed_of(fixed[0][1]) == seed_of(fixed[1][1]) == 1234
     assert fixed[0][0] == fixed[1][0], "same prompt, settings and seed: the same answer"
     assert "(fast)" in fixed[0][1]
@@ -153,9 +167,11 @@ def test_rerun_uses_a_new_random_seed_and_a_fixed_seed_repeats(app: tuple[str, A
 
 def test_rerun_before_any_prompt_is_explained(app: tuple[str, Any]) -> None:
     url, _ = app
-    *_, status, _ = Client(url, verbose=False).submit(
-        0.7, 0.95, 8, "Tilfældig", 42, False, False, api_name="/koer_igen"
-    ).result(timeout=600)
+    *_, status, _ = (
+        Client(url, verbose=False)
+        .submit(0.7, 0.95, 8, "Tilfældig", 42, False, False, api_name="/koer_igen")
+        .result(timeout=600)
+    )
     assert "Send en prompt først" in status
 
 
@@ -198,7 +214,9 @@ def test_model_failing_mid_stream_is_reported_logged_and_recovered(pipeline: Pip
     failing = Pipeline(FailingBackend(pipeline._backend), pipeline.guard, log)
     with running_app(failing) as (url, _):
         client = Client(url, verbose=False)
-        answer, _, status, _ = send(client, f"FEJLTEST: skriv til {NAME}, CPR {CPR}.", max_tokens=16).result(timeout=600)
+        answer, _, status, _ = send(client, f"FEJLTEST: skriv til {NAME}, CPR {CPR}.", max_tokens=16).result(
+            timeout=600
+        )
         assert status.startswith("**Fejl:**") and "fejlede midt i svaret" in status
         assert "lp-empty" in answer, "the unchecked partial answer does not stay on screen"
         [entry] = log.entries()
@@ -215,10 +233,11 @@ def seed_of(meta: str) -> int:
 def test_exercise_runs_through_the_pipeline_and_renders_its_result(app: tuple[str, Any], pipeline: Pipeline) -> None:
     url, _ = app
     before = last_id(pipeline.log)
-    status, result = Client(url, verbose=False).submit("blackbox-afgoerelse", "", api_name="/oevelse").result(timeout=900)
+    status, result = (
+        Client(url, verbose=False).submit("blackbox-afgoerelse", "", api_name="/oevelse").result(timeout=900)
+    )
     assert status == "**Færdig.**"
     assert '<p class="lp-summary">' in result and "Ord for ord" in result and 'class="lp-tok lp-' in result
     assert "Det så modellen" in result
     [entry] = newest(pipeline.log, before)
     assert entry["exercise_id"] == "blackbox-afgoerelse"
-

@@ -81,7 +81,9 @@ def test_roles_see_only_their_views() -> None:
 def test_cli_add_list_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEGEPLADS_DATA_DIR", str(tmp_path))
     runner = CliRunner()
-    added = runner.invoke(main, ["users", "add", "kirsten", "--role", "trainer", "--password-stdin"], input="en-god-kode\n")
+    added = runner.invoke(
+        main, ["users", "add", "kirsten", "--role", "trainer", "--password-stdin"], input="en-god-kode\n"
+    )
     assert added.exit_code == 0, added.output
     prompted = runner.invoke(main, ["users", "add", "lars", "--role", "compliance"], input="kode-1234\nkode-1234\n")
     assert prompted.exit_code == 0, prompted.output

@@ -10,7 +10,6 @@ Playwright never downloads a browser here: it launches ``/usr/bin/chromium``.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,11 +23,20 @@ from sandbox.pipeline import Pipeline, Request, Session
 from sandbox.ui.auth import UserStore
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 CPR = "150385-1234"
-PROMPT = f"Skriv et kort brev til Mette Hansen, CPR {CPR}, om at hendes ansøgning om boligstøtte er modtaget. Hun har diabetes."
+PROMPT = (
+    f"Skriv et kort brev til Mette Hansen, CPR {CPR}, om at hendes ansøgning om boligstøtte er modtaget. "
+    "Hun har diabetes."
+)
 EXERCISE = "privatliv-journalnotat"
 SLOW = 600_000  # ms, for a model answer: the model shares two cores with everything else
 QUICK = 60_000  # ms, for anything that does not wait for the model
@@ -125,11 +133,12 @@ def test_empty_prompt_is_refused_at_once(page: Any, url: str) -> None:
 
 def test_a_second_person_sees_their_place_in_the_queue(browser: Any, url: str) -> None:
     first, second = (browser.new_context(viewport={"width": 1280, "height": 900}).new_page() for _ in range(2))
-    for person in (first, second):
+    # The first person asks for a long answer, so the model is surely busy when the second sends.
+    for person, max_tokens in ((first, "1024"), (second, "16")):
         person.goto(url)
         person.locator("#lp-prompt textarea").fill("Fortæl en lang historie om en kommune.")
         person.get_by_text("Indstillinger").click()
-        person.locator("#lp-max-tokens input[type=number]").fill("48")
+        person.locator("#lp-max-tokens input[type=number]").fill(max_tokens)
         person.locator("#lp-max-tokens input[type=number]").press("Enter")
     first.locator("#lp-send").click()
     first.locator("#lp-status").get_by_text("Modellen skriver").wait_for(timeout=SLOW)
@@ -138,8 +147,9 @@ def test_a_second_person_sees_their_place_in_the_queue(browser: Any, url: str) -
     second.locator("#lp-answer").scroll_into_view_if_needed()
     shoot(second, "8-koe")
     first.locator("#lp-stop").click()
+    first.locator("#lp-status").get_by_text("Stoppet.").wait_for(timeout=SLOW)
+    second.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
     for person in (first, second):
-        person.locator("#lp-status").get_by_text(re.compile(r"Færdig\.|Stoppet\.")).wait_for(timeout=SLOW)
         person.context.close()
 
 
@@ -228,7 +238,9 @@ def log_in(page: Any, url: str, name: str) -> None:
     ("name", "log_tab", "trainer_panel"),
     [("deltager", False, False), ("underviser", False, True), ("revisor", True, False)],
 )
-def test_workshop_roles_see_their_views(page: Any, workshop_url: str, name: str, log_tab: bool, trainer_panel: bool) -> None:
+def test_workshop_roles_see_their_views(
+    page: Any, workshop_url: str, name: str, log_tab: bool, trainer_panel: bool
+) -> None:
     log_in(page, workshop_url, name)  # the name appears by the same load event that sets the views
     assert page.get_by_role("tab", name="Log").is_visible() is log_tab
     assert page.locator("#lp-trainer").is_visible() is trainer_panel

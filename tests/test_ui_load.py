@@ -38,8 +38,10 @@ def test_twenty_concurrent_clients(pipeline: Pipeline) -> None:
 
         def ask(index: int) -> Any:
             prompt = f"Deltager {index}: skriv en hilsen til Jens Nielsen, tlf. 12 34 56 {index:02d}."
-            return clients[index].submit(prompt, 0.7, 0.95, 8, "Tilfældig", 42, False, False, api_name="/send").result(
-                timeout=900
+            return (
+                clients[index]
+                .submit(prompt, 0.7, 0.95, 8, "Tilfældig", 42, False, False, api_name="/send")
+                .result(timeout=900)
             )
 
         watcher = threading.Thread(target=watch, daemon=True)

@@ -19,7 +19,13 @@ def visible_text(html: str) -> str:
     body = html.split('<div class="lp-tokens">', 1)[1]
     body = re.sub(r'<span class="lp-alts"[^>]*>.*?</span></span>', "", body)
     body = re.sub(r"<[^>]+>", "", body)
-    return body.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace("&quot;", '"').replace("&#x27;", "'")
+    return (
+        body.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+        .replace("&quot;", '"')
+        .replace("&#x27;", "'")
+    )
 
 
 def test_unmasked_tokens_keep_their_probabilities() -> None:
@@ -45,11 +51,14 @@ def test_masked_names_hide_the_tokens_and_their_alternatives() -> None:
     pieces = probabilities.align(tokens, "Kære [PERSON_1],", [(5, 16, "[PERSON_1]")])
     assert pieces is not None
     assert [(p.text, p.prob, p.masked) for p in pieces] == [
-        ("Kære", 0.9, False), (" ", None, False), ("[PERSON_1]", None, True), (",", 0.8, False)
+        ("Kære", 0.9, False),
+        (" ", None, False),
+        ("[PERSON_1]", None, True),
+        (",", 0.8, False),
     ]
     html = probabilities.render(pieces)
     assert "Jens" not in html and "Hans" not in html and "Niel" not in html
-    assert 'lp-masked' in html and probabilities.MASKED_LABEL in html
+    assert "lp-masked" in html and probabilities.MASKED_LABEL in html
     assert visible_text(html) == "Kære [PERSON_1],"
 
 
@@ -73,7 +82,9 @@ def test_model_markup_is_escaped_everywhere() -> None:
 
 
 def test_whitespace_alternatives_are_readable() -> None:
-    html = probabilities.render([probabilities.Piece("a", 0.5, (Alternative(" ", 0.3), Alternative("\n", 0.1), Alternative("", 0.05)))])
+    html = probabilities.render(
+        [probabilities.Piece("a", 0.5, (Alternative(" ", 0.3), Alternative("\n", 0.1), Alternative("", 0.05)))]
+    )
     assert "<code>·</code>" in html and "<code>⏎</code>" in html and "<code>∅</code>" in html
 
 
@@ -99,7 +110,12 @@ def test_preview_labels_blocked_and_allowed_types() -> None:
         decision="blocked",
     )
     pieces, colours = preview.highlights(text, result)
-    assert pieces == [("Jens Hansen", "Tilladt: Navn"), (" har CPR ", None), ("[CPR_1]", "Blokeres: CPR-nummer"), (".", None)]
+    assert pieces == [
+        ("Jens Hansen", "Tilladt: Navn"),
+        (" har CPR ", None),
+        ("[CPR_1]", "Blokeres: CPR-nummer"),
+        (".", None),
+    ]
     assert colours == {"Tilladt: Navn": preview.ALLOWED, "Blokeres: CPR-nummer": preview.BLOCKED}
     explained = preview.explanation(result)
     assert "Prompten vil blive afvist" in explained and "CPR-nummer" in explained and "tillader" in explained

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from gradio_client import Client
+from gradio_client.exceptions import AuthenticationError
 from ui_server import free_port, running_app
 
 from sandbox.cli import main
@@ -40,7 +41,9 @@ def test_network_host_without_users_is_refused_in_danish(host: str, tmp_path: Pa
     assert "legeplads users add" in refused.value.message
 
 
-def test_serve_on_all_interfaces_refuses_before_loading_a_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_on_all_interfaces_refuses_before_loading_a_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LEGEPLADS_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("LEGEPLADS_MODEL", str(tmp_path / "findes-ikke.gguf"))
     result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "1"])
@@ -77,7 +80,7 @@ def test_with_users_every_request_needs_a_login(pipeline: Pipeline, tmp_path: Pa
             assert http.get("config").status_code == 401
             assert http.post("login", data={"username": "kursist1", "password": "hemmelig-kode"}).status_code == 200
             assert http.get("config").status_code == 200
-        with pytest.raises(Exception):
+        with pytest.raises(AuthenticationError):
             Client(url, verbose=False)
         client = Client(url, auth=("kursist1", "hemmelig-kode"), verbose=False)
         update, _ = client.predict("Hej Mette Hansen", api_name="/forhaandsvis")
@@ -96,7 +99,9 @@ def test_security_defaults_of_a_running_app(pipeline: Pipeline) -> None:
             config = http.get("config").json()
         assert "footer_links" not in config or config["footer_links"] == []
         states = [c for c in config["components"] if c.get("type") == "state"]
-        assert states and all("value" not in c.get("props", {}) for c in states), "session state never goes to the browser"
+        assert states and all("value" not in c.get("props", {}) for c in states), (
+            "session state never goes to the browser"
+        )
 
 
 def test_legeplads_serve_starts_on_loopback_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -104,7 +109,10 @@ def test_legeplads_serve_starts_on_loopback_and_stops_on_ctrl_c(tmp_path: Path) 
     env = {**os.environ, "LEGEPLADS_DATA_DIR": str(tmp_path)}
     server = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 300

@@ -17,8 +17,8 @@ from sandbox.pipeline import Pipeline
 from sandbox.ui import about
 from sandbox.ui.auth import LOCAL, ROLE_LABELS, UserStore, can, permissions, role_for
 from sandbox.ui.compliance import EXPORT_LIFETIME_S, ComplianceTab
-from sandbox.ui.exercises_tab import URL_PARAMETER, ExercisesTab
 from sandbox.ui.events import INSTANT, MODEL_QUEUE
+from sandbox.ui.exercises_tab import URL_PARAMETER, ExercisesTab
 from sandbox.ui.playground import EMPTY_ANSWER, Playground
 from sandbox.ui.state import Visit, discard
 
@@ -46,8 +46,9 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
         gr.Markdown(model_banner(pipeline), elem_id="lp-model")
         with gr.Accordion("Underviser", open=False, visible=False, elem_id="lp-trainer") as trainer_panel:
             with gr.Row():
-                presenter = gr.Checkbox(label="Præsentationsvisning (stor skrift, høj kontrast)", value=False,
-                                        elem_id="lp-presenter-toggle")
+                presenter = gr.Checkbox(
+                    label="Præsentationsvisning (stor skrift, høj kontrast)", value=False, elem_id="lp-presenter-toggle"
+                )
                 queue_status = gr.Markdown(elem_id="lp-queue")
         timer = gr.Timer(3, active=False)
         with gr.Tabs(elem_id="lp-tabs") as tabs:
@@ -87,7 +88,8 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             return Visit(), "", [], "", EMPTY_ANSWER, "", "", [], ""
 
         demo.load(
-            on_load, None,
+            on_load,
+            None,
             [visit, who, log_tab, trainer_panel, timer, tabs, exercises.choice, exercises.card, exercises.material],
             **INSTANT,
         )
@@ -95,9 +97,19 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
         presenter.change(None, [presenter], None, js=PRESENTER_JS)
         log_tab.select(compliance.on_refresh, None, compliance.refresh_outputs(), **INSTANT)
         reset.click(
-            on_reset, [visit],
-            [visit, playground.prompt, playground.preview, playground.explanation, playground.answer, playground.meta,
-             playground.status, playground.history, exercises.result],
+            on_reset,
+            [visit],
+            [
+                visit,
+                playground.prompt,
+                playground.preview,
+                playground.explanation,
+                playground.answer,
+                playground.meta,
+                playground.status,
+                playground.history,
+                exercises.result,
+            ],
             **INSTANT,
         )
     return demo

@@ -95,7 +95,9 @@ class UserStore:
     def check_new(self, name: str, role: str) -> None:
         """Raise unless ``name`` is a free, valid user name and ``role`` a role (before asking for a password)."""
         if not _NAME.match(name):
-            raise UserError("Brugernavnet må kun bestå af bogstaver, tal, punktum, bindestreg og understreg (højst 64 tegn).")
+            raise UserError(
+                "Brugernavnet må kun bestå af bogstaver, tal, punktum, bindestreg og understreg (højst 64 tegn)."
+            )
         if role not in ROLES:
             raise UserError(f"Ukendt rolle '{role}'. Vælg en af: {', '.join(ROLES)}.")
         if self.get(name) is not None:
@@ -108,7 +110,9 @@ class UserStore:
             raise UserError(f"Adgangskoden skal være mindst {MIN_PASSWORD_LENGTH} tegn.")
         users = self.users()
         salt = secrets.token_bytes(16)
-        user = User(name, role, base64.b64encode(salt).decode("ascii"), hash_password(password, salt, **SCRYPT), **SCRYPT)
+        user = User(
+            name, role, base64.b64encode(salt).decode("ascii"), hash_password(password, salt, **SCRYPT), **SCRYPT
+        )
         self._write([*users, user])
         return user
 

@@ -31,8 +31,18 @@ from sandbox.ui.preview import entity_label
 TABLE_LIMIT = 500
 EXPORT_LIFETIME_S = 3600
 ALL = ""
-COLUMNS = ["Nr.", "Tidspunkt", "Session", "Øvelse", "Beslutning", "Fundet i prompten", "Art. 9",
-           "Prompt (maskeret)", "Svar (maskeret)", "Fejl"]
+COLUMNS = [
+    "Nr.",
+    "Tidspunkt",
+    "Session",
+    "Øvelse",
+    "Beslutning",
+    "Fundet i prompten",
+    "Art. 9",
+    "Prompt (maskeret)",
+    "Svar (maskeret)",
+    "Fejl",
+]
 
 RoleCheck = Callable[[gr.Request], bool]
 
@@ -57,22 +67,36 @@ class ComplianceTab:
         with gr.Row():
             self.since = gr.Textbox(label="Fra dato", placeholder="ÅÅÅÅ-MM-DD", scale=1)
             self.until = gr.Textbox(label="Til og med dato", placeholder="ÅÅÅÅ-MM-DD", scale=1)
-            self.entity_type = gr.Dropdown([("Alle", ALL)] + [(entity_label(t), t) for t in ENTITY_TYPES],
-                                           value=ALL, label="Type af personoplysning", scale=1)
-            self.decision = gr.Dropdown([("Alle", ALL)] + [(label, key) for key, label in DECISION_LABELS.items()],
-                                        value=ALL, label="Beslutning", scale=1)
-            self.exercise = gr.Dropdown([("Alle", ALL)] + [(card.title, card.id) for card in load_cards()],
-                                        value=ALL, label="Øvelse", scale=1)
+            self.entity_type = gr.Dropdown(
+                [("Alle", ALL)] + [(entity_label(t), t) for t in ENTITY_TYPES],
+                value=ALL,
+                label="Type af personoplysning",
+                scale=1,
+            )
+            self.decision = gr.Dropdown(
+                [("Alle", ALL)] + [(label, key) for key, label in DECISION_LABELS.items()],
+                value=ALL,
+                label="Beslutning",
+                scale=1,
+            )
+            self.exercise = gr.Dropdown(
+                [("Alle", ALL)] + [(card.title, card.id) for card in load_cards()], value=ALL, label="Øvelse", scale=1
+            )
         with gr.Row():
             self.show = gr.Button("Vis", variant="primary", elem_id="lp-log-show")
             self.verify = gr.Button("Kontrollér kæden")
-        self.chart = gr.BarPlot(x="Dag", y="Antal", color="Type", label="Fundne personoplysninger pr. type og dag",
-                                elem_id="lp-log-chart")
+        self.chart = gr.BarPlot(
+            x="Dag", y="Antal", color="Type", label="Fundne personoplysninger pr. type og dag", elem_id="lp-log-chart"
+        )
         self.count = gr.Markdown()
         self.table = gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True, max_height=600, elem_id="lp-log-table")
         with gr.Row():
-            self.format = gr.Radio([("CSV (Excel)", "csv"), ("JSON Lines (alle detaljer)", "jsonl")], value="csv",
-                                   label="Eksportformat", info="Eksporten følger den valgte periode.")
+            self.format = gr.Radio(
+                [("CSV (Excel)", "csv"), ("JSON Lines (alle detaljer)", "jsonl")],
+                value="csv",
+                label="Eksportformat",
+                info="Eksporten følger den valgte periode.",
+            )
             self.export = gr.Button("Eksportér")
         self.file = gr.File(label="Eksporteret fil", interactive=False, elem_id="lp-log-file")
         filters = [self.since, self.until, self.entity_type, self.decision, self.exercise]
@@ -89,16 +113,23 @@ class ComplianceTab:
         """Everything at once, unfiltered: what the tab shows when it is opened."""
         return (self.on_verify(request), *self.on_show(ALL, ALL, ALL, ALL, ALL, request))
 
-    def on_show(self, since: str, until: str, entity_type: str, decision: str, exercise: str,
-                request: gr.Request) -> tuple[pd.DataFrame, str, list[list[Any]]]:
+    def on_show(
+        self, since: str, until: str, entity_type: str, decision: str, exercise: str, request: gr.Request
+    ) -> tuple[pd.DataFrame, str, list[list[Any]]]:
         self._check(request)
         try:
-            filters = {"entity_type": entity_type or None, "decision": decision or None, "exercise_id": exercise or None}
+            filters = {
+                "entity_type": entity_type or None,
+                "decision": decision or None,
+                "exercise_id": exercise or None,
+            }
             entries = self.log.entries(**_period(since, until), **filters)
         except UserError as error:
             raise refuse(error.message, "Filteret kan ikke bruges") from None
         shown = entries[:TABLE_LIMIT]
-        count = f"{len(entries)} poster" + (f"; de nyeste {TABLE_LIMIT} vises. Eksportér for at se alle." if len(entries) > TABLE_LIMIT else ".")
+        count = f"{len(entries)} poster" + (
+            f"; de nyeste {TABLE_LIMIT} vises. Eksportér for at se alle." if len(entries) > TABLE_LIMIT else "."
+        )
         return chart_frame(entries), count, [_row(entry) for entry in shown]
 
     def on_verify(self, request: gr.Request) -> str:

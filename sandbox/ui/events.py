@@ -25,8 +25,12 @@ INSTANT: dict[str, Any] = {"concurrency_limit": None, "show_progress": "hidden",
 
 def model_call(shows_progress_on: gr.components.Component) -> dict[str, Any]:
     """Event settings for a model call; ``shows_progress_on`` shows the place in the queue."""
-    return {"concurrency_id": MODEL_QUEUE, "concurrency_limit": 1, "show_progress": "full",
-            "show_progress_on": [shows_progress_on]}
+    return {
+        "concurrency_id": MODEL_QUEUE,
+        "concurrency_limit": 1,
+        "show_progress": "full",
+        "show_progress_on": [shows_progress_on],
+    }
 
 
 def refuse(message: str, title: str) -> gr.Error:

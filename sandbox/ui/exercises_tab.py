@@ -25,8 +25,9 @@ from sandbox.exercises.runners.common import Answer, Span
 from sandbox.exercises.runners.sandsynligheder import TokenView
 from sandbox.exercises.schema import CATEGORIES, Card
 from sandbox.pipeline import Pipeline
-from sandbox.ui import probabilities
+from sandbox.ui import exercise_views, probabilities
 from sandbox.ui.events import INSTANT, model_call, refuse
+from sandbox.ui.journal_panel import JournalPanel
 from sandbox.ui.state import Visit
 
 URL_PARAMETER = "ovelse"
@@ -50,12 +51,15 @@ class ExercisesTab:
     def __init__(self, pipeline: Pipeline, is_trainer: RoleCheck) -> None:
         self.pipeline = pipeline
         self.is_trainer = is_trainer
+        self.journal = JournalPanel(pipeline)
 
     def build(self, visit: gr.State) -> None:
         cards = load_cards()
         self.choice = gr.Dropdown(
             [(f"{CATEGORIES[card.category]}: {card.title}", card.id) for card in cards],
-            value=None, label="Vælg en øvelse", elem_id="lp-exercise",
+            value=None,
+            label="Vælg en øvelse",
+            elem_id="lp-exercise",
         )
         self.card = gr.Markdown("Vælg en øvelse ovenfor, eller åbn et link fra underviseren.", elem_id="lp-card")
         self.material = gr.Textbox(label="Materiale (du må gerne ændre det)", lines=8, visible=False)
@@ -64,13 +68,16 @@ class ExercisesTab:
             self.stop = gr.Button("Stop", variant="stop")
         self.status = gr.Markdown()
         self.result = gr.HTML(js_on_load=None, elem_id="lp-exercise-result")
+        self.journal.build(self.choice, visit)
         self.choice.change(self.on_choose, [self.choice], [self.card, self.material, self.result], **INSTANT)
         self.run.click(self.on_accept, [self.choice, visit], [self.status], **INSTANT).success(
-            self.on_run, [self.choice, self.material, visit], [self.status, self.result],
-            api_name="oevelse", **model_call(shows_progress_on=self.result),
+            self.on_run,
+            [self.choice, self.material, visit],
+            [self.status, self.result],
+            api_name="oevelse",
+            **model_call(shows_progress_on=self.result),
         )
-        self.stop.click(lambda visit: "**Stopper …**" if visit.stop() else gr.skip(), [visit], [self.status],
-                        **INSTANT)
+        self.stop.click(lambda visit: "**Stopper …**" if visit.stop() else gr.skip(), [visit], [self.status], **INSTANT)
 
     def open(self, card_id: str | None, request: gr.Request) -> tuple[Any, Any, Any]:
         """Updates for (dropdown, card, material) that show ``card_id``; used on load for ``?ovelse=``."""
@@ -101,7 +108,13 @@ class ExercisesTab:
             raise refuse("Du har allerede noget i gang. Vent på det, eller tryk Stop.", "Vent lidt")
         return "**Sendt.** Øvelsen venter på modellen (den svarer én ad gangen) …"
 
-    def on_run(self, card_id: str, material: str, visit: Visit, progress: gr.Progress = gr.Progress()) -> Iterator[tuple[str, str]]:
+    def on_run(
+        self,
+        card_id: str,
+        material: str,
+        visit: Visit,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's way)
+    ) -> Iterator[tuple[str, str]]:
         """Run the card's runner through the pipeline and show its result."""
         visit.begin()
         try:
@@ -111,12 +124,14 @@ class ExercisesTab:
             card = get_card(card_id)
             yield f"**Kører** «{card.title}» …", ""
             result = run_card(
-                card, self.pipeline, visit.session,
+                card,
+                self.pipeline,
+                visit.session,
                 material=material if card.runner.name in USES_MATERIAL else None,
                 progress=lambda done, total, label: progress((done, total), desc=label),
                 cancel=visit.cancel,
             )
-            yield "**Færdig.**", render_result(result)
+            yield "**Færdig.**", exercise_views.render(result)
         except UserError as error:
             gr.Warning(error.message)
             yield f"**Fejl:** {error.message}", ""
@@ -184,4 +199,5 @@ def _span(span: Span) -> str:
 
 
 def _block(title: str, body: str) -> str:
-    return f'<div class="lp-block"><div class="lp-block-title">{html.escape(title)}</div><div class="lp-answer">{body}</div></div>'
+    heading = f'<div class="lp-block-title">{html.escape(title)}</div>'
+    return f'<div class="lp-block">{heading}<div class="lp-answer">{body}</div></div>'

@@ -58,11 +58,16 @@ class Playground:
             "personoplysninger er skiftet ud med pladsholdere, **før** noget sendes."
         )
         self.prompt = gr.Textbox(
-            label="Din prompt", lines=5, max_lines=20, placeholder="Fx: Skriv et venligt svar til Jens Hansen om …",
+            label="Din prompt",
+            lines=5,
+            max_lines=20,
+            placeholder="Fx: Skriv et venligt svar til Jens Hansen om …",
             elem_id="lp-prompt",
         )
         self.preview = gr.HighlightedText(
-            label="Det ser modellen", show_legend=True, combine_adjacent=False,
+            label="Det ser modellen",
+            show_legend=True,
+            combine_adjacent=False,
             elem_id="lp-preview",
         )
         self.explanation = gr.Markdown(elem_id="lp-explanation")
@@ -72,27 +77,56 @@ class Playground:
             self.rerun = gr.Button("Kør igen", elem_id="lp-rerun")
         with gr.Accordion("Indstillinger", open=False):
             with gr.Row():
-                self.temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperatur",
-                                             info="Lav: forudsigelig. Høj: mere tilfældig og kreativ.")
-                self.top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.05, label="Top-p",
-                                       info="Vælg kun blandt de mest sandsynlige ord, der tilsammen udgør p.")
-                self.max_tokens = gr.Slider(8, min(MAX_TOKENS_CHOICE, context), value=200, step=8,
-                                            label="Maks. antal tokens", info="Hvor langt svaret højst må blive.",
-                                            elem_id="lp-max-tokens")
+                self.temperature = gr.Slider(
+                    0.0,
+                    2.0,
+                    value=0.7,
+                    step=0.05,
+                    label="Temperatur",
+                    info="Lav: forudsigelig. Høj: mere tilfældig og kreativ.",
+                )
+                self.top_p = gr.Slider(
+                    0.05,
+                    1.0,
+                    value=0.95,
+                    step=0.05,
+                    label="Top-p",
+                    info="Vælg kun blandt de mest sandsynlige ord, der tilsammen udgør p.",
+                )
+                self.max_tokens = gr.Slider(
+                    8,
+                    min(MAX_TOKENS_CHOICE, context),
+                    value=200,
+                    step=8,
+                    label="Maks. antal tokens",
+                    info="Hvor langt svaret højst må blive.",
+                    elem_id="lp-max-tokens",
+                )
             with gr.Row():
-                self.seed_mode = gr.Radio([SEED_RANDOM, SEED_FIXED], value=SEED_RANDOM, label="Seed",
-                                          info="Fast seed + samme indstillinger = samme svar hver gang.")
+                self.seed_mode = gr.Radio(
+                    [SEED_RANDOM, SEED_FIXED],
+                    value=SEED_RANDOM,
+                    label="Seed",
+                    info="Fast seed + samme indstillinger = samme svar hver gang.",
+                )
                 self.seed = gr.Number(label="Fast seed", precision=0, minimum=0, maximum=2**32 - 1, value=42)
                 self.use_seed = gr.Button("Brug seedet fra sidste svar", size="sm")
         self.status = gr.Markdown(elem_id="lp-status")
         self.answer = gr.HTML(EMPTY_ANSWER, js_on_load=None, elem_id="lp-answer")
         self.meta = gr.Markdown(elem_id="lp-meta")
         with gr.Row():
-            self.show_probs = gr.Checkbox(label="Vis sandsynligheder", value=False, elem_id="lp-probs",
-                                          info="Farv hvert ord efter, hvor sikker modellen var.")
-            self.show_restored = gr.Checkbox(label="Vis svaret med mine egne oplysninger", value=False,
-                                             elem_id="lp-restored",
-                                             info="Kun på din skærm; modellen og loggen ser dem aldrig.")
+            self.show_probs = gr.Checkbox(
+                label="Vis sandsynligheder",
+                value=False,
+                elem_id="lp-probs",
+                info="Farv hvert ord efter, hvor sikker modellen var.",
+            )
+            self.show_restored = gr.Checkbox(
+                label="Vis svaret med mine egne oplysninger",
+                value=False,
+                elem_id="lp-restored",
+                info="Kun på din skærm; modellen og loggen ser dem aldrig.",
+            )
         with gr.Accordion("Tidligere svar i denne session", open=False):
             self.history = gr.Dataframe(headers=["Tid", "Seed", "Modellen så", "Svar"], interactive=False, wrap=True)
         self._wire(visit)
@@ -102,8 +136,13 @@ class Playground:
         toggles = [self.show_probs, self.show_restored]
         outputs = [self.answer, self.meta, self.status, self.history]
         self.prompt.change(
-            self.on_preview, [self.prompt, visit], [self.preview, self.explanation], trigger_mode="always_last",
-            show_progress="hidden", concurrency_limit=None, api_name="forhaandsvis",
+            self.on_preview,
+            [self.prompt, visit],
+            [self.preview, self.explanation],
+            trigger_mode="always_last",
+            show_progress="hidden",
+            concurrency_limit=None,
+            api_name="forhaandsvis",
         )
         model_event = model_call(shows_progress_on=self.answer)
         gr.on(
@@ -112,8 +151,9 @@ class Playground:
         self.rerun.click(self.on_accept_rerun, [visit], [self.status], **INSTANT).success(
             self.on_rerun, [*params, *toggles, visit], outputs, api_name="koer_igen", **model_event
         )
-        self.stop.click(self.on_stop, [visit], [self.status], api_name="stop", concurrency_limit=None,
-                        show_progress="hidden")
+        self.stop.click(
+            self.on_stop, [visit], [self.status], api_name="stop", concurrency_limit=None, show_progress="hidden"
+        )
         for toggle in toggles:
             toggle.change(self.on_toggle, [*toggles, visit], [self.answer], queue=False, api_visibility="private")
         self.use_seed.click(self.on_use_seed, [visit], [self.seed_mode, self.seed], **INSTANT)
@@ -152,20 +192,40 @@ class Playground:
             raise refuse("Du har allerede sendt en prompt. Vent på svaret, eller tryk Stop.", "Vent lidt")
         return "**Sendt.** Modellen svarer én ad gangen; din plads i køen vises ved svaret."
 
-    def on_send(self, prompt: str, temperature: float, top_p: float, max_tokens: float, seed_mode: str,
-                seed: float | None, show_probs: bool, show_restored: bool, visit: Visit) -> Iterator[tuple]:
+    def on_send(
+        self,
+        prompt: str,
+        temperature: float,
+        top_p: float,
+        max_tokens: float,
+        seed_mode: str,
+        seed: float | None,
+        show_probs: bool,
+        show_restored: bool,
+        visit: Visit,
+    ) -> Iterator[tuple]:
         """Stream the answer to ``prompt`` through the pipeline."""
         settings = (temperature, top_p, max_tokens, seed_mode, seed)
         yield from self._run(visit, lambda: prompt, settings, show_probs, show_restored)
 
-    def on_rerun(self, temperature: float, top_p: float, max_tokens: float, seed_mode: str, seed: float | None,
-                 show_probs: bool, show_restored: bool, visit: Visit) -> Iterator[tuple]:
+    def on_rerun(
+        self,
+        temperature: float,
+        top_p: float,
+        max_tokens: float,
+        seed_mode: str,
+        seed: float | None,
+        show_probs: bool,
+        show_restored: bool,
+        visit: Visit,
+    ) -> Iterator[tuple]:
         """The last prompt again, with the current settings: a new seed gives a new answer."""
         settings = (temperature, top_p, max_tokens, seed_mode, seed)
         yield from self._run(visit, lambda: _last_prompt(visit), settings, show_probs, show_restored)
 
-    def _run(self, visit: Visit, prompt: Callable[[], str], settings: tuple, show_probs: bool,
-             show_restored: bool) -> Iterator[tuple]:
+    def _run(
+        self, visit: Visit, prompt: Callable[[], str], settings: tuple, show_probs: bool, show_restored: bool
+    ) -> Iterator[tuple]:
         """One model call for this tab, from its start in the queue to its end, whatever happens."""
         visit.begin()
         try:
@@ -207,7 +267,12 @@ class Playground:
                 if isinstance(item, Token):
                     raw += item.text
                     count += 1
-                    yield _text_html(raw, streaming=True), gr.skip(), f"**Modellen skriver …** ({count} tokens)", gr.skip()
+                    yield (
+                        _text_html(raw, streaming=True),
+                        gr.skip(),
+                        f"**Modellen skriver …** ({count} tokens)",
+                        gr.skip(),
+                    )
                 else:
                     result = item
             finished = True
@@ -222,15 +287,21 @@ class Playground:
                         pass
         assert result is not None
         visit.remember(request, result)
-        yield (answer_html(visit, show_probs, show_restored), meta_markdown(request, result),
-               FINISH_STATUS[result.finish_reason], history_rows(visit))
+        yield (
+            answer_html(visit, show_probs, show_restored),
+            meta_markdown(request, result),
+            FINISH_STATUS[result.finish_reason],
+            history_rows(visit),
+        )
 
     def _failed(self, error: UserError, visit: Visit) -> tuple:
         gr.Warning(error.message)
         return EMPTY_ANSWER, "", f"**Fejl:** {error.message}", history_rows(visit)
 
 
-def _params(temperature: float, top_p: float, max_tokens: float, seed_mode: str, seed: float | None) -> GenerationParams:
+def _params(
+    temperature: float, top_p: float, max_tokens: float, seed_mode: str, seed: float | None
+) -> GenerationParams:
     """The settings as :class:`GenerationParams`; bad values become a Danish :class:`UserError`."""
     if seed_mode == SEED_FIXED and seed is None:
         raise UserError("Skriv et helt tal som fast seed, eller vælg Tilfældig.")

@@ -75,9 +75,7 @@ def align(tokens: Sequence[Token], answer: str, masked: Sequence[tuple[int, int,
 
 def render(pieces: Sequence[Piece]) -> str:
     """The pieces as HTML: a legend, then the coloured answer."""
-    legend = "".join(
-        f'<span class="lp-tok lp-{name}">{html.escape(label)}</span> ' for name, label in KINDS.items()
-    )
+    legend = "".join(f'<span class="lp-tok lp-{name}">{html.escape(label)}</span> ' for name, label in KINDS.items())
     body = "".join(_piece_html(piece) for piece in pieces)
     return (
         f'<div class="lp-legend">Farven viser, hvor sikker modellen var på hvert valg: {legend}'
@@ -89,7 +87,8 @@ def render(pieces: Sequence[Piece]) -> str:
 def _piece_html(piece: Piece) -> str:
     text = html.escape(piece.text)
     if piece.masked:
-        return f'<span class="lp-tok lp-masked" tabindex="0">{text}<span class="lp-alts">{html.escape(MASKED_LABEL)}</span></span>'
+        tip = f'<span class="lp-alts">{html.escape(MASKED_LABEL)}</span>'
+        return f'<span class="lp-tok lp-masked" tabindex="0">{text}{tip}</span>'
     if piece.prob is None:
         return text
     rows = "".join(

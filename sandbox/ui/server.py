@@ -88,8 +88,11 @@ def serve(model: str | None = None, host: str = "127.0.0.1", port: int = 7860, *
         demo = build_app(pipeline, users)
         where = "kun denne computer" if users is None else f"workshop-tilstand med {len(users.users())} logins"
         launch(demo, host=host, port=port, users=users)
-        print(f"Legepladsen kører på http://{'127.0.0.1' if host == 'localhost' else host}:{port} ({where}). "
-              "Stop med Ctrl+C.", flush=True)
+        print(
+            f"Legepladsen kører på http://{'127.0.0.1' if host == 'localhost' else host}:{port} ({where}). "
+            "Stop med Ctrl+C.",
+            flush=True,
+        )
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

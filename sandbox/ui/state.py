@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sandbox.exercises.journal import Journal
 from sandbox.pipeline import Request, Result, Session
 
 HISTORY_LENGTH = 20
@@ -41,6 +42,8 @@ class Visit:
     last: Result | None = None
     last_request: Request | None = None
     history: list[Turn] = field(default_factory=list)
+    # The Læringslog (texts already redacted by the guard); "Nulstil" drops it with the rest.
+    journal: Journal = field(default_factory=Journal)
     # Two presses can arrive at once (unqueued events run in parallel threads).
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -61,6 +64,7 @@ class Visit:
         self.session = Session()
         self.last = self.last_request = None
         self.history.clear()
+        self.journal = Journal()
 
     def accept(self) -> bool:
         """A press of Send (or Run): mark a call as under way; False if one already is."""

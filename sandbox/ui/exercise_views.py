@@ -1,0 +1,312 @@
+"""One view per exercise runner, so the phenomenon each exercise is about is visible.
+
+The generic renderer in :mod:`sandbox.ui.exercises_tab` lists every text of
+a result one below the other, which is honest but hides the point: Gentag is
+about answers that differ *side by side*, Par about a word diff between two
+variants, Læsbarhed about two numbers that make up LIX. Each function here
+lays out one result type for that comparison, reusing the generic span and
+block markup (and so the app's colours). :func:`render` picks the view and
+falls back to the generic one for runners without their own.
+
+Every piece of text that came from a participant or the model goes through
+:func:`html.escape`; the only markup is built here. Layout uses inline styles
+so the views need nothing from the theme beyond the span colours.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sandbox.exercises.runners.common import Answer, Span, percent
+from sandbox.exercises.runners.gentag import SENTENCE_KINDS, GentagResult, Series
+from sandbox.exercises.runners.hoeringssvar import HoeringssvarResult
+from sandbox.exercises.runners.laesbarhed import LONG_WORD, LaesbarhedResult
+from sandbox.exercises.runners.par import DIFF_KINDS, ParResult
+from sandbox.exercises.runners.selvtjek import MARKS, SelvtjekResult
+from sandbox.ui import exercises_tab as generic
+
+# Side-by-side columns that wrap to one column on a narrow screen.
+_COLUMNS = 'style="display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:0.75rem"'
+_TABLE = 'style="border-collapse:collapse;margin:0.5rem 0"'
+_CELL = 'style="border:1px solid #d1d5db;padding:0.2rem 0.5rem;text-align:left;vertical-align:top"'
+
+# Plot geometry (SVG user units): the drawing area inside the margins.
+_W, _H = 520, 260
+_LEFT, _RIGHT, _TOP, _BOTTOM = 56, 16, 16, 44
+
+
+def render(result: Any) -> str:
+    """``result`` as HTML with its runner's own view, or the generic one if it has none."""
+    view = VIEWS.get(type(result))
+    return view(result) if view else generic.render_result(result)
+
+
+def gentag(result: GentagResult) -> str:
+    """Answers side by side with their sentences marked, a similarity figure per series, and the plot."""
+    parts = [
+        _text_block("Det så modellen", result.sent),
+        _legend(SENTENCE_KINDS),
+        _series(result.random),
+        _series(result.fixed),
+    ]
+    if result.sweep:
+        parts.append(_block_html("Lighed mod temperatur", similarity_plot(result)))
+        parts += [_details(series.label, _series(series)) for series in result.sweep]
+    return _wrap(result.summary, parts)
+
+
+def similarity_plot(result: GentagResult) -> str:
+    """An inline SVG line chart: mean similarity per temperature, with the lowest–highest pair as a band."""
+    points = result.points
+    temperatures = [p.temperature for p in points]
+    low, high = min(temperatures), max(temperatures)
+
+    def x(temperature: float) -> float:
+        if high == low:
+            return _LEFT + (_W - _LEFT - _RIGHT) / 2
+        return _LEFT + (temperature - low) / (high - low) * (_W - _LEFT - _RIGHT)
+
+    def y(share: float) -> float:
+        return _TOP + (1 - share) * (_H - _TOP - _BOTTOM)
+
+    band = [(x(p.temperature), y(p.highest)) for p in points] + [(x(p.temperature), y(p.lowest)) for p in reversed(points)]
+    mean = [(x(p.temperature), y(p.mean)) for p in points]
+    grid = "".join(
+        f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{y(s):.1f}" y2="{y(s):.1f}" stroke="#e5e7eb"/>'
+        f'<text x="{_LEFT - 6}" y="{y(s) + 4:.1f}" text-anchor="end" font-size="11">{round(100 * s)} %</text>'
+        for s in (0, 0.25, 0.5, 0.75, 1)
+    )
+    ticks = "".join(
+        f'<text x="{x(t):.1f}" y="{_H - _BOTTOM + 16}" text-anchor="middle" font-size="11">{_number(t)}</text>'
+        for t in dict.fromkeys(temperatures)
+    )
+    dots = "".join(
+        f'<circle cx="{x(p.temperature):.1f}" cy="{y(p.mean):.1f}" r="4" fill="#1d4ed8">'
+        f"<title>Temperatur {_number(p.temperature)}: {percent(p.mean)} i gennemsnit "
+        f"(laveste par {percent(p.lowest)}, højeste {percent(p.highest)})</title></circle>"
+        for p in points
+    )
+    return (
+        f'<svg class="lp-plot" viewBox="0 0 {_W} {_H}" width="100%" style="max-width:{_W}px" role="img" '
+        'aria-label="Lighed mellem svarene ved hver temperatur">'
+        f"{grid}{ticks}"
+        f'<polygon points="{_coords(band)}" fill="#bfdbfe" fill-opacity="0.6" stroke="none"/>'
+        f'<polyline points="{_coords(mean)}" fill="none" stroke="#1d4ed8" stroke-width="2"/>'
+        f"{dots}"
+        f'<text x="{(_LEFT + _W - _RIGHT) / 2}" y="{_H - 8}" text-anchor="middle" font-size="12">Temperatur</text>'
+        f'<text x="14" y="{(_TOP + _H - _BOTTOM) / 2}" text-anchor="middle" font-size="12" '
+        f'transform="rotate(-90 14 {(_TOP + _H - _BOTTOM) / 2})">Lighed</text>'
+        "</svg>"
+        '<p class="lp-note">Linjen er den gennemsnitlige lighed mellem svarene; '
+        "det lyse bånd går fra det mindst til det mest ens par.</p>"
+    )
+
+
+def par(result: ParResult) -> str:
+    """Variants side by side with a word diff per repeat, lengths and counted words over the repeats."""
+    parts = [_warning(text) for text in result.warnings]
+    parts.append(
+        _columns(_text_block(f"Det så modellen · {variant.label}", variant.sent) for variant in result.variants)
+    )
+    parts.append(_legend({kind: label for kind, label in DIFF_KINDS.items() if kind != "insert"}))
+    for pair in result.pairs:
+        title = f"Gentagelse {pair.repeat} · seed {pair.seed} · lighed {percent(pair.similarity)}"
+        columns = _columns(
+            [_block_html(pair.left_label, _spans(pair.left)), _block_html(pair.right_label, _spans(pair.right))]
+        )
+        parts.append(_block_html(title, columns))
+    repeats = len(result.variants[0].lengths)
+    lengths = [
+        [variant.label, f"{variant.mean_length:.0f}".replace(".", ","), " · ".join(map(str, variant.lengths))]
+        for variant in result.variants
+    ]
+    parts.append(_block_html("Længde (ord)", _table(["Variant", "Gennemsnit", "Pr. gentagelse"], lengths)))
+    if result.terms:
+        header = ["Ord", *(variant.label for variant in result.variants), "p", "Vurdering"]
+        rows = [
+            [row.term, *(_bar(hits, row.repeats) for hits in row.hits), f"{row.p_value:.2f}".replace(".", ","), row.verdict]
+            for row in result.terms
+        ]
+        bars = frozenset(range(1, 1 + len(result.variants)))
+        parts.append(_block_html(f"Talte ord: i hvor mange af {repeats} svar", _table(header, rows, raw=bars)))
+    distinctive = [[label, ", ".join(stems) or "–"] for label, stems in result.distinctive]
+    parts.append(_block_html("Ord, der især kendetegner varianten", _table(["Variant", "Ordstammer"], distinctive)))
+    if repeats > 1:
+        parts.append(
+            f'<p class="lp-note">Samme variant, forskellige gentagelser: {percent(result.within)} ens. '
+            f"Forskellige varianter, samme seed: {percent(result.between)} ens.</p>"
+        )
+    return _wrap(result.summary, parts)
+
+
+def laesbarhed(result: LaesbarhedResult) -> str:
+    """LIX before and after with its two parts and the band, then both texts with long words marked."""
+    before, after = result.before, result.after
+    rows = [
+        ["LIX", str(before.rounded), str(after.rounded)],
+        ["Niveau", before.band.label, after.band.label],
+        ["Ord pr. sætning", _decimal(before.words_per_sentence), _decimal(after.words_per_sentence)],
+        ["Lange ord (over seks bogstaver)", f"{before.long_word_percent:.0f} %", f"{after.long_word_percent:.0f} %"],
+        ["Ord / sætninger", f"{before.words} / {before.sentences}", f"{after.words} / {after.sentences}"],
+    ]
+    reached = "nået" if after.rounded <= result.target_lix else "ikke nået"
+    parts = [
+        _block_html("LIX før og efter", _table(["", "Før", "Efter"], rows)),
+        f'<p class="lp-note">LIX = ord pr. sætning + procent lange ord. Målet var højst {result.target_lix}: {reached}. '
+        f"{html.escape(after.band.label)}: {html.escape(after.band.description)}</p>",
+    ]
+    if result.lost_numbers:
+        parts.append(_warning(f"Tal fra originalen, som mangler i omskrivningen: {', '.join(result.lost_numbers)}."))
+    parts.append(_legend({"long": LONG_WORD}))
+    parts.append(
+        _columns([_block_html("Før", _spans(result.before_spans)), _block_html("Efter", _spans(result.after_spans))])
+    )
+    parts.append(_details("Det så modellen", _text_block("Det så modellen", result.sent)))
+    return _wrap(result.summary, parts)
+
+
+def selvtjek(result: SelvtjekResult) -> str:
+    """The careful answer with unsupported sentences marked, the support per sentence, and the samples."""
+    parts = [_text_block("Det så modellen", result.sent), _legend(MARKS)]
+    parts.append(_block_html(_answer_title("Første svar", result.main), _spans(result.spans)))
+    header = ["Sætning", "Støtte fra stikprøverne"]
+    if any(check.source_support is not None for check in result.checks):
+        header.append("Støtte fra sagen")
+    rows = []
+    for check in result.checks:
+        row = [check.text, percent(check.support)]
+        if len(header) == 3:
+            row.append(percent(check.source_support) if check.source_support is not None else "–")
+        rows.append([*row, MARKS[check.mark]])
+    parts.append(_block_html("Hver sætning kontrolleret", _table([*header, "Vurdering"], rows)))
+    if result.invented:
+        said = sum(result.honest)
+        parts.append(
+            f'<p class="lp-note">Findes ikke: {html.escape(result.invented)}. '
+            f"{said} af {len(result.honest)} svar sagde, at modellen ikke vidste det.</p>"
+        )
+    samples = _columns(_text_block(_answer_title(f"Stikprøve {i}", a), a.text) for i, a in enumerate(result.samples, 1))
+    parts.append(_details(f"De {len(result.samples)} stikprøver", samples))
+    return _wrap(result.summary, parts)
+
+
+def hoeringssvar(result: HoeringssvarResult) -> str:
+    """The key's themes against what the summary found, citation by citation, then the summary itself."""
+    rows = []
+    for theme in result.themes:
+        rows.append(
+            [
+                theme.name + (" (mindretal)" if theme.minority else ""),
+                "Ja" if theme.found else "Nej",
+                ", ".join(map(str, theme.responses)),
+                ", ".join(theme.matched_terms) or "–",
+                ", ".join(map(str, theme.correct)) or "–",
+                ", ".join(map(str, theme.wrong)) or "–",
+            ]
+        )
+    header = ["Tema i nøglen", "Fundet", "Svar i nøglen", "Ord fundet", "Rigtige henvisninger", "Forkerte henvisninger"]
+    parts = [
+        _block_html(
+            f"Temaer: {sum(t.found for t in result.themes)} af {len(result.themes)} fundet ({percent(result.coverage)})",
+            _table(header, rows),
+        )
+    ]
+    if result.unknown_references:
+        parts.append(_warning(f"Henvisninger til svar, der ikke findes: {', '.join(map(str, result.unknown_references))}."))
+    parts.append(_text_block(f"Modellens opsummering af {result.used} svar", result.combined))
+    parts += [_details(f"Det så modellen · del {i}", _text_block("Det så modellen", s)) for i, s in enumerate(result.sent, 1)]
+    return _wrap(result.summary, parts)
+
+
+VIEWS: dict[type, Callable[[Any], str]] = {
+    GentagResult: gentag,
+    ParResult: par,
+    LaesbarhedResult: laesbarhed,
+    SelvtjekResult: selvtjek,
+    HoeringssvarResult: hoeringssvar,
+}
+
+
+# --- Pieces -----------------------------------------------------------------
+
+
+def _series(series: Series) -> str:
+    answers = _columns(
+        _block_html(_answer_title(f"Svar {i}", answer), _spans(spans))
+        for i, (answer, spans) in enumerate(zip(series.answers, series.spans, strict=True), 1)
+    )
+    figure = "alle svar er helt ens" if series.identical else f"svarene ligner hinanden {percent(series.mean_similarity)}"
+    return _block_html(f"{series.label} · {figure}", answers)
+
+
+def _answer_title(name: str, answer: Answer) -> str:
+    return f"{name} · seed {answer.seed} · temperatur {_number(answer.temperature)}"
+
+
+def _spans(spans: Sequence[Span]) -> str:
+    return "".join(generic._span(span) for span in spans)
+
+
+def _text_block(title: str, text: str) -> str:
+    return generic._block(title, html.escape(text))
+
+
+def _block_html(title: str, body_html: str) -> str:
+    """A titled block around markup built here (the title is escaped)."""
+    return generic._block(title, body_html)
+
+
+def _columns(blocks: Iterable[str]) -> str:
+    return f'<div class="lp-columns" {_COLUMNS}>{"".join(blocks)}</div>'
+
+
+def _legend(kinds: dict[str, str]) -> str:
+    marks = " ".join(f'<span class="lp-span lp-k-{html.escape(k)}">{html.escape(label)}</span>' for k, label in kinds.items())
+    return f'<div class="lp-legend">Farverne: {marks}</div>'
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]], raw: frozenset[int] = frozenset()) -> str:
+    """A small table; cells are escaped except columns in ``raw``, which hold markup built here."""
+    head = "".join(f"<th {_CELL}>{html.escape(cell)}</th>" for cell in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td {_CELL}>{cell if i in raw else html.escape(cell)}</td>" for i, cell in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f'<table class="lp-table" {_TABLE}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _bar(hits: int, total: int) -> str:
+    """``hits/total`` with a bar, so the distribution over repeats reads at a glance."""
+    width = round(100 * hits / total) if total else 0
+    return (
+        f'<span class="lp-bar" title="{hits} af {total} svar" style="display:inline-block;width:4rem;height:0.7rem;'
+        f'background:#e5e7eb;margin-right:0.4rem"><span style="display:block;height:100%;width:{width}%;'
+        f'background:#1d4ed8"></span></span>{hits}/{total}'
+    )
+
+
+def _warning(text: str) -> str:
+    return f'<p class="lp-note lp-warning" role="note">⚠ {html.escape(text)}</p>'
+
+
+def _details(summary: str, body_html: str) -> str:
+    return f"<details><summary>{html.escape(summary)}</summary>{body_html}</details>"
+
+
+def _wrap(summary: str, parts: Iterable[str]) -> str:
+    return f'<div class="lp-exercise-result"><p class="lp-summary">{html.escape(summary)}</p>{"".join(parts)}</div>'
+
+
+def _coords(points: Iterable[tuple[float, float]]) -> str:
+    return " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+
+
+def _number(value: float) -> str:
+    """0.8 -> '0,8' (Danish decimal comma)."""
+    return f"{value:g}".replace(".", ",")
+
+
+def _decimal(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",")

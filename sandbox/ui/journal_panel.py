@@ -1,0 +1,82 @@
+"""The Læringslog under an exercise: what I tried, what happened, what I learned.
+
+The log itself is :class:`sandbox.exercises.journal.Journal`; this panel is
+its form. The journal lives on the tab's :class:`~sandbox.ui.state.Visit`
+(server memory, never the browser), so it goes with the tab like the
+guard's vault does. Every text is redacted by the guard before it is kept,
+so the Markdown a participant downloads to bring to the next module holds
+placeholders, not the citizen they happened to mention.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from sandbox.errors import UserError
+from sandbox.exercises.journal import FIELDS, MAX_CHARS
+from sandbox.pipeline import Pipeline
+from sandbox.ui.compliance import EXPORT_LIFETIME_S
+from sandbox.ui.events import INSTANT, refuse
+from sandbox.ui.state import Visit
+
+
+class JournalPanel:
+    """Three text boxes, a save button and the log as a Markdown download."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        # Downloads wait here, one folder per export (two participants never
+        # share a file); gradio serves its own copy and clears that after the
+        # same lifetime, and the folder goes with this object or at exit.
+        self._exports_dir = tempfile.TemporaryDirectory(prefix="legeplads-journal-")
+        self._exports = Path(self._exports_dir.name)
+
+    def build(self, choice: gr.Dropdown, visit: gr.State) -> None:
+        """Create the panel (inside the current layout); ``choice`` is the selected exercise's id."""
+        with gr.Accordion("Læringslog: hvad prøvede du, hvad skete der, hvad lærte du?", open=False, elem_id="lp-journal"):
+            gr.Markdown(
+                "Skriv et par linjer efter hver øvelse, og tag loggen med til næste modul. "
+                "Værnet maskerer personoplysninger, før teksten gemmes."
+            )
+            self.boxes = [gr.Textbox(label=label, lines=2, max_length=MAX_CHARS) for label in FIELDS.values()]
+            with gr.Row():
+                self.save = gr.Button("Gem i læringsloggen", elem_id="lp-journal-save")
+                self.download = gr.DownloadButton("Hent læringsloggen (Markdown)", value=None, visible=False)
+            self.status = gr.Markdown()
+        self.save.click(
+            self.on_save,
+            [choice, *self.boxes, visit],
+            [self.status, *self.boxes, self.download],
+            **INSTANT,
+        )
+
+    def on_save(self, card_id: str | None, tried: str, happened: str, learned: str, visit: Visit) -> tuple[Any, ...]:
+        """Redact and keep one entry; clear the boxes and offer the whole log for download."""
+        if not card_id:
+            raise refuse("Vælg den øvelse, du skriver om, først.", "Ingen øvelse valgt")
+        try:
+            entry = visit.journal.add(
+                self.pipeline, visit.session, card_id, tried=tried or "", happened=happened or "", learned=learned or ""
+            )
+        except UserError as error:
+            raise refuse(error.message, "Ikke gemt") from None
+        count = len(visit.journal.entries)
+        status = f"**Gemt** under «{entry.exercise_title}». Læringsloggen har {count} indførsel{'er' if count > 1 else ''}."
+        path = self.export(visit)
+        return status, "", "", "", gr.DownloadButton(value=str(path), visible=True)
+
+    def export(self, visit: Visit) -> Path:
+        """Write the visit's journal as Markdown to a fresh file and return its path."""
+        for old in self._exports.iterdir():
+            if old.stat().st_mtime < time.time() - EXPORT_LIFETIME_S:
+                shutil.rmtree(old, ignore_errors=True)
+        path = Path(tempfile.mkdtemp(dir=self._exports)) / f"laeringslog-{datetime.now():%Y%m%d-%H%M%S}.md"
+        path.write_text(visit.journal.to_markdown(), encoding="utf-8")
+        return path
