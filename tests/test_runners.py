@@ -52,7 +52,7 @@ def test_gentag(pipeline: Pipeline) -> None:
     result = run_card(card, pipeline, Session(), settings=settings, progress=steps)
 
     assert steps.calls[-1] == (8, 8, "Færdig")  # 2 answers x (random + fixed + 2 temperatures)
-    assert [s.label for s in (result.random, result.fixed)] == ["Tilfældigt seed, temperatur 0.8", "Fast seed 42, temperatur 0.8"]
+    assert [s.label for s in (result.random, result.fixed)] == ["Tilfældigt seed, temperatur 0,8", "Fast seed 42, temperatur 0,8"]
     assert {a.seed for a in result.fixed.answers} == {42}
     assert result.fixed.identical, "the same seed must give the same answer"
     assert result.sweep[0].identical, "temperature 0 always picks the most likely token"

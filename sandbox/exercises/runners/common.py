@@ -104,6 +104,11 @@ class Run:
             self.progress(self.done, self.total, label)
 
 
+def decimal(value: float) -> str:
+    """0.8 -> '0,8': numbers as a Danish reader writes them."""
+    return f"{value:g}".replace(".", ",")
+
+
 def percent(value: float) -> str:
     """0.734 -> '73 %', the way the exercises print shares."""
     return f"{round(100 * value)} %"

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 
 from sandbox.exercises.measures import match_sentences, mean_pairwise, similarity_matrix
-from sandbox.exercises.runners.common import Answer, Progress, Run, Span, percent, spans_over
+from sandbox.exercises.runners.common import Answer, Progress, Run, Span, decimal, percent, spans_over
 from sandbox.exercises.settings import GentagSettings
 from sandbox.pipeline import Pipeline, Session
 
@@ -103,9 +103,9 @@ def run(
         return _compare(label, temperature, seed, tuple(answers))
 
     t = settings.temperature
-    random = series(f"Tilfældigt seed, temperatur {t:g}", t, None)
-    fixed = series(f"Fast seed {settings.fixed_seed}, temperatur {t:g}", t, settings.fixed_seed)
-    sweep = tuple(series(f"Temperatur {temp:g}", temp, None) for temp in settings.sweep)
+    random = series(f"Tilfældigt seed, temperatur {decimal(t)}", t, None)
+    fixed = series(f"Fast seed {settings.fixed_seed}, temperatur {decimal(t)}", t, settings.fixed_seed)
+    sweep = tuple(series(f"Temperatur {decimal(temp)}", temp, None) for temp in settings.sweep)
     job.finish()
     return GentagResult(settings.prompt, sent[0], random, fixed, sweep, _summary(random, fixed, sweep))
 
@@ -136,6 +136,6 @@ def _summary(random: Series, fixed: Series, sweep: tuple[Series, ...]) -> str:
         ),
     ]
     if sweep:
-        trend = ", ".join(f"{s.temperature:g}: {percent(s.mean_similarity)}" for s in sweep)
+        trend = ", ".join(f"{decimal(s.temperature)}: {percent(s.mean_similarity)}" for s in sweep)
         lines.append(f"Lighed ved hver temperatur – {trend}.")
     return " ".join(lines)
