@@ -161,6 +161,30 @@ def test_exercise_opens_from_a_link(page: Any, url: str) -> None:
     shoot(page, "4-oevelse")
 
 
+def test_exercise_runs_and_the_learning_log_keeps_only_placeholders(page: Any, url: str) -> None:
+    page.goto(f"{url}?ovelse={EXERCISE}")
+    page.locator("#lp-card").get_by_text("Hvad ser modellen af mit journalnotat?").wait_for(timeout=QUICK)
+    page.locator("#lp-run-exercise").click()
+    result = page.locator("#lp-exercise-result")
+    result.get_by_text("[CPR_1]").first.wait_for(timeout=SLOW)
+    seen_by_model = result.inner_text().split("Det så modellen", 1)[1].split("Markeret tekst", 1)[0]
+    assert "[CPR_1]" in seen_by_model and "030352-1217" not in seen_by_model
+    page.get_by_text("Det så modellen").first.scroll_into_view_if_needed()
+    shoot(page, "9-oevelse-koert")
+    page.get_by_text("Læringslog: hvad prøvede du").click()
+    journal = page.locator("#lp-journal")
+    journal.get_by_label("Det prøvede jeg").fill("Indsatte notatet om Ole Kristian Frandsen, cpr 030352-1217.")
+    journal.get_by_label("Det skete").fill("Modellen fik kun pladsholdere.")
+    journal.get_by_label("Det lærte jeg").fill("Helbredsoplysninger bliver ikke fjernet.")
+    page.locator("#lp-journal-save").click()
+    download = journal.get_by_role("button", name="Hent læringsloggen (Markdown)")
+    download.wait_for(timeout=QUICK)
+    with page.expect_download() as saved:
+        download.click()
+    markdown = Path(saved.value.path()).read_text(encoding="utf-8")
+    assert "[CPR_1]" in markdown and "030352-1217" not in markdown and "Frandsen" not in markdown
+
+
 def test_unknown_exercise_link_is_explained(page: Any, url: str) -> None:
     page.goto(f"{url}?ovelse=findes-ikke")
     page.get_by_text("Øvelsen 'findes-ikke' findes ikke").first.wait_for(timeout=QUICK)
