@@ -41,6 +41,11 @@ TEXT_FIELDS = {
     "blocked": "Blokeret af værnet",
     "invented": "Opfundet",
 }
+# Headings for marked texts whose field name says more than "Markeret tekst".
+SPAN_HEADINGS = {
+    "prompt_spans": "Det skrev du (markeret: hvad værnet fandt)",
+    "sent_spans": "Det fik modellen (markeret: pladsholdere og det, værnet ikke fangede)",
+}
 
 RoleCheck = Callable[[gr.Request], bool]
 
@@ -161,7 +166,7 @@ def _sections(value: Any, heading: str | None) -> list[str]:
         elif isinstance(item, Answer):
             out.append(_answer(item, heading))
         elif isinstance(item, tuple) and item:
-            out += _sequence(item, heading)
+            out += _sequence(item, SPAN_HEADINGS.get(field.name, heading))
         elif dataclasses.is_dataclass(item):
             out += _sections(item, heading)
     return out
