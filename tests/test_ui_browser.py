@@ -272,3 +272,19 @@ def test_workshop_roles_see_their_views(
         page.locator("#lp-trainer").get_by_text("Underviser").click()
         page.locator("#lp-queue").get_by_text("Kø hos modellen").wait_for(timeout=QUICK)
         shoot(page, "7-workshop-underviser")
+
+
+def test_reset_clears_the_answer_and_the_session(page: Any, url: str) -> None:
+    page.goto(url)
+    page.locator("#lp-prompt textarea").fill("Hej Mette Hansen.")
+    page.get_by_text("Indstillinger").click()
+    page.locator("#lp-max-tokens input[type=number]").fill("8")
+    page.locator("#lp-max-tokens input[type=number]").press("Enter")
+    page.locator("#lp-send").click()
+    page.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
+    page.locator("#lp-reset").click()
+    page.get_by_text("Nulstillet").first.wait_for(timeout=QUICK)
+    page.locator("#lp-answer").get_by_text("Svaret kommer her.").wait_for(timeout=QUICK)
+    assert page.locator("#lp-prompt textarea").input_value() == ""
+    page.locator("#lp-rerun").click()
+    page.get_by_text("Send en prompt først").first.wait_for(timeout=QUICK)

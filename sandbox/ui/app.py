@@ -61,13 +61,19 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             with gr.Tab("Om", id="om"):
                 about.build(pipeline.info)
 
-        def on_load(request: gr.Request) -> tuple[Any, ...]:
-            """A new tab: fresh state, the views this role may see, and the exercise from the link."""
+        def on_load(visit_value: Visit, request: gr.Request) -> tuple[Any, ...]:
+            """A new tab: the views this role may see, and the exercise from the link.
+
+            The tab's state is handed back unchanged: that registers it with
+            gradio, which then discards it (and its vault) when the tab's
+            session ends. It is never swapped for a new object, because a
+            Send pressed before this event finished already holds it.
+            """
             role = role_for(users, request.username)
             allowed = permissions(role)
             card_id = dict(request.query_params).get(URL_PARAMETER)
             return (
-                Visit(),
+                visit_value,
                 who_markdown(request.username, role),
                 gr.Tab(visible="log" in allowed),
                 gr.Accordion(visible="trainer" in allowed),
@@ -85,11 +91,11 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
         def on_reset(visit_value: Visit) -> tuple[Any, ...]:
             visit_value.reset()
             gr.Info("Nulstillet: din historik og koblingen mellem pladsholdere og dine oplysninger er slettet.")
-            return Visit(), "", [], "", EMPTY_ANSWER, "", "", [], ""
+            return visit_value, "", [], "", EMPTY_ANSWER, "", "", [], ""
 
         demo.load(
             on_load,
-            None,
+            [visit],
             [visit, who, log_tab, trainer_panel, timer, tabs, exercises.choice, exercises.card, exercises.material],
             **INSTANT,
         )

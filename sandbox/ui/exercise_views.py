@@ -71,7 +71,9 @@ def similarity_plot(result: GentagResult) -> str:
     def y(share: float) -> float:
         return _TOP + (1 - share) * (_H - _TOP - _BOTTOM)
 
-    band = [(x(p.temperature), y(p.highest)) for p in points] + [(x(p.temperature), y(p.lowest)) for p in reversed(points)]
+    band = [(x(p.temperature), y(p.highest)) for p in points] + [
+        (x(p.temperature), y(p.lowest)) for p in reversed(points)
+    ]
     mean = [(x(p.temperature), y(p.mean)) for p in points]
     grid = "".join(
         f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{y(s):.1f}" y2="{y(s):.1f}" stroke="#e5e7eb"/>'
@@ -126,7 +128,12 @@ def par(result: ParResult) -> str:
     if result.terms:
         header = ["Ord", *(variant.label for variant in result.variants), "p", "Vurdering"]
         rows = [
-            [row.term, *(_bar(hits, row.repeats) for hits in row.hits), f"{row.p_value:.2f}".replace(".", ","), row.verdict]
+            [
+                row.term,
+                *(_bar(hits, row.repeats) for hits in row.hits),
+                f"{row.p_value:.2f}".replace(".", ","),
+                row.verdict,
+            ]
             for row in result.terms
         ]
         bars = frozenset(range(1, 1 + len(result.variants)))
@@ -214,9 +221,13 @@ def hoeringssvar(result: HoeringssvarResult) -> str:
         )
     ]
     if result.unknown_references:
-        parts.append(_warning(f"Henvisninger til svar, der ikke findes: {', '.join(map(str, result.unknown_references))}."))
+        parts.append(
+            _warning(f"Henvisninger til svar, der ikke findes: {', '.join(map(str, result.unknown_references))}.")
+        )
     parts.append(_text_block(f"Modellens opsummering af {result.used} svar", result.combined))
-    parts += [_details(f"Det så modellen · del {i}", _text_block("Det så modellen", s)) for i, s in enumerate(result.sent, 1)]
+    parts += [
+        _details(f"Det så modellen · del {i}", _text_block("Det så modellen", s)) for i, s in enumerate(result.sent, 1)
+    ]
     return _wrap(result.summary, parts)
 
 
@@ -237,7 +248,9 @@ def _series(series: Series) -> str:
         _block_html(_answer_title(f"Svar {i}", answer), _spans(spans))
         for i, (answer, spans) in enumerate(zip(series.answers, series.spans, strict=True), 1)
     )
-    figure = "alle svar er helt ens" if series.identical else f"svarene ligner hinanden {percent(series.mean_similarity)}"
+    figure = (
+        "alle svar er helt ens" if series.identical else f"svarene ligner hinanden {percent(series.mean_similarity)}"
+    )
     return _block_html(f"{series.label} · {figure}", answers)
 
 
@@ -263,7 +276,9 @@ def _columns(blocks: Iterable[str]) -> str:
 
 
 def _legend(kinds: dict[str, str]) -> str:
-    marks = " ".join(f'<span class="lp-span lp-k-{html.escape(k)}">{html.escape(label)}</span>' for k, label in kinds.items())
+    marks = " ".join(
+        f'<span class="lp-span lp-k-{html.escape(k)}">{html.escape(label)}</span>' for k, label in kinds.items()
+    )
     return f'<div class="lp-legend">Farverne: {marks}</div>'
 
 
@@ -271,7 +286,9 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]], raw: frozenset[
     """A small table; cells are escaped except columns in ``raw``, which hold markup built here."""
     head = "".join(f"<th {_CELL}>{html.escape(cell)}</th>" for cell in header)
     body = "".join(
-        "<tr>" + "".join(f"<td {_CELL}>{cell if i in raw else html.escape(cell)}</td>" for i, cell in enumerate(row)) + "</tr>"
+        "<tr>"
+        + "".join(f"<td {_CELL}>{cell if i in raw else html.escape(cell)}</td>" for i, cell in enumerate(row))
+        + "</tr>"
         for row in rows
     )
     return f'<table class="lp-table" {_TABLE}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

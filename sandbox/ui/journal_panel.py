@@ -40,7 +40,9 @@ class JournalPanel:
 
     def build(self, choice: gr.Dropdown, visit: gr.State) -> None:
         """Create the panel (inside the current layout); ``choice`` is the selected exercise's id."""
-        with gr.Accordion("Læringslog: hvad prøvede du, hvad skete der, hvad lærte du?", open=False, elem_id="lp-journal"):
+        with gr.Accordion(
+            "Læringslog: hvad prøvede du, hvad skete der, hvad lærte du?", open=False, elem_id="lp-journal"
+        ):
             gr.Markdown(
                 "Skriv et par linjer efter hver øvelse, og tag loggen med til næste modul. "
                 "Værnet maskerer personoplysninger, før teksten gemmes."
@@ -68,7 +70,9 @@ class JournalPanel:
         except UserError as error:
             raise refuse(error.message, "Ikke gemt") from None
         count = len(visit.journal.entries)
-        status = f"**Gemt** under «{entry.exercise_title}». Læringsloggen har {count} indførsel{'er' if count > 1 else ''}."
+        status = (
+            f"**Gemt** under «{entry.exercise_title}». Læringsloggen har {count} indførsel{'er' if count > 1 else ''}."
+        )
         path = self.export(visit)
         return status, "", "", "", gr.DownloadButton(value=str(path), visible=True)
 

@@ -257,7 +257,8 @@ class Playground:
         if visit.cancel.is_set():
             yield EMPTY_ANSWER, "", "**Stoppet** før modellen gik i gang. Intet er sendt.", gr.skip()
             return
-        stream = self.pipeline.stream(request, visit.session, visit.cancel)
+        session = visit.session
+        stream = self.pipeline.stream(request, session, visit.cancel)
         raw = ""
         count = 0
         result: Result | None = None
@@ -286,7 +287,7 @@ class Playground:
                     for _ in stream:
                         pass
         assert result is not None
-        visit.remember(request, result)
+        visit.remember(session, request, result)
         yield (
             answer_html(visit, show_probs, show_restored),
             meta_markdown(request, result),

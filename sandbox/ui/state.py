@@ -53,7 +53,10 @@ class Visit:
         # "copy" is the object itself.
         return self
 
-    def remember(self, request: Request, result: Result) -> None:
+    def remember(self, session: Session, request: Request, result: Result) -> None:
+        """Keep an answer for the toggles, "Kør igen" and the history, unless "Nulstil" came in between."""
+        if session is not self.session:
+            return
         self.last, self.last_request = result, request
         self.history.insert(0, Turn(datetime.now(), result.input_guard.text, result.answer, result.seed))
         del self.history[HISTORY_LENGTH:]
