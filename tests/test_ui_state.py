@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from sandbox.backends.base import GenerationParams
-from sandbox.pipeline import Pipeline, Request, Session
+from sandbox.pipeline import Pipeline, Request
 from sandbox.ui.state import HISTORY_LENGTH, Visit, discard
 
 
