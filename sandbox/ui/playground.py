@@ -108,8 +108,11 @@ class Playground:
                     value=SEED_RANDOM,
                     label="Seed",
                     info="Fast seed + samme indstillinger = samme svar hver gang.",
+                    elem_id="lp-seed-mode",
                 )
-                self.seed = gr.Number(label="Fast seed", precision=0, minimum=0, maximum=2**32 - 1, value=42)
+                self.seed = gr.Number(
+                    label="Fast seed", precision=0, minimum=0, maximum=2**32 - 1, value=42, elem_id="lp-seed"
+                )
                 self.use_seed = gr.Button("Brug seedet fra sidste svar", size="sm")
         self.status = gr.Markdown(elem_id="lp-status")
         self.answer = gr.HTML(EMPTY_ANSWER, js_on_load=None, elem_id="lp-answer")
