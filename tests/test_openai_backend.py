@@ -13,6 +13,7 @@ prompt on which this base model answers nothing.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
@@ -327,7 +328,10 @@ def assert_nothing_personal_sent(proxy: Proxy) -> None:
 
 def test_the_recorder_would_see_personal_data(backend: OpenAIBackend, proxy: Proxy) -> None:
     # The control for the privacy tests below: sent past the guard, the secrets do show up.
-    run(backend, GenerationParams(max_tokens=2), seed=1, messages=(Message("user", PII_PROMPT),))
+    # Only the request matters here; llama-cpp-python's server has once ended this short
+    # stream without a finish reason (seen in one CI-like run), which the backend reports.
+    with contextlib.suppress(GenerationError):
+        run(backend, GenerationParams(max_tokens=2), seed=1, messages=(Message("user", PII_PROMPT),))
     wire = on_the_wire(proxy)
     assert all(secret in wire for secret in SECRETS if secret != "1503851234")
 
