@@ -141,7 +141,7 @@ def test_stop_during_generation_keeps_a_guarded_partial_answer(app: tuple[str, A
     while len(job.outputs()) < 2 and not job.done():
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert client.predict(api_name="/stop") == "**Stopper …**"
+    client.predict(api_name="/stop")  # answers with a pop-up; the status line belongs to the call
     answer, meta, status, _ = job.result(timeout=300)
     assert status.startswith("**Stoppet.**") and "Du stoppede svaret" in status
     [entry] = newest(pipeline.log, before)

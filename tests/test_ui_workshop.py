@@ -73,6 +73,9 @@ def test_with_users_every_request_needs_a_login(pipeline: Pipeline, tmp_path: Pa
     store.add("kursist1", "participant", "hemmelig-kode")
     with running_app(pipeline, users=store) as (url, _):
         with httpx.Client(base_url=url, timeout=60) as http:
+            login_page = http.get("")
+            assert login_page.status_code == 200 and 'lang = "da"' in login_page.text, "the Danish words, before login"
+            assert int(login_page.headers["content-length"]) == len(login_page.content)
             assert http.get("config").status_code == 401
             assert http.get("gradio_api/info").status_code == 401
             assert http.post("login", data={"username": "kursist1", "password": "forkert-kode"}).status_code == 400

@@ -1,13 +1,32 @@
 // Gradio writes a few words in English that its translations do not cover
-// (it has no Danish): the queue position and the titles of pop-up messages.
-// The app is Danish throughout, so exactly those text nodes are rewritten as
-// they appear. (Gradio's login page is served before this script loads; the
-// app's Danish login message stands above its fields.)
+// (it has no Danish): the login form, the queue position and the titles of
+// pop-up messages. The app is Danish throughout, so exactly those text nodes
+// are rewritten as they appear. sandbox/ui/danish.py puts this script into
+// every page, so it runs on the login page too.
 (() => {
+  // Gradio marks the page as English (lang="en"); screen readers would read the Danish text with an English voice.
+  const root = document.documentElement;
+  const keepDanish = () => root.lang === "da" || (root.lang = "da");
+  keepDanish();
+  new MutationObserver(keepDanish).observe(root, { attributes: true, attributeFilter: ["lang"] });
   const queue = /^queue: (\d+)\/(\d*) \|$/;
   const titles = { Error: "Fejl", Warning: "Advarsel", Info: "Til orientering", Success: "Udført" };
+  const login = {
+    Login: "Log ind",
+    username: "Brugernavn",
+    password: "Adgangskode",
+    "Incorrect Credentials": "Forkert brugernavn eller adgangskode. Prøv igen.",
+  };
+  const inLoginForm = (element) => {
+    const panel = element && element.closest(".panel");
+    return Boolean(panel && panel.querySelector("input[type=password]"));
+  };
   const translate = (node) => {
     const text = (node.nodeValue || "").trim();
+    if (login[text] && inLoginForm(node.parentElement)) {
+      node.nodeValue = node.nodeValue.replace(text, login[text]);
+      return;
+    }
     const inQueue = queue.exec(text);
     if (inQueue) {
       node.nodeValue = `Plads i køen: ${inQueue[1]} af ${inQueue[2]} |`;

@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from sandbox.pipeline import MAX_PROMPT_CHARS
+from sandbox.ui.state import Visit
 
 MODEL_QUEUE = "model"
 
@@ -36,6 +37,17 @@ def model_call(shows_progress_on: gr.components.Component) -> dict[str, Any]:
 def refuse(message: str, title: str) -> gr.Error:
     """A Danish error pop-up (raise it); not printed as a server traceback, it is not a bug."""
     return gr.Error(message, title=title, print_exception=False)
+
+
+def stop(visit: Visit) -> None:
+    """Stop this tab's waiting or running model call (the Stop buttons).
+
+    It answers with a pop-up and writes no component. The call's own status
+    line says "Stoppet." once it has ended, and a reply from this handler can
+    reach the browser after that line and overwrite it: in the browser test
+    "Stopper …" stayed on screen for an answer that had long stopped.
+    """
+    gr.Info("Stopper …" if visit.stop() else "Der er ikke noget at stoppe.")
 
 
 def too_long(text: str) -> str:

@@ -21,12 +21,12 @@ from sandbox.errors import UserError
 from sandbox.exercises import get_card, load_cards
 from sandbox.exercises.render import card_markdown
 from sandbox.exercises.runners import USES_MATERIAL, run_card
-from sandbox.exercises.runners.common import Answer, Span
+from sandbox.exercises.runners.common import Answer, Span, Stopped
 from sandbox.exercises.runners.sandsynligheder import TokenView
 from sandbox.exercises.schema import CATEGORIES, Card
 from sandbox.pipeline import Pipeline
 from sandbox.ui import exercise_views, probabilities
-from sandbox.ui.events import INSTANT, model_call, refuse
+from sandbox.ui.events import INSTANT, model_call, refuse, stop
 from sandbox.ui.journal_panel import JournalPanel
 from sandbox.ui.state import Visit
 
@@ -70,7 +70,7 @@ class ExercisesTab:
         self.material = gr.Textbox(label="Materiale (du må gerne ændre det)", lines=8, visible=False)
         with gr.Row():
             self.run = gr.Button("Kør øvelsen", variant="primary", elem_id="lp-run-exercise")
-            self.stop = gr.Button("Stop", variant="stop")
+            self.stop = gr.Button("Stop", variant="stop", elem_id="lp-stop-exercise")
         self.status = gr.Markdown()
         self.result = gr.HTML(js_on_load=None, elem_id="lp-exercise-result")
         self.journal.build(self.choice, visit)
@@ -82,7 +82,7 @@ class ExercisesTab:
             api_name="oevelse",
             **model_call(shows_progress_on=self.result),
         )
-        self.stop.click(lambda visit: "**Stopper …**" if visit.stop() else gr.skip(), [visit], [self.status], **INSTANT)
+        self.stop.click(stop, [visit], None, **INSTANT)
 
     def open(self, card_id: str | None, request: gr.Request) -> tuple[Any, Any, Any]:
         """Updates for (dropdown, card, material) that show ``card_id``; used on load for ``?ovelse=``."""
@@ -137,6 +137,8 @@ class ExercisesTab:
                 cancel=visit.cancel,
             )
             yield "**Færdig.**", exercise_views.render(result)
+        except Stopped:
+            yield "**Stoppet.** Du stoppede øvelsen, før den var færdig. Kør den igen, når du vil.", ""
         except UserError as error:
             gr.Warning(error.message)
             yield f"**Fejl:** {error.message}", ""

@@ -21,7 +21,7 @@ from sandbox.backends.base import GenerationParams, Token
 from sandbox.errors import UserError
 from sandbox.pipeline import MAX_PROMPT_CHARS, Pipeline, Request, Result
 from sandbox.ui import preview, probabilities
-from sandbox.ui.events import INSTANT, model_call, refuse, too_long
+from sandbox.ui.events import INSTANT, model_call, refuse, stop, too_long
 from sandbox.ui.state import Visit
 
 TOP_ALTERNATIVES = 5
@@ -154,9 +154,7 @@ class Playground:
         self.rerun.click(self.on_accept_rerun, [visit], [self.status], **INSTANT).success(
             self.on_rerun, [*params, *toggles, visit], outputs, api_name="koer_igen", **model_event
         )
-        self.stop.click(
-            self.on_stop, [visit], [self.status], api_name="stop", concurrency_limit=None, show_progress="hidden"
-        )
+        self.stop.click(stop, [visit], None, api_name="stop", concurrency_limit=None, show_progress="hidden")
         for toggle in toggles:
             toggle.change(self.on_toggle, [*toggles, visit], [self.answer], queue=False, api_visibility="private")
         self.use_seed.click(self.on_use_seed, [visit], [self.seed_mode, self.seed], **INSTANT)
@@ -238,12 +236,6 @@ class Playground:
             yield self._failed(error, visit)
         finally:
             visit.finish()
-
-    def on_stop(self, visit: Visit) -> Any:
-        if visit.stop():
-            return "**Stopper …**"
-        gr.Info("Der er ikke noget at stoppe.")
-        return gr.skip()
 
     def on_toggle(self, show_probs: bool, show_restored: bool, visit: Visit) -> str:
         return answer_html(visit, show_probs, show_restored)

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from sandbox.errors import UserError
 from sandbox.pipeline import Pipeline
 from sandbox.ui.app import build_app
 from sandbox.ui.auth import UserStore
+from sandbox.ui.danish import DanishPages
 
 THEME_CSS = Path(__file__).with_name("theme.css")
-DANISH_JS = Path(__file__).with_name("danish.js")
 AUTH_MESSAGE = "Log ind med det brugernavn og den adgangskode, du har fået af underviseren."
 
 
@@ -71,7 +72,7 @@ def launch(demo: gr.Blocks, *, host: str, port: int, users: UserStore | None) ->
         pwa=False,
         ssr_mode=False,
         css_paths=[THEME_CSS],
-        head=f"<script>{DANISH_JS.read_text(encoding='utf-8')}</script>",
+        app_kwargs={"middleware": [Middleware(DanishPages)]},
     )
     return app
 
