@@ -6,13 +6,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench clean
+.PHONY: run test install bench screenshots clean
 
 run: install
 	$(BIN)/legeplads serve $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
+
+# The README's pictures: the browser tests, saving their screenshots into docs/screenshots.
+screenshots: install
+	LEGEPLADS_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_ui_browser.py
 
 bench: install
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done

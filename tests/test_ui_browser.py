@@ -3,7 +3,9 @@
 A first-time user's path: type a prompt with personal data, see what the
 model will get before sending, send, read the answer, turn on the
 probabilities and hover a word; then open an exercise from a trainer's link
-and look at the log. Screenshots go to ``docs/screenshots`` for the README.
+and look at the log. ``make screenshots`` saves the screenshots into
+``docs/screenshots`` for the README; a plain test run keeps them in its
+temporary folder.
 Playwright never downloads a browser here: it launches ``/usr/bin/chromium``.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,6 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 CPR = "150385-1234"
 PROMPT = (
     f"Skriv et kort brev til Mette Hansen, CPR {CPR}, om at hendes ansøgning om boligstøtte er modtaget. "
@@ -40,6 +41,7 @@ PROMPT = (
 EXERCISE = "privatliv-journalnotat"
 SLOW = 600_000  # ms, for a model answer: the model shares two cores with everything else
 QUICK = 60_000  # ms, for anything that does not wait for the model
+Shoot = Callable[[Any, str], None]
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +72,24 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def shoot(page: Any, name: str, full_page: bool = False) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+@pytest.fixture(scope="module")
+def shoot(tmp_path_factory: pytest.TempPathFactory) -> Shoot:
+    """Save a page's screenshot under a name.
+
+    Into ``$LEGEPLADS_SCREENSHOTS`` when set (``make screenshots`` sets it to
+    docs/screenshots, the README's pictures), else into this run's temporary
+    folder, so a test run leaves the work tree as it found it.
+    """
+    folder = Path(os.environ.get("LEGEPLADS_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(page: Any, name: str) -> None:
+        page.screenshot(path=str(folder / f"{name}.png"))
+
+    return save
 
 
-def test_first_time_user_path(page: Any, url: str, pipeline: Pipeline) -> None:
+def test_first_time_user_path(page: Any, url: str, pipeline: Pipeline, shoot: Shoot) -> None:
     page.goto(url)
     prompt = page.locator("#lp-prompt textarea")
     prompt.wait_for(timeout=QUICK)
@@ -131,7 +145,7 @@ def test_empty_prompt_is_refused_at_once(page: Any, url: str) -> None:
     assert page.locator(".toast-title").first.inner_text().strip() == "Fejl"
 
 
-def test_a_second_person_sees_their_place_in_the_queue(browser: Any, url: str) -> None:
+def test_a_second_person_sees_their_place_in_the_queue(browser: Any, url: str, shoot: Shoot) -> None:
     first, second = (browser.new_context(viewport={"width": 1280, "height": 900}).new_page() for _ in range(2))
     # The first person asks for a long answer, so the model is surely busy when the second sends.
     # With a random seed the demo model sometimes stops after a few dozen tokens; with seed 4
@@ -163,7 +177,7 @@ def test_a_second_person_sees_their_place_in_the_queue(browser: Any, url: str) -
         person.context.close()
 
 
-def test_exercise_opens_from_a_link(page: Any, url: str) -> None:
+def test_exercise_opens_from_a_link(page: Any, url: str, shoot: Shoot) -> None:
     page.goto(f"{url}?ovelse={EXERCISE}")
     card = page.locator("#lp-card")
     card.get_by_text("Hvad ser modellen af mit journalnotat?").wait_for(timeout=QUICK)
@@ -171,7 +185,7 @@ def test_exercise_opens_from_a_link(page: Any, url: str) -> None:
     shoot(page, "4-oevelse")
 
 
-def test_exercise_runs_and_the_learning_log_keeps_only_placeholders(page: Any, url: str) -> None:
+def test_exercise_runs_and_the_learning_log_keeps_only_placeholders(page: Any, url: str, shoot: Shoot) -> None:
     page.goto(f"{url}?ovelse={EXERCISE}")
     page.locator("#lp-card").get_by_text("Hvad ser modellen af mit journalnotat?").wait_for(timeout=QUICK)
     page.locator("#lp-run-exercise").click()
@@ -202,7 +216,7 @@ def test_unknown_exercise_link_is_explained(page: Any, url: str) -> None:
     assert "Vælg en øvelse ovenfor" in page.locator("#lp-card").inner_text()
 
 
-def test_log_tab_shows_entries_and_an_intact_chain(page: Any, url: str, pipeline: Pipeline) -> None:
+def test_log_tab_shows_entries_and_an_intact_chain(page: Any, url: str, pipeline: Pipeline, shoot: Shoot) -> None:
     pipeline.ask(Request(PROMPT, GenerationParams(max_tokens=8)), Session())
     page.goto(url)
     page.get_by_role("tab", name="Log").click()
@@ -224,7 +238,7 @@ def test_log_tab_shows_entries_and_an_intact_chain(page: Any, url: str, pipeline
     assert exported.startswith("Nr.;") and "[CPR_1]" in exported and CPR not in exported
 
 
-def test_presenter_view(page: Any, url: str) -> None:
+def test_presenter_view(page: Any, url: str, shoot: Shoot) -> None:
     page.goto(url)
     page.get_by_text("Underviser").first.click()
     page.locator("#lp-presenter-toggle input").check()
@@ -267,7 +281,7 @@ def log_in(page: Any, url: str, name: str) -> None:
     page.locator("#lp-who").get_by_text(name).wait_for(timeout=QUICK)
 
 
-def test_the_login_page_is_danish_and_a_wrong_password_is_explained(page: Any, workshop_url: str) -> None:
+def test_the_login_page_is_danish_and_a_wrong_password_is_explained(page: Any, workshop_url: str, shoot: Shoot) -> None:
     page.goto(workshop_url)
     page.get_by_label("Adgangskode").fill("forkert-kode")
     page.get_by_label("Brugernavn").fill("deltager")
@@ -284,7 +298,7 @@ def test_the_login_page_is_danish_and_a_wrong_password_is_explained(page: Any, w
     [("deltager", False, False), ("underviser", False, True), ("revisor", True, False)],
 )
 def test_workshop_roles_see_their_views(
-    page: Any, workshop_url: str, name: str, log_tab: bool, trainer_panel: bool
+    page: Any, workshop_url: str, name: str, log_tab: bool, trainer_panel: bool, shoot: Shoot
 ) -> None:
     log_in(page, workshop_url, name)  # the name appears by the same load event that sets the views
     assert page.get_by_role("tab", name="Log").is_visible() is log_tab
