@@ -91,7 +91,9 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
         def on_reset(visit_value: Visit) -> tuple[Any, ...]:
             visit_value.reset()
             gr.Info("Nulstillet: din historik og koblingen mellem pladsholdere og dine oplysninger er slettet.")
-            return visit_value, "", [], "", EMPTY_ANSWER, "", "", [], ""
+            # The journal's download goes too: it would still offer the log that was just forgotten.
+            forgotten = gr.DownloadButton(value=None, visible=False)
+            return visit_value, "", [], "", EMPTY_ANSWER, "", "", [], "", "", forgotten
 
         demo.load(
             on_load,
@@ -115,6 +117,8 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
                 playground.status,
                 playground.history,
                 exercises.result,
+                exercises.journal.status,
+                exercises.journal.download,
             ],
             **INSTANT,
         )
