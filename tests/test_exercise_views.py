@@ -25,7 +25,6 @@ from sandbox.exercises.runners.common import Span
 from sandbox.exercises.settings import RUNNER_SETTINGS, RunnerSettings
 from sandbox.pipeline import Pipeline, Session
 from sandbox.ui import exercise_views
-from sandbox.ui.exercises_tab import render_result
 from sandbox.ui.journal_panel import JournalPanel
 from sandbox.ui.state import Visit
 
@@ -131,7 +130,7 @@ def test_model_text_is_escaped(gentag: Any) -> None:
 
 def test_runners_without_a_view_fall_back_to_the_generic_one(pipeline: Pipeline) -> None:
     result = run("blackbox-afgoerelse", pipeline, top_logprobs=2, max_tokens=8, seed=3)
-    assert exercise_views.render(result) == render_result(result)
+    assert exercise_views.render(result) == exercise_views.generic(result)
 
 
 def test_journal_panel_keeps_and_exports_only_redacted_text(pipeline: Pipeline) -> None:

@@ -1,7 +1,7 @@
 """One view per exercise runner, so the phenomenon each exercise is about is visible.
 
-The generic renderer in :mod:`sandbox.ui.exercises_tab` lists every text of
-a result one below the other, which is honest but hides the point: Gentag is
+The generic view (:func:`generic`) lists every text of a result one below
+the other, which is honest but hides the point: Gentag is
 about answers that differ *side by side*, Par about a word diff between two
 variants, Læsbarhed about two numbers that make up LIX. Each function here
 lays out one result type for that comparison, reusing the generic span and
@@ -15,6 +15,7 @@ so the views need nothing from the theme beyond the span colours.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -24,8 +25,25 @@ from sandbox.exercises.runners.gentag import SENTENCE_KINDS, GentagResult, Serie
 from sandbox.exercises.runners.hoeringssvar import HoeringssvarResult
 from sandbox.exercises.runners.laesbarhed import LONG_WORD, LaesbarhedResult
 from sandbox.exercises.runners.par import DIFF_KINDS, ParResult
+from sandbox.exercises.runners.sandsynligheder import TokenView
 from sandbox.exercises.runners.selvtjek import MARKS, SelvtjekResult
-from sandbox.ui import exercises_tab as generic
+from sandbox.ui import probabilities
+
+# Danish headings for the result fields worth showing as text.
+TEXT_FIELDS = {
+    "sent": "Det så modellen",
+    "original": "Før",
+    "rewritten": "Efter",
+    "combined": "Samlet",
+    "restored": "Svaret med dine egne oplysninger (kun på din skærm)",
+    "blocked": "Blokeret af værnet",
+    "invented": "Opfundet",
+}
+# Headings for marked texts whose field name says more than "Markeret tekst".
+SPAN_HEADINGS = {
+    "prompt_spans": "Det skrev du (markeret: hvad værnet fandt)",
+    "sent_spans": "Det fik modellen (markeret: pladsholdere og det, værnet ikke fangede)",
+}
 
 # Side-by-side columns that wrap to one column on a narrow screen.
 _COLUMNS = 'style="display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:0.75rem"'
@@ -40,7 +58,7 @@ _LEFT, _RIGHT, _TOP, _BOTTOM = 56, 16, 16, 44
 def render(result: Any) -> str:
     """``result`` as HTML with its runner's own view, or the generic one if it has none."""
     view = VIEWS.get(type(result))
-    return view(result) if view else generic.render_result(result)
+    return view(result) if view else generic(result)
 
 
 def gentag(result: GentagResult) -> str:
@@ -52,7 +70,7 @@ def gentag(result: GentagResult) -> str:
         _series(result.fixed),
     ]
     if result.sweep:
-        parts.append(_block_html("Lighed mod temperatur", similarity_plot(result)))
+        parts.append(_block("Lighed mod temperatur", similarity_plot(result)))
         parts += [_details(series.label, _series(series)) for series in result.sweep]
     return _wrap(result.summary, parts)
 
@@ -116,15 +134,15 @@ def par(result: ParResult) -> str:
     for pair in result.pairs:
         title = f"Gentagelse {pair.repeat} · seed {pair.seed} · lighed {percent(pair.similarity)}"
         columns = _columns(
-            [_block_html(pair.left_label, _spans(pair.left)), _block_html(pair.right_label, _spans(pair.right))]
+            [_block(pair.left_label, _spans(pair.left)), _block(pair.right_label, _spans(pair.right))]
         )
-        parts.append(_block_html(title, columns))
+        parts.append(_block(title, columns))
     repeats = len(result.variants[0].lengths)
     lengths = [
         [variant.label, f"{variant.mean_length:.0f}".replace(".", ","), " · ".join(map(str, variant.lengths))]
         for variant in result.variants
     ]
-    parts.append(_block_html("Længde (ord)", _table(["Variant", "Gennemsnit", "Pr. gentagelse"], lengths)))
+    parts.append(_block("Længde (ord)", _table(["Variant", "Gennemsnit", "Pr. gentagelse"], lengths)))
     if result.terms:
         header = ["Ord", *(variant.label for variant in result.variants), "p", "Vurdering"]
         rows = [
@@ -137,9 +155,9 @@ def par(result: ParResult) -> str:
             for row in result.terms
         ]
         bars = frozenset(range(1, 1 + len(result.variants)))
-        parts.append(_block_html(f"Talte ord: i hvor mange af {repeats} svar", _table(header, rows, raw=bars)))
+        parts.append(_block(f"Talte ord: i hvor mange af {repeats} svar", _table(header, rows, raw=bars)))
     distinctive = [[label, ", ".join(stems) or "–"] for label, stems in result.distinctive]
-    parts.append(_block_html("Ord, der især kendetegner varianten", _table(["Variant", "Ordstammer"], distinctive)))
+    parts.append(_block("Ord, der især kendetegner varianten", _table(["Variant", "Ordstammer"], distinctive)))
     if repeats > 1:
         parts.append(
             f'<p class="lp-note">Samme variant, forskellige gentagelser: {percent(result.within)} ens. '
@@ -160,7 +178,7 @@ def laesbarhed(result: LaesbarhedResult) -> str:
     ]
     reached = "nået" if after.rounded <= result.target_lix else "ikke nået"
     parts = [
-        _block_html("LIX før og efter", _table(["", "Før", "Efter"], rows)),
+        _block("LIX før og efter", _table(["", "Før", "Efter"], rows)),
         f'<p class="lp-note">LIX = ord pr. sætning + procent lange ord. Målet var højst {result.target_lix}: {reached}. '
         f"{html.escape(after.band.label)}: {html.escape(after.band.description)}</p>",
     ]
@@ -168,7 +186,7 @@ def laesbarhed(result: LaesbarhedResult) -> str:
         parts.append(_warning(f"Tal fra originalen, som mangler i omskrivningen: {', '.join(result.lost_numbers)}."))
     parts.append(_legend({"long": LONG_WORD}))
     parts.append(
-        _columns([_block_html("Før", _spans(result.before_spans)), _block_html("Efter", _spans(result.after_spans))])
+        _columns([_block("Før", _spans(result.before_spans)), _block("Efter", _spans(result.after_spans))])
     )
     parts.append(_details("Det så modellen", _text_block("Det så modellen", result.sent)))
     return _wrap(result.summary, parts)
@@ -177,7 +195,7 @@ def laesbarhed(result: LaesbarhedResult) -> str:
 def selvtjek(result: SelvtjekResult) -> str:
     """The careful answer with unsupported sentences marked, the support per sentence, and the samples."""
     parts = [_text_block("Det så modellen", result.sent), _legend(MARKS)]
-    parts.append(_block_html(_answer_title("Første svar", result.main), _spans(result.spans)))
+    parts.append(_block(_answer_title("Første svar", result.main), _spans(result.spans)))
     header = ["Sætning", "Støtte fra stikprøverne"]
     if any(check.source_support is not None for check in result.checks):
         header.append("Støtte fra sagen")
@@ -187,7 +205,7 @@ def selvtjek(result: SelvtjekResult) -> str:
         if len(header) == 3:
             row.append(percent(check.source_support) if check.source_support is not None else "–")
         rows.append([*row, MARKS[check.mark]])
-    parts.append(_block_html("Hver sætning kontrolleret", _table([*header, "Vurdering"], rows)))
+    parts.append(_block("Hver sætning kontrolleret", _table([*header, "Vurdering"], rows)))
     if result.invented:
         said = sum(result.honest)
         parts.append(
@@ -215,7 +233,7 @@ def hoeringssvar(result: HoeringssvarResult) -> str:
         )
     header = ["Tema i nøglen", "Fundet", "Svar i nøglen", "Ord fundet", "Rigtige henvisninger", "Forkerte henvisninger"]
     parts = [
-        _block_html(
+        _block(
             f"Temaer: {sum(t.found for t in result.themes)} af {len(result.themes)} fundet ({percent(result.coverage)})",
             _table(header, rows),
         )
@@ -240,18 +258,71 @@ VIEWS: dict[type, Callable[[Any], str]] = {
 }
 
 
+# --- The generic view: every text, answer and marked text, one below the other
+
+
+def generic(result: Any) -> str:
+    """A runner's result as HTML: its summary, then its texts, answers and marked texts, all escaped."""
+    parts = [f'<p class="lp-summary">{html.escape(result.summary)}</p>']
+    parts += _sections(result, heading=None)
+    return f'<div class="lp-exercise-result">{"".join(parts)}</div>'
+
+
+def _sections(value: Any, heading: str | None) -> list[str]:
+    """Walk a result dataclass; a nested object's ``label`` becomes the heading of what it holds."""
+    if not dataclasses.is_dataclass(value):
+        return []
+    label = getattr(value, "label", None)
+    heading = label if isinstance(label, str) and label else heading
+    out: list[str] = []
+    for field in dataclasses.fields(value):
+        item = getattr(value, field.name)
+        if field.name in TEXT_FIELDS and item:
+            texts = item if isinstance(item, tuple) else (item,)
+            out += [_text_block(TEXT_FIELDS[field.name], str(text)) for text in texts]
+        elif isinstance(item, Answer):
+            out.append(_answer(item, heading))
+        elif isinstance(item, tuple) and item:
+            out += _sequence(item, SPAN_HEADINGS.get(field.name, heading))
+        elif dataclasses.is_dataclass(item):
+            out += _sections(item, heading)
+    return out
+
+
+def _sequence(items: tuple, heading: str | None) -> list[str]:
+    first = items[0]
+    if isinstance(first, Span):
+        return [_block(heading or "Markeret tekst", _spans(items))]
+    if isinstance(first, TokenView):
+        pieces = [probabilities.Piece(t.text, t.prob, t.alternatives) for t in items]
+        return [_block("Ord for ord", probabilities.render(pieces))]
+    if isinstance(first, tuple) and first and isinstance(first[0], Span):
+        return [_block(heading or "Markeret tekst", _spans(spans)) for spans in items]
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, Answer):
+            out.append(_answer(item, heading))
+        elif dataclasses.is_dataclass(item):
+            out += _sections(item, heading)
+    return out
+
+
+def _answer(answer: Answer, heading: str | None) -> str:
+    return _text_block(_answer_title(heading or "Svar", answer), answer.text)
+
+
 # --- Pieces -----------------------------------------------------------------
 
 
 def _series(series: Series) -> str:
     answers = _columns(
-        _block_html(_answer_title(f"Svar {i}", answer), _spans(spans))
+        _block(_answer_title(f"Svar {i}", answer), _spans(spans))
         for i, (answer, spans) in enumerate(zip(series.answers, series.spans, strict=True), 1)
     )
     figure = (
         "alle svar er helt ens" if series.identical else f"svarene ligner hinanden {percent(series.mean_similarity)}"
     )
-    return _block_html(f"{series.label} · {figure}", answers)
+    return _block(f"{series.label} · {figure}", answers)
 
 
 def _answer_title(name: str, answer: Answer) -> str:
@@ -259,16 +330,11 @@ def _answer_title(name: str, answer: Answer) -> str:
 
 
 def _spans(spans: Sequence[Span]) -> str:
-    return "".join(generic._span(span) for span in spans)
+    return "".join(_span(span) for span in spans)
 
 
 def _text_block(title: str, text: str) -> str:
-    return generic._block(title, html.escape(text))
-
-
-def _block_html(title: str, body_html: str) -> str:
-    """A titled block around markup built here (the title is escaped)."""
-    return generic._block(title, body_html)
+    return _block(title, html.escape(text))
 
 
 def _columns(blocks: Iterable[str]) -> str:
@@ -327,3 +393,16 @@ def _number(value: float) -> str:
 
 def _decimal(value: float) -> str:
     return f"{value:.1f}".replace(".", ",")
+
+
+def _span(span: Span) -> str:
+    text = html.escape(span.text)
+    if not span.kind:
+        return text
+    return f'<span class="lp-span lp-k-{html.escape(span.kind)}" title="{html.escape(span.label)}">{text}</span>'
+
+
+def _block(title: str, body: str) -> str:
+    """A titled block around ``body``, markup built here (the title is escaped)."""
+    heading = f'<div class="lp-block-title">{html.escape(title)}</div>'
+    return f'<div class="lp-block">{heading}<div class="lp-answer">{body}</div></div>'

@@ -3,15 +3,12 @@
 A trainer hands out ``http://…/?ovelse=<id>``; the app opens that card on
 load. Running a card calls its runner (:func:`sandbox.exercises.runners.run_card`),
 which asks the model through the pipeline as many times as the exercise
-needs; this module shows the card and renders the runner's result. The
-rendering here is deliberately generic (summary, what the model saw, every
-answer, every marked text) so that each runner can later get its own view.
+needs; this module shows the card, and :mod:`sandbox.ui.exercise_views`
+renders the runner's result.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import html
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,32 +18,15 @@ from sandbox.errors import UserError
 from sandbox.exercises import get_card, load_cards
 from sandbox.exercises.render import card_markdown
 from sandbox.exercises.runners import USES_MATERIAL, run_card
-from sandbox.exercises.runners.common import Answer, Span, Stopped
-from sandbox.exercises.runners.sandsynligheder import TokenView
+from sandbox.exercises.runners.common import Stopped
 from sandbox.exercises.schema import CATEGORIES, Card
 from sandbox.pipeline import Pipeline
-from sandbox.ui import exercise_views, probabilities
+from sandbox.ui import exercise_views
 from sandbox.ui.events import INSTANT, model_call, refuse, stop
 from sandbox.ui.journal_panel import JournalPanel
 from sandbox.ui.state import Visit
 
 URL_PARAMETER = "ovelse"
-# Danish headings for the result fields worth showing as text.
-TEXT_FIELDS = {
-    "sent": "Det så modellen",
-    "original": "Før",
-    "rewritten": "Efter",
-    "combined": "Samlet",
-    "restored": "Svaret med dine egne oplysninger (kun på din skærm)",
-    "blocked": "Blokeret af værnet",
-    "invented": "Opfundet",
-}
-# Headings for marked texts whose field name says more than "Markeret tekst".
-SPAN_HEADINGS = {
-    "prompt_spans": "Det skrev du (markeret: hvad værnet fandt)",
-    "sent_spans": "Det fik modellen (markeret: pladsholdere og det, værnet ikke fangede)",
-}
-
 RoleCheck = Callable[[gr.Request], bool]
 
 
@@ -145,66 +125,3 @@ class ExercisesTab:
         finally:
             visit.finish()
 
-
-def render_result(result: Any) -> str:
-    """A runner's result as HTML: its summary, then its texts, answers and marked texts, all escaped."""
-    parts = [f'<p class="lp-summary">{html.escape(result.summary)}</p>']
-    parts += _sections(result, heading=None)
-    return f'<div class="lp-exercise-result">{"".join(parts)}</div>'
-
-
-def _sections(value: Any, heading: str | None) -> list[str]:
-    """Walk a result dataclass; a nested object's ``label`` becomes the heading of what it holds."""
-    if not dataclasses.is_dataclass(value):
-        return []
-    label = getattr(value, "label", None)
-    heading = label if isinstance(label, str) and label else heading
-    out: list[str] = []
-    for field in dataclasses.fields(value):
-        item = getattr(value, field.name)
-        if field.name in TEXT_FIELDS and item:
-            texts = item if isinstance(item, tuple) else (item,)
-            out += [_block(TEXT_FIELDS[field.name], html.escape(str(text))) for text in texts]
-        elif isinstance(item, Answer):
-            out.append(_answer(item, heading))
-        elif isinstance(item, tuple) and item:
-            out += _sequence(item, SPAN_HEADINGS.get(field.name, heading))
-        elif dataclasses.is_dataclass(item):
-            out += _sections(item, heading)
-    return out
-
-
-def _sequence(items: tuple, heading: str | None) -> list[str]:
-    first = items[0]
-    if isinstance(first, Span):
-        return [_block(heading or "Markeret tekst", "".join(_span(span) for span in items))]
-    if isinstance(first, TokenView):
-        pieces = [probabilities.Piece(t.text, t.prob, t.alternatives) for t in items]
-        return [_block("Ord for ord", probabilities.render(pieces))]
-    if isinstance(first, tuple) and first and isinstance(first[0], Span):
-        return [_block(heading or "Markeret tekst", "".join(_span(span) for span in spans)) for spans in items]
-    out: list[str] = []
-    for item in items:
-        if isinstance(item, Answer):
-            out.append(_answer(item, heading))
-        elif dataclasses.is_dataclass(item):
-            out += _sections(item, heading)
-    return out
-
-
-def _answer(answer: Answer, heading: str | None) -> str:
-    facts = f"seed {answer.seed} · temperatur {answer.temperature:g}".replace(".", ",")
-    title = f"{heading} · {facts}" if heading else f"Svar · {facts}"
-    return _block(title, html.escape(answer.text))
-
-
-def _span(span: Span) -> str:
-    text = html.escape(span.text)
-    if not span.kind:
-        return text
-    return f'<span class="lp-span lp-k-{html.escape(span.kind)}" title="{html.escape(span.label)}">{text}</span>'
-
-
-def _block(title: str, body: str) -> str:
-    heading = f'<div class="lp-block-title">{html.escape(title)}</div>'
-    return f'<div class="lp-block">{heading}<div class="lp-answer">{body}</div></div>'
