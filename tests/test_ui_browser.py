@@ -211,6 +211,16 @@ def test_exercise_runs_and_the_learning_log_keeps_only_placeholders(page: Any, u
     download.wait_for(state="hidden", timeout=QUICK)  # "Nulstil" forgets the learning log, its download too
 
 
+def test_an_exercise_can_be_stopped(page: Any, url: str) -> None:
+    page.goto(f"{url}?ovelse=tilfaeldighed-temperatur")  # many model calls: surely still running at Stop
+    page.locator("#lp-card").get_by_text("Temperaturknappen").wait_for(timeout=QUICK)
+    page.locator("#lp-run-exercise").click()
+    page.get_by_text("Kører «Temperaturknappen").wait_for(timeout=SLOW)
+    page.locator("#lp-stop-exercise").click()
+    page.get_by_text("Stoppet. Du stoppede øvelsen").wait_for(timeout=SLOW)
+    assert not page.get_by_text("Fejl:").count(), "a stop is not an error"
+
+
 def test_unknown_exercise_link_is_explained(page: Any, url: str) -> None:
     page.goto(f"{url}?ovelse=findes-ikke")
     page.get_by_text("Øvelsen 'findes-ikke' findes ikke").first.wait_for(timeout=QUICK)
