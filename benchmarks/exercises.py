@@ -62,7 +62,7 @@ def main() -> None:
     for card in cards:
         calls = []
         started = time.perf_counter()
-        run_card(card, pipeline, Session(), progress=lambda done, total, label: calls.append(total))
+        run_card(card, pipeline, Session(), progress=lambda done, total, label, calls=calls: calls.append(total))
         seconds = time.perf_counter() - started
         total = calls[-1] if calls else 0
         per_call = seconds / total if total else float("nan")

@@ -121,7 +121,8 @@ def main(rounds: int) -> None:
         started = time.perf_counter()
         result = guard.check(document, Vault())
         seconds = time.perf_counter() - started
-        print(f"One {size:>9,} character document: {seconds:6.2f} s ({size / seconds / 1000:.0f} kchar/s, {len(result.entities)} entities)")
+        print(f"One {size:>9,} character document: {seconds:6.2f} s "
+              f"({size / seconds / 1000:.0f} kchar/s, {len(result.entities)} entities)")
 
 
 if __name__ == "__main__":

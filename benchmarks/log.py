@@ -12,7 +12,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sandbox.audit import AuditLog, LogEntry
@@ -74,7 +74,7 @@ def main(total: int) -> None:
 
 def run(folder: Path, total: int) -> None:
     # One simulated minute per entry, ending now, so retention has old entries to purge.
-    moment = [datetime.now(timezone.utc) - timedelta(minutes=total)]
+    moment = [datetime.now(UTC) - timedelta(minutes=total)]
     log = AuditLog(folder / "log.sqlite3", clock=lambda: moment[0])
 
     def append(i: int) -> None:
@@ -84,7 +84,7 @@ def run(folder: Path, total: int) -> None:
     appends, checks = [], []
     for i in range(TIMED_APPENDS):
         checks.append(timed(log.check_writable)[0] * 1000)
-        appends.append(timed(lambda: append(i))[0] * 1000)
+        appends.append(timed(lambda i=i: append(i))[0] * 1000)
     fill, _ = timed(lambda: [append(i) for i in range(TIMED_APPENDS, total)])
     size_mb = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
 
@@ -112,7 +112,7 @@ def run(folder: Path, total: int) -> None:
     for fmt in ("csv", "jsonl"):
         target = folder / f"export.{fmt}"
         with target.open("wb") as out:
-            seconds, count = timed(lambda: log.export(fmt, out))
+            seconds, count = timed(lambda fmt=fmt, out=out: log.export(fmt, out))
         print(f"export {fmt:9} {seconds:6.2f} s for {count:,} entries ({target.stat().st_size / 1e6:,.0f} MB)")
 
     seconds, purged = timed(lambda: log.purge(timedelta(minutes=total // 2)))

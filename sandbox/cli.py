@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -192,8 +191,10 @@ def serve(
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Skriv JSON: teksten med pladsholdere og hvert fund med placering.")
-@click.option("--jsonl", "as_jsonl", is_flag=True, help='Batch: hver linje ind er et JSON-objekt med "text"; ét resultat ud pr. linje.')
+@click.option("--json", "as_json", is_flag=True,
+              help="Skriv JSON: teksten med pladsholdere og hvert fund med placering.")
+@click.option("--jsonl", "as_jsonl", is_flag=True,
+              help='Batch: hver linje ind er et JSON-objekt med "text"; ét resultat ud pr. linje.')
 @friendly_errors
 def redact(as_json: bool, as_jsonl: bool) -> None:
     """Erstat personoplysninger i tekst fra stdin. Intet sendes til en model eller logges."""
@@ -247,7 +248,8 @@ def log_show(last: str) -> None:
 
 
 @log_group.command("verify")
-@click.option("--anchor", default=None, metavar="NR:HASH", help="En tidligere noteret post og hash, som stadig skal passe.")
+@click.option("--anchor", default=None, metavar="NR:HASH",
+              help="En tidligere noteret post og hash, som stadig skal passe.")
 @friendly_errors
 def log_verify(anchor: str | None) -> None:
     """Gennemgå hele hash-kæden. Exit-kode 1 ved første brud."""
@@ -264,7 +266,8 @@ def log_verify(anchor: str | None) -> None:
 
 
 @log_group.command("purge")
-@click.option("--older-than", "older_than", default=None, metavar="ALDER", help="Fx 30d (dage), 12h (timer), 4w (uger).")
+@click.option("--older-than", "older_than", default=None, metavar="ALDER",
+              help="Fx 30d (dage), 12h (timer), 4w (uger).")
 @friendly_errors
 def log_purge(older_than: str | None) -> None:
     """Slet teksten i poster ældre end ALDER. Kæden kan stadig verificeres."""
@@ -314,7 +317,8 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", required=True, metavar="ROLLE", help="participant (deltager), trainer (underviser) eller compliance.")
+@click.option("--role", required=True, metavar="ROLLE",
+              help="participant (deltager), trainer (underviser) eller compliance.")
 @click.option("--password-stdin", is_flag=True, help="Læs adgangskoden fra stdin i stedet for at spørge.")
 @friendly_errors
 def users_add(name: str, role: str, password_stdin: bool) -> None:
@@ -342,7 +346,9 @@ def users_list() -> None:
     store = UserStore()
     found = store.users()
     if not found:
-        click.echo(f"Ingen brugere endnu ({store.path}). Opret en med 'legeplads users add NAVN --role ROLLE'.", err=True)
+        click.echo(
+            f"Ingen brugere endnu ({store.path}). Opret en med 'legeplads users add NAVN --role ROLLE'.", err=True
+        )
     for user in found:
         click.echo(f"{user.name}  {user.role}")
 

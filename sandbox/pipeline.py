@@ -100,7 +100,9 @@ class Pipeline:
         if remote is not None:
             if model:
                 remote.close()
-                raise UserError("--model er en lokal modelfil; med --backend openai vælges modellen med --remote-model.")
+                raise UserError(
+                    "--model er en lokal modelfil; med --backend openai vælges modellen med --remote-model."
+                )
             return cls(remote, Guard(policy), AuditLog(log_path))
         candidate = models.select(model)
         path = models.prepare(candidate)

@@ -20,10 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sandbox.models import catalog  # noqa: E402
-from sandbox.models.download import Downloaded, download, from_catalog, from_url  # noqa: E402
 from sandbox.errors import UserError  # noqa: E402
-from sandbox.models import models_dir  # noqa: E402
+from sandbox.models import catalog, models_dir  # noqa: E402
+from sandbox.models.download import Downloaded, download, from_catalog, from_url  # noqa: E402
 
 CHECKSUMS = "SHA256SUMS"
 

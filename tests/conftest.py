@@ -26,7 +26,7 @@ os.environ["LEGEPLADS_MODELS_DIR"] = tempfile.mkdtemp(prefix="legeplads-models-"
 
 
 @pytest.fixture(scope="session")
-def pipeline() -> Iterator["Pipeline"]:
+def pipeline() -> Iterator[Pipeline]:
     """The real pipeline on the bundled default demo model (loaded once)."""
     from sandbox.pipeline import Pipeline
 

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import asdict, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ from sandbox.audit.store import MIN_FREE_BYTES
 from sandbox.errors import LogError, UserError
 
 ROOT = Path(__file__).resolve().parents[1]
-T0 = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
 
 def make_entry(**changes: object) -> LogEntry:
@@ -145,7 +145,9 @@ def test_editing_the_text_is_named_as_a_content_change(log: AuditLog) -> None:
     assert result.reason.startswith("Indholdet af post 2")
 
 
-@pytest.mark.parametrize(("deleted", "first_bad", "words"), [(3, 3, "Post 3 mangler"), (1, 1, "Post 1 mangler"), (5, 5, "nyeste")])
+@pytest.mark.parametrize(
+    ("deleted", "first_bad", "words"), [(3, 3, "Post 3 mangler"), (1, 1, "Post 1 mangler"), (5, 5, "nyeste")]
+)
 def test_deleting_an_entry_is_found(log: AuditLog, deleted: int, first_bad: int, words: str) -> None:
     filled(log)
     tamper(log, f"DELETE FROM entries WHERE id = {deleted}")
@@ -190,10 +192,13 @@ def test_a_full_rewrite_is_caught_by_an_anchor(log: AuditLog) -> None:
     con.execute("UPDATE entries SET prompt = 'Skriv til Jens Hansen' WHERE id = 3")
     prev = con.execute("SELECT hash FROM entries WHERE id = 2").fetchone()[0]
     for row in con.execute(f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries WHERE id >= 3 ORDER BY id").fetchall():
-        stored = dict(zip(ENTRY_COLUMNS, row))
+        stored = dict(zip(ENTRY_COLUMNS, row, strict=True))
         content = content_digest([stored[c] for c in CONTENT_COLUMNS])
         new = entry_digest(prev, content, [stored[c] for c in META_COLUMNS])
-        con.execute("UPDATE entries SET content_hash = ?, prev_hash = ?, hash = ? WHERE id = ?", (content, prev, new, stored["id"]))
+        con.execute(
+            "UPDATE entries SET content_hash = ?, prev_hash = ?, hash = ? WHERE id = ?",
+            (content, prev, new, stored["id"]),
+        )
         prev = new
     con.execute("UPDATE head SET last_hash = ?", (prev,))
     con.commit()
@@ -346,7 +351,7 @@ def test_csv_export_opens_in_danish_excel(log: AuditLog) -> None:
     assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM"
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
     header, row = rows
-    cell = dict(zip(header, row))
+    cell = dict(zip(header, row, strict=True))
     assert cell["Prompt (maskeret)"] == "Søg om ældrebolig på Ærø"
     assert cell["Svar (maskeret)"].startswith("'="), "a formula is defused"
     assert cell["Svartid (ms)"] == "1234,6"
@@ -459,7 +464,9 @@ def tmpfs(tmp_path: Path):
     """
     mountpoint = tmp_path / "mnt"
     mountpoint.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mountpoint)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mountpoint)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
     yield mountpoint

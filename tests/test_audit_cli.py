@@ -10,15 +10,15 @@ import csv
 import io
 import json
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_audit import T0, Clock, make_entry
 
 from sandbox.audit import AuditLog
 from sandbox.cli import main
-from test_audit import T0, Clock, make_entry
 
 
 @pytest.fixture
@@ -86,7 +86,14 @@ def test_verify_passes_and_prints_an_anchor(data: Path) -> None:
     [
         (["UPDATE entries SET prompt = 'Ansøgning fra Jens Hansen' WHERE id = 2"], 2),
         (["DELETE FROM entries WHERE id = 2"], 2),
-        (["UPDATE entries SET id = -1 WHERE id = 2", "UPDATE entries SET id = 2 WHERE id = 3", "UPDATE entries SET id = 3 WHERE id = -1"], 2),
+        (
+            [
+                "UPDATE entries SET id = -1 WHERE id = 2",
+                "UPDATE entries SET id = 2 WHERE id = 3",
+                "UPDATE entries SET id = 3 WHERE id = -1",
+            ],
+            2,
+        ),
     ],
     ids=["edit", "delete", "reorder"],
 )
@@ -108,7 +115,7 @@ def test_verify_with_a_wrong_or_malformed_anchor(data: Path) -> None:
 
 def test_purge_older_than_keeps_the_chain_verifiable(data: Path) -> None:
     fill(data, ["s-old-1", "s-old-2"], clock=Clock(T0))
-    fill(data, ["s-new"], clock=Clock(datetime.now(timezone.utc)))
+    fill(data, ["s-new"], clock=Clock(datetime.now(UTC)))
     result = run("purge", "--older-than", "30d")
     assert result.exit_code == 0
     assert "Teksten i 2 poster" in result.output
@@ -117,7 +124,14 @@ def test_purge_older_than_keeps_the_chain_verifiable(data: Path) -> None:
     assert "s-old-1" not in shown and "Ansøgning fra s-new" in shown
 
 
-@pytest.mark.parametrize(("args", "words"), [([], "--older-than 30d"), (["--older-than", "30 dage"], "Ugyldig alder"), (["--older-than", "0d"], "Ugyldig alder")])
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        ([], "--older-than 30d"),
+        (["--older-than", "30 dage"], "Ugyldig alder"),
+        (["--older-than", "0d"], "Ugyldig alder"),
+    ],
+)
 def test_purge_refuses_missing_or_bad_ages(data: Path, args: list[str], words: str) -> None:
     result = run("purge", *args)
     assert result.exit_code == 1
@@ -133,7 +147,10 @@ def test_export_csv_to_a_file_for_excel(data: Path) -> None:
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
-    assert [r["Prompt (maskeret)"] for r in rows] == ["Ansøgning fra s-a om ældrebolig", "Ansøgning fra s-b om ældrebolig"]
+    assert [r["Prompt (maskeret)"] for r in rows] == [
+        "Ansøgning fra s-a om ældrebolig",
+        "Ansøgning fra s-b om ældrebolig",
+    ]
 
 
 def test_export_jsonl_for_one_session_and_period(data: Path) -> None:

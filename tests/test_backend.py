@@ -54,7 +54,8 @@ def test_probabilities_belong_to_the_sampled_token(backend: LlamaBackend) -> Non
     # Greedy decoding must pick the most likely token at every step; if the
     # logits were read one step late (the known off-by-one), the sampled token
     # would not be the top alternative.
-    _, tokens, _ = run(backend, GenerationParams(max_tokens=10, temperature=0.0, repeat_penalty=1.0, top_logprobs=5), seed=7)
+    params = GenerationParams(max_tokens=10, temperature=0.0, repeat_penalty=1.0, top_logprobs=5)
+    _, tokens, _ = run(backend, params, seed=7)
     assert tokens
     for token in tokens:
         assert token.prob is not None and 0.0 < token.prob <= 1.0

@@ -20,13 +20,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from huggingface_hub import constants
 
+from sandbox.errors import ModelError
 from sandbox.models import catalog, download
 from sandbox.models.catalog import CatalogEntry
 from sandbox.models.download import DownloadError, from_catalog, from_url
-from sandbox.errors import ModelError
 
 REPO = "test-org/tiny-GGUF"
 FILE = "tiny-Q4_K_M.gguf"
@@ -142,7 +141,9 @@ def entry(**changes: object) -> CatalogEntry:
     return replace(catalog.default(), **{**fields, **changes})
 
 
-def test_catalogue_file_is_fetched_verified_and_moved_into_place(remote: Remote, payload: bytes, tmp_path: Path) -> None:
+def test_catalogue_file_is_fetched_verified_and_moved_into_place(
+    remote: Remote, payload: bytes, tmp_path: Path
+) -> None:
     result = download.download(from_catalog(entry()), tmp_path)
     assert result.path == tmp_path / FILE
     assert result.path.read_bytes() == payload
@@ -152,7 +153,9 @@ def test_catalogue_file_is_fetched_verified_and_moved_into_place(remote: Remote,
     assert remote.ranges() == [None]
 
 
-def test_catalogue_sha256_is_checked_and_a_changed_upstream_file_is_refused(remote: Remote, payload: bytes, tmp_path: Path) -> None:
+def test_catalogue_sha256_is_checked_and_a_changed_upstream_file_is_refused(
+    remote: Remote, payload: bytes, tmp_path: Path
+) -> None:
     good = hashlib.sha256(payload).hexdigest()
     assert download.download(from_catalog(entry(sha256=good)), tmp_path).verified_by == "kataloget"
     other = tmp_path / "other"
@@ -206,8 +209,11 @@ def test_url_with_wrong_sha256_is_rejected(remote: Remote, tmp_path: Path) -> No
     assert not (tmp_path / FILE).exists()
 
 
-def test_url_without_sha256_downloads_but_says_it_was_not_verified(remote: Remote, payload: bytes, tmp_path: Path) -> None:
-    result = download.download(from_url(f"{remote.base}/{REPO}/resolve/main/{FILE}", None), tmp_path)  # type: ignore[attr-defined]
+def test_url_without_sha256_downloads_but_says_it_was_not_verified(
+    remote: Remote, payload: bytes, tmp_path: Path
+) -> None:
+    source = from_url(f"{remote.base}/{REPO}/resolve/main/{FILE}", None)  # type: ignore[attr-defined]
+    result = download.download(source, tmp_path)
     assert result.verified_by is None  # a generic server's ETag is not trusted as a hash
     assert result.sha256 == hashlib.sha256(payload).hexdigest()
 

@@ -122,7 +122,8 @@ def _card_data() -> dict:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d.update(reflection=[{"focus": "dig", "question": "Hvad tænker du?"}, {"focus": "teknologi", "question": "Og nu?"}]),
+        (lambda d: d.update(reflection=[{"focus": "dig", "question": "Hvad tænker du?"},
+                                        {"focus": "teknologi", "question": "Og nu?"}]),
          "borgeren eller sagsbehandlingen"),
         (lambda d: d["runner"].update(name="gentag"), "bruger runneren par"),
         (lambda d: d["runner"]["settings"]["variants"][1]["values"].update(alder="50"), "skal udfylde præcis"),

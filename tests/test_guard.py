@@ -122,7 +122,9 @@ def test_default_policy_redacts_everything(guard: Guard) -> None:
     assert GuardPolicy().as_dict()["actions"]["PERSON"] == "redact"
 
 
-@pytest.mark.parametrize(("actions", "default"), [({"NAVN": "redact"}, "redact"), ({"CPR": "slet"}, "redact"), ({}, "ignore")])
+@pytest.mark.parametrize(
+    ("actions", "default"), [({"NAVN": "redact"}, "redact"), ({"CPR": "slet"}, "redact"), ({}, "ignore")]
+)
 def test_invalid_policy_is_a_danish_error(actions: dict, default: str) -> None:
     with pytest.raises(UserError) as error:
         GuardPolicy(actions=actions, default=default)  # type: ignore[arg-type]
@@ -178,10 +180,15 @@ def test_invalid_timeout_is_refused() -> None:
 def test_output_guard_ignores_placeholders_and_masks_invented_data(guard: Guard) -> None:
     vault = Vault()
     guard.check("Skriv et brev til Mette Hansen om hendes boligstøtte.", vault)
-    answer = "Kære [PERSON_1]\n\nDit CPR-nummer 241287-3345 er registreret. Venlig hilsen Karin Bjerregaard, tlf. 86 12 34 56"
+    answer = (
+        "Kære [PERSON_1]\n\nDit CPR-nummer 241287-3345 er registreret. "
+        "Venlig hilsen Karin Bjerregaard, tlf. 86 12 34 56"
+    )
     result = guard.check_output(answer, vault)
     assert [e.type for e in result.entities] == ["CPR", "PERSON", "TELEFON"]
-    assert result.text == "Kære [PERSON_1]\n\nDit CPR-nummer [CPR_1] er registreret. Venlig hilsen [PERSON_2], tlf. [TELEFON_1]"
+    assert result.text == (
+        "Kære [PERSON_1]\n\nDit CPR-nummer [CPR_1] er registreret. Venlig hilsen [PERSON_2], tlf. [TELEFON_1]"
+    )
     assert vault.restore(result.text) == answer.replace("[PERSON_1]", "Mette Hansen")
 
 
@@ -262,7 +269,8 @@ def test_not_text_gets_a_danish_message(guard: Guard) -> None:
 
 
 def test_binary_and_control_characters(guard: Guard) -> None:
-    text = "Mette\x00Hansen\x07 ringede fra 22\x1b33 44 55 " + bytes(range(256)).decode("latin-1") + " cpr 010190-1235 \ud800"
+    every_byte = bytes(range(256)).decode("latin-1")
+    text = "Mette\x00Hansen\x07 ringede fra 22\x1b33 44 55 " + every_byte + " cpr 010190-1235 \ud800"
     result = guard.check(text, Vault())
     assert len(result.text) > 256 and "010190-1235" not in result.text
     assert ("CPR", "010190-1235") in values(text, result)
@@ -271,7 +279,10 @@ def test_binary_and_control_characters(guard: Guard) -> None:
 
 
 def test_mixed_languages(guard: Guard) -> None:
-    text = "Привет, меня зовут Иван. 你好. مرحبا. Hello, my name is John Smith and I live at Nørregade 41, 5000 Odense C."
+    text = (
+        "Привет, меня зовут Иван. 你好. مرحبا. "
+        "Hello, my name is John Smith and I live at Nørregade 41, 5000 Odense C."
+    )
     result = guard.check(text, Vault())
     assert values(text, result) == [("PERSON", "John Smith"), ("ADRESSE", "Nørregade 41, 5000 Odense C")]
 
@@ -300,7 +311,10 @@ def test_a_danish_ner_pipeline_adds_its_person_entities(tmp_path: Path) -> None:
     # A rule-based entity ruler stands in for da_core_news_*: same doc.ents, no download.
     nlp = spacy.blank("da")
     nlp.add_pipe("entity_ruler").add_patterns(
-        [{"label": "PER", "pattern": "Zorblax Quux"}, {"label": "ORG", "pattern": [{"TEXT": "Blåbær"}, {"TEXT": "Kompagni"}]}]
+        [
+            {"label": "PER", "pattern": "Zorblax Quux"},
+            {"label": "ORG", "pattern": [{"TEXT": "Blåbær"}, {"TEXT": "Kompagni"}]},
+        ]
     )
     nlp.to_disk(tmp_path / "da_test")
     guard = Guard(model=tmp_path / "da_test")

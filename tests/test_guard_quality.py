@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from pii_scoring import Report, Span, load, score
+
 from sandbox.guards import ENTITY_TYPES, Guard, Vault
 
 DATASET = Path(__file__).parent / "data" / "pii_da.jsonl"
@@ -22,7 +22,9 @@ DATASET = Path(__file__).parent / "data" / "pii_da.jsonl"
 @pytest.fixture(scope="module")
 def report() -> Report:
     guard = Guard()
-    result = score(load(DATASET), lambda text: [Span(e.type, e.start, e.end) for e in guard.check(text, Vault()).entities])
+    result = score(
+        load(DATASET), lambda text: [Span(e.type, e.start, e.end) for e in guard.check(text, Vault()).entities]
+    )
     print("\n" + result.table())
     return result
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -31,6 +32,9 @@ import pytest
 from sandbox.backends.base import Finished, GenerationParams, Message, Token
 from sandbox.backends.openai import OpenAIBackend, from_settings, normalise_base_url
 from sandbox.errors import GenerationError, ModelError, UserError
+
+if TYPE_CHECKING:
+    from sandbox.pipeline import Pipeline
 
 ALIAS = "gemma-demo"
 SETTINGS_ENV = ("LEGEPLADS_BACKEND", "LEGEPLADS_BASE_URL", "LEGEPLADS_API_KEY", "LEGEPLADS_REMOTE_MODEL")
@@ -157,7 +161,9 @@ def backend(proxy: Proxy) -> Iterator[OpenAIBackend]:
     remote.close()
 
 
-def run(backend: OpenAIBackend, params: GenerationParams, seed: int, messages=PROMPT) -> tuple[str, list[Token], Finished]:
+def run(
+    backend: OpenAIBackend, params: GenerationParams, seed: int, messages=PROMPT
+) -> tuple[str, list[Token], Finished]:
     items = list(backend.stream(messages, params, seed, threading.Event()))
     finished = items[-1]
     assert isinstance(finished, Finished)
@@ -183,7 +189,8 @@ def test_sampling_settings_reach_the_server(backend: OpenAIBackend, proxy: Proxy
     run(backend, params, seed=4242)
     [body] = proxy.chat_bodies()
     assert body["model"] == ALIAS and body["stream"] is True
-    assert (body["seed"], body["temperature"], body["top_p"], body["top_k"], body["max_tokens"]) == (4242, 0.3, 0.8, 17, 3)
+    sent = (body["seed"], body["temperature"], body["top_p"], body["top_k"], body["max_tokens"])
+    assert sent == (4242, 0.3, 0.8, 17, 3)
     assert body["repeat_penalty"] == body["repetition_penalty"] == 1.3
     assert "logprobs" not in body
 
@@ -290,7 +297,9 @@ def test_pipeline_open_checks_the_server_and_the_model_name(proxy: Proxy, clean_
 
     with pytest.raises(ModelError, match="har ikke modellen"):
         Pipeline.open(backend="openai", base_url=proxy.url, remote_model="nope", log_path=tmp_path / "log.sqlite3")
-    pipeline = Pipeline.open(backend="openai", base_url=proxy.url.removesuffix("/v1"), log_path=tmp_path / "log.sqlite3")
+    pipeline = Pipeline.open(
+        backend="openai", base_url=proxy.url.removesuffix("/v1"), log_path=tmp_path / "log.sqlite3"
+    )
     try:
         assert pipeline.info.details["server"] == proxy.url
     finally:
@@ -336,7 +345,7 @@ def test_the_recorder_would_see_personal_data(backend: OpenAIBackend, proxy: Pro
 
 
 @pytest.fixture
-def remote_pipeline(proxy: Proxy, tmp_path: Path, clean_env: None) -> Iterator["Pipeline"]:
+def remote_pipeline(proxy: Proxy, tmp_path: Path, clean_env: None) -> Iterator[Pipeline]:
     from sandbox.pipeline import Pipeline
 
     pipe = Pipeline.open(backend="openai", base_url=proxy.url, remote_model=ALIAS, log_path=tmp_path / "log.sqlite3")
@@ -381,13 +390,12 @@ def test_cli_ask_on_the_shared_server(proxy: Proxy, clean_env: None) -> None:
 
     from sandbox.cli import main
 
-    outcome = CliRunner().invoke(
-        main, ["ask", PII_PROMPT, "--max-tokens", "6", "--backend", "openai", "--base-url", proxy.url, "--remote-model", ALIAS]
-    )
+    remote = ["--backend", "openai", "--base-url", proxy.url]
+    outcome = CliRunner().invoke(main, ["ask", PII_PROMPT, "--max-tokens", "6", *remote, "--remote-model", ALIAS])
     assert outcome.exit_code == 0, outcome.output
     assert f"model: {ALIAS} (127.0.0.1:" in outcome.output and "[CPR_1]" in outcome.output
     assert_nothing_personal_sent(proxy)
-    wrong = CliRunner().invoke(main, ["ask", "Hej", "--backend", "openai", "--base-url", proxy.url, "--remote-model", "x"])
+    wrong = CliRunner().invoke(main, ["ask", "Hej", *remote, "--remote-model", "x"])
     assert wrong.exit_code == 1 and "Fejl: Modelserveren har ikke modellen 'x'" in wrong.output
 
 

@@ -33,7 +33,9 @@ SMALL = GenerationParams(max_tokens=8, temperature=0.7)
 class Recorder:
     """Passes every call to the real ``target`` and notes its name in ``calls``."""
 
-    def __init__(self, target: Any, name: str, calls: list[tuple[str, tuple]], fail: dict[str, Exception] | None = None):
+    def __init__(
+        self, target: Any, name: str, calls: list[tuple[str, tuple]], fail: dict[str, Exception] | None = None
+    ):
         self._target, self._name, self._calls, self._fail = target, name, calls, fail or {}
 
     def __getattr__(self, attr: str) -> Any:
@@ -159,7 +161,8 @@ def test_cancel_mid_stream_is_logged_as_cancelled(pipeline: Pipeline, log: Audit
     cancel = threading.Event()
     seen = 0
     result = None
-    for item in spied.stream(Request("Fortæl om kommunens opgaver.", GenerationParams(max_tokens=200)), Session(), cancel):
+    request = Request("Fortæl om kommunens opgaver.", GenerationParams(max_tokens=200))
+    for item in spied.stream(request, Session(), cancel):
         if isinstance(item, Token):
             seen += 1
             if seen == 2:
@@ -215,7 +218,12 @@ def test_only_the_pipeline_imports_backends() -> None:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             module = node.module if isinstance(node, ast.ImportFrom) else None
-            targets = [module] if module else [a.name for a in getattr(node, "names", [])] if isinstance(node, ast.Import) else []
+            if module:
+                targets = [module]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                targets = []
             for target in targets:
                 if target and target.startswith(("sandbox.backends.llama", "sandbox.backends.openai", "llama_cpp")):
                     offenders.append(f"{rel}: {target}")

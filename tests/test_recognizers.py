@@ -164,7 +164,9 @@ def test_registration_number_alone_after_label(guard: Guard) -> None:
 # --- E-mail ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("email", ["anne.hansen@mail.dk", "FARHAN.QADRI@GMAIL.COM", "k_m+legeplads@sub.kommune.example.dk"])
+@pytest.mark.parametrize(
+    "email", ["anne.hansen@mail.dk", "FARHAN.QADRI@GMAIL.COM", "k_m+legeplads@sub.kommune.example.dk"]
+)
 def test_email(guard: Guard, email: str) -> None:
     assert found(guard, f"Skriv til {email}, tak.") == [("EMAIL", email)]
 
@@ -174,7 +176,10 @@ def test_email(guard: Guard, email: str) -> None:
 
 @pytest.mark.parametrize(
     "number",
-    ["22334455", "22 33 44 55", "2233 4455", "22-33-44-55", "+45 22 33 44 55", "+4522334455", "0045 2233 4455", "(+45) 22 33 44 55"],
+    [
+        "22334455", "22 33 44 55", "2233 4455", "22-33-44-55",
+        "+45 22 33 44 55", "+4522334455", "0045 2233 4455", "(+45) 22 33 44 55",
+    ],
 )
 def test_phone_groupings(guard: Guard, number: str) -> None:
     assert found(guard, f"Hun har nummeret {number}.") == [("TELEFON", number)]
@@ -233,7 +238,8 @@ def test_address_forms(guard: Guard, address: str) -> None:
 
 
 def test_address_block_of_a_letter_spans_the_line_break(guard: Guard) -> None:
-    assert found(guard, "Tingvej 44, st. th.\n8800 Viborg\n\nAfgørelse") == [("ADRESSE", "Tingvej 44, st. th.\n8800 Viborg")]
+    letter = "Tingvej 44, st. th.\n8800 Viborg\n\nAfgørelse"
+    assert found(guard, letter) == [("ADRESSE", "Tingvej 44, st. th.\n8800 Viborg")]
 
 
 def test_lower_case_address_with_context(guard: Guard) -> None:

@@ -10,7 +10,9 @@ TEXT = "Mette Hansen, cpr 010190-1235, ringede fra 22 33 44 55."
 
 
 def redact(*args: str, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "sandbox", "redact", *args], input=stdin, capture_output=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox", "redact", *args], input=stdin, capture_output=True, timeout=120
+    )
 
 
 def test_plain_text_in_redacted_text_out() -> None:

@@ -52,7 +52,10 @@ def test_gentag(pipeline: Pipeline) -> None:
     result = run_card(card, pipeline, Session(), settings=settings, progress=steps)
 
     assert steps.calls[-1] == (8, 8, "Færdig")  # 2 answers x (random + fixed + 2 temperatures)
-    assert [s.label for s in (result.random, result.fixed)] == ["Tilfældigt seed, temperatur 0,8", "Fast seed 42, temperatur 0,8"]
+    assert [s.label for s in (result.random, result.fixed)] == [
+        "Tilfældigt seed, temperatur 0,8",
+        "Fast seed 42, temperatur 0,8",
+    ]
     assert {a.seed for a in result.fixed.answers} == {42}
     assert result.fixed.identical, "the same seed must give the same answer"
     assert result.sweep[0].identical, "temperature 0 always picks the most likely token"
@@ -168,7 +171,8 @@ def test_laesbarhed_needs_text(pipeline: Pipeline) -> None:
 def test_hoeringssvar_compares_with_the_key(pipeline: Pipeline) -> None:
     card = get_card("hoeringssvar-temaer")
     steps = Steps()
-    result = run_card(card, pipeline, Session(), settings=small(card.id, limit=4, batch_size=2, max_tokens=32), progress=steps)
+    settings = small(card.id, limit=4, batch_size=2, max_tokens=32)
+    result = run_card(card, pipeline, Session(), settings=settings, progress=steps)
 
     assert result.used == 4 and len(result.answers) == 2 and len(result.sent) == 2
     assert [label for _, _, label in steps.calls[:2]] == ["Læser svar 1–2", "Læser svar 3–4"]

@@ -106,8 +106,9 @@ def verify(con: sqlite3.Connection, anchor: tuple[int, str] | None = None) -> Ve
             purges = _purges(con)
             con.text_factory = bytes  # hash the stored UTF-8 as it is
             try:
-                for checked, last_hash in _walk(con, purges, anchor):
-                    pass
+                # Assigned step by step, so a broken chain reports the last entry that checked out.
+                for step in _walk(con, purges, anchor):
+                    checked, last_hash = step
             finally:
                 con.text_factory = str
             _check_head(con, checked, last_hash or GENESIS, anchor)
@@ -179,11 +180,15 @@ def _walk(
             )
         if purge_id is None:
             if content_digest(content) != content_hash:
-                raise _Broken(entry_id, f"Indholdet af post {entry_id} (session, prompt, beskeder, svar eller fejl) er ændret.")
+                raise _Broken(
+                    entry_id, f"Indholdet af post {entry_id} (session, prompt, beskeder, svar eller fejl) er ændret."
+                )
         else:
             _check_purged(entry_id, _text(time), content, purges.get(purge_id))
         if entry_digest(stored_prev, content_hash, meta) != stored_hash:
-            raise _Broken(entry_id, f"Post {entry_id} er ændret: dens felter eller placering passer ikke med dens hash.")
+            raise _Broken(
+                entry_id, f"Post {entry_id} er ændret: dens felter eller placering passer ikke med dens hash."
+            )
         if any(purge.head_hash != stored_hash for purge in heads.get(entry_id, ())):
             raise _Broken(entry_id, f"Post {entry_id} er udskiftet, efter at en oprydning registrerede den.")
         if anchor is not None and anchor[0] == entry_id and anchor[1] != stored_hash:

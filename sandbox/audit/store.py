@@ -20,7 +20,7 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, TextIO
 
@@ -51,12 +51,12 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def format_time(moment: datetime) -> str:
     """A moment as stored: UTC. A naive datetime means local time, as a person typing it does."""
-    return moment.astimezone(timezone.utc).strftime(TIME_FORMAT)
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
 class AuditLog:
@@ -134,7 +134,8 @@ class AuditLog:
             purge_id, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
             record = (purge_id, format_time(now), cutoff, count, head_id, head_hash)
             con.execute(
-                f"INSERT INTO purges ({', '.join(chain.PURGE_COLUMNS)}, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO purges ({', '.join(chain.PURGE_COLUMNS)}, prev_hash, hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (*record, prev_hash, chain.purge_digest(prev_hash, record)),
             )
             emptied = ", ".join(f"{name} = NULL" for name in CONTENT_COLUMNS)
@@ -295,7 +296,9 @@ def _head(con: sqlite3.Connection, path: Path) -> tuple[int, str]:
     """The newest entry's number and hash, as recorded next to the chain."""
     head = con.execute("SELECT last_id, last_hash FROM head").fetchone()
     if head is None:
-        raise LogError(f"Filen {path} er ikke en brugbar legeplads-log (den er beskadiget). `legeplads log verify` viser hvor.")
+        raise LogError(
+            f"Filen {path} er ikke en brugbar legeplads-log (den er beskadiget). `legeplads log verify` viser hvor."
+        )
     return head
 
 

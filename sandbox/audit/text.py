@@ -99,7 +99,9 @@ def entry_text(entry: dict[str, Any], width: int = 200) -> str:
     if entry["allowed_types"]:
         facts.append(f"tilladt umaskeret: {', '.join(entry['allowed_types'])}")
     if entry["prompt_tokens"] is not None:
-        facts.append(f"tokens {entry['prompt_tokens']} ind / {entry['completion_tokens']} ud ({entry['finish_reason']})")
+        facts.append(
+            f"tokens {entry['prompt_tokens']} ind / {entry['completion_tokens']} ud ({entry['finish_reason']})"
+        )
     if entry["latency_ms"] is not None:
         facts.append(f"{entry['latency_ms']:.0f} ms")
     if entry["params"].get("seed") is not None:

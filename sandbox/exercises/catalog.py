@@ -120,7 +120,9 @@ def validate() -> list[str]:
                 problems.append(f"Kortet {card.id}: {error.message}")
     try:
         for idea in load_idebank().ideas:
-            problems += [f"Idébankens {idea.id} peger på et kort, der ikke findes: {c}." for c in idea.cards if c not in cards]
+            problems += [
+                f"Idébankens {idea.id} peger på et kort, der ikke findes: {c}." for c in idea.cards if c not in cards
+            ]
     except ExerciseDataError as error:
         problems.append(error.message)
     try:

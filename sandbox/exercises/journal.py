@@ -77,7 +77,8 @@ class Journal:
         if not self.entries:
             lines.append("_Ingen indførsler endnu._")
         for entry in self.entries:
-            lines += [f"## {entry.exercise_title}", "", f"_{entry.written:%d.%m.%Y kl. %H.%M} · øvelse `{entry.exercise_id}`_", ""]
+            written = f"_{entry.written:%d.%m.%Y kl. %H.%M} · øvelse `{entry.exercise_id}`_"
+            lines += [f"## {entry.exercise_title}", "", written, ""]
             for name, label in FIELDS.items():
                 text = getattr(entry, name).strip()
                 if text:

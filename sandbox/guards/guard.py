@@ -47,7 +47,10 @@ TIMEOUT_CHARS = 100_000
 
 # When two findings of different types cover the same characters with the
 # same score and length, the more specific type wins.
-TYPE_PRIORITY = {t: n for n, t in enumerate(("CPR", "IBAN", "EMAIL", "CVR", "BANKKONTO", "TELEFON", "NUMMERPLADE", "ADRESSE", "PERSON"))}
+TYPE_PRIORITY = {
+    t: n
+    for n, t in enumerate(("CPR", "IBAN", "EMAIL", "CVR", "BANKKONTO", "TELEFON", "NUMMERPLADE", "ADRESSE", "PERSON"))
+}
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,9 @@ class Guard:
     pipeline to use instead of the automatic choice (see :mod:`.engine`).
     """
 
-    def __init__(self, policy: GuardPolicy | None = None, timeout_s: float = 10.0, *, model: str | Path | None = None) -> None:
+    def __init__(
+        self, policy: GuardPolicy | None = None, timeout_s: float = 10.0, *, model: str | Path | None = None
+    ) -> None:
         if not isinstance(timeout_s, (int, float)) or isinstance(timeout_s, bool) or timeout_s <= 0:
             raise UserError(f"Værnets tidsgrænse skal være et positivt antal sekunder (fik {timeout_s!r}).")
         if policy is not None and not isinstance(policy, GuardPolicy):

@@ -48,7 +48,12 @@ class Lexicon:
     lower_names: frozenset[str]  # every name above in lower case, for "jeg hedder mette"
 
     def is_name_like(self, word: str) -> bool:
-        return word in self.first_names or word in self.surnames or word in self.first_name_words or word in self.surname_words
+        return (
+            word in self.first_names
+            or word in self.surnames
+            or word in self.first_name_words
+            or word in self.surname_words
+        )
 
 
 @lru_cache(maxsize=1)

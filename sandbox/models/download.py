@@ -47,9 +47,9 @@ from huggingface_hub.errors import (
 from huggingface_hub.file_download import http_get
 from huggingface_hub.utils import build_hf_headers
 
-from sandbox.models.catalog import CatalogEntry
 from sandbox.errors import ModelError, UserError
 from sandbox.models import GGUF_MAGIC
+from sandbox.models.catalog import CatalogEntry
 
 PARTIAL_DIR = ".partial"
 # Room left over after the download: a full disk breaks the log and the OS.

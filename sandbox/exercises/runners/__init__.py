@@ -40,6 +40,8 @@ def run_card(
     settings = card.settings() if settings is None else settings
     if not isinstance(settings, RUNNER_SETTINGS[card.runner.name]):
         raise UserError(f"Indstillingerne passer ikke til øvelsen '{card.title}'.")
-    extra = {"material": card.material.text if material is None else material} if card.runner.name in USES_MATERIAL else {}
+    extra: dict[str, str] = {}
+    if card.runner.name in USES_MATERIAL:
+        extra["material"] = card.material.text if material is None else material
     module = importlib.import_module(f"sandbox.exercises.runners.{card.runner.name}")
     return module.run(pipeline, session, settings, exercise_id=card.id, progress=progress, cancel=cancel, **extra)

@@ -127,7 +127,8 @@ def _compare(label: str, temperature: float, seed: int | None, answers: tuple[An
 
 def _summary(random: Series, fixed: Series, sweep: tuple[Series, ...]) -> str:
     lines = [
-        f"Med et nyt tilfældigt seed hver gang lignede svarene hinanden {percent(random.mean_similarity)} i gennemsnit.",
+        f"Med et nyt tilfældigt seed hver gang lignede svarene hinanden {percent(random.mean_similarity)} "
+        "i gennemsnit.",
         (
             f"Med samme seed ({fixed.fixed_seed}) blev svarene helt ens: tilfældigheden styres af seedet."
             if fixed.identical

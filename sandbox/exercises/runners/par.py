@@ -22,8 +22,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from sandbox.exercises.measures import (
-    content_stems,
     contains_term,
+    content_stems,
     exact_test,
     mean_pairwise,
     similarity,

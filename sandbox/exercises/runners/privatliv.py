@@ -69,7 +69,9 @@ def run(
     found += [(w.start, w.end, "sensitive", f"{KINDS['sensitive']} ({w.category})", None) for w in preview.warnings]
     marked = [(m.start(), m.end(), "masked", KINDS["masked"], None) for m in PLACEHOLDER.finditer(preview.text)]
     for item in missed:
-        marked += [(m.start(), m.end(), "missed", KINDS["missed"], None) for m in re.finditer(re.escape(item), preview.text)]
+        marked += [
+            (m.start(), m.end(), "missed", KINDS["missed"], None) for m in re.finditer(re.escape(item), preview.text)
+        ]
     answer = restored = blocked = None
     if settings.ask_model:
         job = Run(pipeline, session, 1, exercise_id, progress, cancel)

@@ -17,7 +17,11 @@ _REG_LABEL = r"(?i:\breg(?:istrerings)?\.?\s?-?(?:nr|nummer)?\.?:?)"
 class DanishBankAccountRecognizer(DanishPatternRecognizer):
     ENTITY = "BANKKONTO"
     PATTERNS = (
-        ("konto_med_ord", NUMBER_START + r"\d{4}[ \t]*,?[ \t]*(?i:og[ \t]+)?" + _KONTO_LABEL + r"[ \t]*\d{6,10}" + NUMBER_END, 0.85),
+        (
+            "konto_med_ord",
+            NUMBER_START + r"\d{4}[ \t]*,?[ \t]*(?i:og[ \t]+)?" + _KONTO_LABEL + r"[ \t]*\d{6,10}" + NUMBER_END,
+            0.85,
+        ),
         ("reg_og_konto_10", NUMBER_START + r"\d{4}(?: ?[-–/] ?| )\d{10}" + NUMBER_END, 0.55),
         ("reg_og_konto", NUMBER_START + r"\d{4}(?: ?[-–/] ?| )\d{6,9}" + NUMBER_END, 0.4),
         ("kontonummer", r"(?<=" + _KONTO_LABEL + r"\s{0,3})\d{6,10}" + NUMBER_END, 0.7),

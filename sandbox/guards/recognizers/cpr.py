@@ -41,7 +41,7 @@ def birth_date(number: str) -> date | None:
 
 def satisfies_modulus_11(number: str) -> bool:
     d = digits(number)
-    return len(d) == 10 and sum(int(x) * w for x, w in zip(d, MOD11_WEIGHTS)) % 11 == 0
+    return len(d) == 10 and sum(int(x) * w for x, w in zip(d, MOD11_WEIGHTS, strict=True)) % 11 == 0
 
 
 class DanishCprRecognizer(DanishPatternRecognizer):

@@ -20,7 +20,7 @@ INVALID_SCORE = 0.2
 
 def is_valid_cvr(number: str) -> bool:
     d = digits(number)
-    return len(d) == 8 and d[0] != "0" and sum(int(x) * w for x, w in zip(d, WEIGHTS)) % 11 == 0
+    return len(d) == 8 and d[0] != "0" and sum(int(x) * w for x, w in zip(d, WEIGHTS, strict=True)) % 11 == 0
 
 
 class DanishCvrRecognizer(DanishPatternRecognizer):

@@ -45,8 +45,8 @@ def label_before(text: str, start: int) -> tuple[str, str] | None:
     """(kind, label as written) of the nearest label before ``start``, or None."""
     segment = text[max(0, start - WINDOW) : start]
     last = None
-    for last in _LABEL.finditer(segment):
-        pass
+    for match in _LABEL.finditer(segment):
+        last = match
     if last is None:
         return None
     between = segment[last.end() :]

@@ -4,7 +4,9 @@ Used by :mod:`.person`. Lower-case sets are compared with lower-cased words;
 the ending tuples with ``str.endswith`` on lower-cased words.
 """
 
-TITLES = frozenset({"hr", "fru", "frk", "frøken", "dr", "mr", "mrs", "ms", "miss", "herr", "frau", "prof", "professor", "pastor"})
+TITLES = frozenset(
+    {"hr", "fru", "frk", "frøken", "dr", "mr", "mrs", "ms", "miss", "herr", "frau", "prof", "professor", "pastor"}
+)
 GREETINGS = frozenset({"kære", "hej", "hejsa", "goddag", "dear", "hi", "hello"})
 SIGN_OFFS = frozenset({"hilsen", "mvh", "vh", "regards", "sincerely"})
 NAMING_VERBS = frozenset({"hedder", "hed", "kaldes", "kaldet"})
@@ -48,8 +50,15 @@ FINITE_VERBS = frozenset(
     }
 )
 PREPOSITIONS = frozenset({"til", "med", "fra", "hos"})
-PARTICLES = frozenset({"van", "von", "de", "der", "da", "di", "du", "la", "le", "bin", "ibn", "al", "el", "abu", "ben", "dos", "das", "del", "ter", "ten", "zu"})
-ABBREVIATIONS = TITLES | frozenset({"gl", "st", "ll", "sdr", "nr", "skt", "sct", "ca", "jf", "mvh", "vedr", "att", "tlf", "kl"})
+PARTICLES = frozenset(
+    {
+        "van", "von", "de", "der", "da", "di", "du", "la", "le", "bin", "ibn", "al", "el", "abu", "ben", "dos",
+        "das", "del", "ter", "ten", "zu",
+    }
+)
+ABBREVIATIONS = TITLES | frozenset(
+    {"gl", "st", "ll", "sdr", "nr", "skt", "sct", "ca", "jf", "mvh", "vedr", "att", "tlf", "kl"}
+)
 # Capitalised words with these endings are organisations, institutions or streets.
 ORGANISATION_ENDINGS = (
     "kommune", "styrelsen", "styrelse", "ministeriet", "ministerium", "direktoratet", "centret", "centeret",
@@ -70,7 +79,10 @@ COMMON_WORD_ENDINGS = (
     "tilskud", "pleje", "plan", "planen", "standard", "standarder", "lov", "loven", "politik", "strategi",
     "indsats", "tilbud", "tilbuddet", "forløb", "udvalg", "udvalget", "alt", "elt", "igt",
 )
-STRONG_SURNAME_ENDINGS = ("sen", "søn", "sson", "ski", "ska", "cki", "cka", "wicz", "ović", "ovic", "vić", "enko", "zadeh", "oğlu", "oglu", "escu")
+STRONG_SURNAME_ENDINGS = (
+    "sen", "søn", "sson", "ski", "ska", "cki", "cka", "wicz", "ović", "ovic", "vić", "enko", "zadeh", "oğlu", "oglu",
+    "escu",
+)
 WEAK_SURNAME_ENDINGS = (
     "gaard", "gård", "strup", "rup", "bæk", "bek", "holm", "lund", "skov", "berg", "bjerg", "dahl", "mann",
     "quist", "qvist", "strøm", "ström", "inen", "ić", "yan", "auskas", "ienė", "aitė", "ová", "ova", "eva",

@@ -72,7 +72,9 @@ class Kind(Enum):
     UNKNOWN = "ukendt ord"
 
 
-NAME_KINDS = frozenset({Kind.FIRST, Kind.SURNAME, Kind.FIRST_WORD, Kind.SURNAME_WORD, Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK})
+NAME_KINDS = frozenset(
+    {Kind.FIRST, Kind.SURNAME, Kind.FIRST_WORD, Kind.SURNAME_WORD, Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK}
+)
 STRONG_KINDS = frozenset({Kind.FIRST, Kind.SURNAME, Kind.SURNAME_SHAPE})
 
 
@@ -146,7 +148,9 @@ class DanishNameRecognizer(EntityRecognizer):
     def load(self) -> None:
         self.words = lexicon()
 
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
         tokens = self._tokens(text)
         # With a Danish NER model installed, its places and organisations are not persons.
         elsewhere = [
@@ -156,7 +160,7 @@ class DanishNameRecognizer(EntityRecognizer):
         ]
         results: list[RecognizerResult] = []
         taken_until = -1
-        for i, word in enumerate(tokens):
+        for i in range(len(tokens)):
             if i <= taken_until:
                 continue
             found = self._name_at(tokens, i)
@@ -238,7 +242,8 @@ class DanishNameRecognizer(EntityRecognizer):
                 where = "før udsagnsord" if at_start else "midt i sætningen"
                 return NameMatch(last, 0.6, f"fornavn med stort begyndelsesbogstav {where}", False)
             if kind is Kind.UNKNOWN and not at_start and self._looks_like_lone_name(tokens, i):
-                return NameMatch(last, 0.55, f"ukendt ord med stort begyndelsesbogstav efter '{tokens[i - 1].text}'", False)
+                why = f"ukendt ord med stort begyndelsesbogstav efter '{tokens[i - 1].text}'"
+                return NameMatch(last, 0.55, why, False)
         return None
 
     @staticmethod
@@ -267,7 +272,12 @@ class DanishNameRecognizer(EntityRecognizer):
         while j < len(tokens) and len(run) < MAX_RUN and self._joined(tokens[j]):
             if tokens[j].capitalised:
                 run.append(j)
-            elif tokens[j].lower in PARTICLES and j + 1 < len(tokens) and tokens[j + 1].capitalised and self._joined(tokens[j + 1]):
+            elif (
+                tokens[j].lower in PARTICLES
+                and j + 1 < len(tokens)
+                and tokens[j + 1].capitalised
+                and self._joined(tokens[j + 1])
+            ):
                 run.append(j)
             else:
                 break
@@ -342,7 +352,9 @@ class DanishNameRecognizer(EntityRecognizer):
         j = i + 1
         while j < len(tokens) and j - i < 4 and self._joined(tokens[j]):
             lower = tokens[j].lower
-            if lower in self.words.lower_names or (tokens[j].capitalised and classify(tokens[j].text, self.words) is not Kind.NOT_NAME):
+            if lower in self.words.lower_names or (
+                tokens[j].capitalised and classify(tokens[j].text, self.words) is not Kind.NOT_NAME
+            ):
                 last = j
                 j += 1
             else:
@@ -380,5 +392,8 @@ class DanishNameRecognizer(EntityRecognizer):
             end=end,
             score=score,
             analysis_explanation=explanation,
-            recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
         )

@@ -23,7 +23,11 @@ DATE_LIKE_SCORE = 0.3
 def looks_like_date(eight_digits: str) -> bool:
     for day, month, year in ((0, 2, 4), (6, 4, 0)):
         try:
-            value = date(int(eight_digits[year : year + 4]), int(eight_digits[month : month + 2]), int(eight_digits[day : day + 2]))
+            value = date(
+                int(eight_digits[year : year + 4]),
+                int(eight_digits[month : month + 2]),
+                int(eight_digits[day : day + 2]),
+            )
         except ValueError:
             continue
         if 1900 <= value.year <= 2099:
@@ -36,7 +40,11 @@ class DanishPhoneRecognizer(DanishPatternRecognizer):
     PATTERNS = (
         ("telefon_landekode", r"(?<![\w+])" + _PREFIX + r"[ .-]?(?:" + _DK + r")" + NUMBER_END, 0.9),
         ("telefon_par", NUMBER_START + r"[2-9]\d([ .-])\d{2}\1\d{2}\1\d{2}" + NUMBER_END, 0.65),
-        ("telefon_grupper", NUMBER_START + r"(?:[2-9]\d{3}[ .-]\d{4}|[2-9]\d{3} \d{2} \d{2}|[2-9]\d \d{2} \d{4})" + NUMBER_END, 0.55),
+        (
+            "telefon_grupper",
+            NUMBER_START + r"(?:[2-9]\d{3}[ .-]\d{4}|[2-9]\d{3} \d{2} \d{2}|[2-9]\d \d{2} \d{4})" + NUMBER_END,
+            0.55,
+        ),
         ("telefon_samlet", NUMBER_START + r"[2-9]\d{7}" + NUMBER_END, 0.5),
         ("telefon_udland", r"(?<![\w+])(?:\+|00)(?!45)[1-9]\d{0,2}(?:[ .-]?\d){6,12}" + NUMBER_END, 0.75),
         # Eight digits starting with 0 or 1 are no Danish subscriber number, but
