@@ -1,18 +1,23 @@
 # Two commands do everything on a fresh machine with Python 3.11:
 #   make run    set up .venv and start the web app on http://127.0.0.1:7860
-#   make test   set up .venv and run the whole test suite
+#   make test   set up .venv, lint (make lint) and run the whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench screenshots clean
+.PHONY: run test lint install bench screenshots clean
 
 run: install
 	$(BIN)/legeplads serve $(ARGS)
 
-test: install
+# Lint first: a finding stops the target before the (slow) tests run.
+test: install lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
+
+# ruff comes from the test extra in pyproject.toml, which also holds its settings.
+lint: install
+	$(BIN)/ruff check sandbox tests benchmarks scripts
 
 # The README's pictures: the browser tests, saving their screenshots into docs/screenshots.
 screenshots: install
