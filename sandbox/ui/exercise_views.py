@@ -179,7 +179,8 @@ def laesbarhed(result: LaesbarhedResult) -> str:
     reached = "nået" if after.rounded <= result.target_lix else "ikke nået"
     parts = [
         _block("LIX før og efter", _table(["", "Før", "Efter"], rows)),
-        f'<p class="lp-note">LIX = ord pr. sætning + procent lange ord. Målet var højst {result.target_lix}: {reached}. '
+        '<p class="lp-note">LIX = ord pr. sætning + procent lange ord. '
+        f"Målet var højst {result.target_lix}: {reached}. "
         f"{html.escape(after.band.label)}: {html.escape(after.band.description)}</p>",
     ]
     if result.lost_numbers:
@@ -234,7 +235,8 @@ def hoeringssvar(result: HoeringssvarResult) -> str:
     header = ["Tema i nøglen", "Fundet", "Svar i nøglen", "Ord fundet", "Rigtige henvisninger", "Forkerte henvisninger"]
     parts = [
         _block(
-            f"Temaer: {sum(t.found for t in result.themes)} af {len(result.themes)} fundet ({percent(result.coverage)})",
+            f"Temaer: {sum(t.found for t in result.themes)} af {len(result.themes)} fundet "
+            f"({percent(result.coverage)})",
             _table(header, rows),
         )
     ]
