@@ -20,6 +20,7 @@ from sandbox.audit import AuditLog, LogEntry
 from sandbox.backends.base import Backend, Finished, GenerationParams, Message, ModelInfo, Token
 from sandbox.errors import BlockedError, GuardError, UserError
 from sandbox.guards import Guard, GuardPolicy, GuardResult, Vault
+from sandbox.numbers import thousands
 
 # A pasted report of this size is already far beyond any local model's
 # context; refusing early keeps the guard fast and the message clear.
@@ -286,11 +287,15 @@ def _check_prompt(prompt: str) -> None:
     if not isinstance(prompt, str) or not prompt.strip():
         raise UserError("Prompten er tom. Skriv en opgave eller et spørgsmål, før du sender.")
     if len(prompt) > MAX_PROMPT_CHARS:
-        raise UserError(
-            f"Teksten er for lang: {len(prompt):,} tegn. Legepladsen tager højst "
-            f"{MAX_PROMPT_CHARS:,} tegn ad gangen, og modellen kan kun læse en brøkdel af det. "
-            "Send et uddrag.".replace(",", ".")
-        )
+        raise UserError(too_long(prompt))
+
+
+def too_long(prompt: str) -> str:
+    """The Danish message for a prompt over :data:`MAX_PROMPT_CHARS` (the UI shows it before the queue too)."""
+    return (
+        f"Teksten er for lang: {thousands(len(prompt))} tegn. Legepladsen tager højst "
+        f"{thousands(MAX_PROMPT_CHARS)} tegn ad gangen, og modellen kan kun læse en brøkdel af det. Send et uddrag."
+    )
 
 
 def _decision(*results: GuardResult | None) -> str:

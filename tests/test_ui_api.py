@@ -98,7 +98,7 @@ def test_preview_of_a_huge_paste_answers_at_once(app: tuple[str, Any]) -> None:
     url, _ = app
     update, explanation = Client(url, verbose=False).predict("borger " * 30_000, api_name="/forhaandsvis")
     assert update["value"] == []
-    assert "Teksten er for lang: 210.000 tegn" in explanation
+    assert "Teksten er for lang: 210.000 tegn. Legepladsen tager højst 100.000 tegn ad gangen, og " in explanation
 
 
 @pytest.mark.parametrize(

@@ -177,6 +177,27 @@ def test_a_second_person_sees_their_place_in_the_queue(browser: Any, url: str, s
         person.context.close()
 
 
+def test_a_bad_seed_is_explained_and_the_tab_still_sends(page: Any, url: str) -> None:
+    page.goto(url)
+    page.locator("#lp-prompt textarea").fill("Skriv en sætning om vejret.")
+    page.get_by_text("Indstillinger").click()
+    page.locator("#lp-max-tokens input[type=number]").fill("8")
+    page.locator("#lp-max-tokens input[type=number]").press("Enter")
+    page.locator("#lp-seed-mode").get_by_label("Fast").check()
+    seed = page.locator("#lp-seed input[type=number]")
+    for bad in ("-5", "99999999999"):
+        seed.fill(bad)
+        seed.press("Enter")
+        page.locator("#lp-send").click()
+        page.get_by_text("Skriv et helt tal fra 0 til 4.294.967.295 som fast seed").first.wait_for(timeout=QUICK)
+    assert not page.get_by_text("minimum value").count() and not page.get_by_text("maximum value").count()
+    seed.fill("7")
+    seed.press("Enter")
+    page.locator("#lp-send").click()  # refused settings must not leave the tab marked as busy
+    page.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
+    assert "Seed: 7 (fast)" in page.locator("#lp-meta").inner_text()
+
+
 def test_exercise_opens_from_a_link(page: Any, url: str, shoot: Shoot) -> None:
     page.goto(f"{url}?ovelse={EXERCISE}")
     card = page.locator("#lp-card")

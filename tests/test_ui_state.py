@@ -67,3 +67,11 @@ def test_gradio_copies_are_the_same_tab_and_discard_drops_the_vault() -> None:
     discard(visit)
     assert visit.session is not session and len(visit.session.vault) == 0
     discard(None)
+
+
+def test_reset_lets_the_tab_send_again() -> None:
+    visit = Visit()
+    assert visit.accept()
+    visit.reset()
+    assert visit.cancel.is_set(), "the running call is asked to stop"
+    assert visit.accept(), "and a new press is accepted"

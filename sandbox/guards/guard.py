@@ -30,6 +30,7 @@ from sandbox.guards.policy import GuardPolicy
 from sandbox.guards.recognizers import danish_recognizers
 from sandbox.guards.redaction import PLACEHOLDER, Vault, replace_spans
 from sandbox.guards.result import ENTITY_TYPES, Entity, GuardResult
+from sandbox.numbers import thousands
 
 log = logging.getLogger(__name__)
 
@@ -200,8 +201,8 @@ class Guard:
             raise GuardError(f"Værnet kan kun kontrollere tekst, ikke {type(text).__name__}.")
         if len(text) > MAX_CHARS:
             raise GuardError(
-                f"Teksten er for lang til at blive kontrolleret: {len(text):,} tegn (højst {MAX_CHARS:,}). "
-                "Del den op i mindre stykker.".replace(",", ".")
+                f"Teksten er for lang til at blive kontrolleret: {thousands(len(text))} tegn "
+                f"(højst {thousands(MAX_CHARS)}). Del den op i mindre stykker."
             )
         text = _valid_unicode(text)
         if not text.strip():

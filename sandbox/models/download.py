@@ -50,6 +50,7 @@ from huggingface_hub.utils import build_hf_headers
 from sandbox.errors import ModelError, UserError
 from sandbox.models import GGUF_MAGIC
 from sandbox.models.catalog import CatalogEntry
+from sandbox.numbers import thousands
 
 PARTIAL_DIR = ".partial"
 # Room left over after the download: a full disk breaks the log and the OS.
@@ -330,4 +331,4 @@ def _network_error(source: Source, error: Exception, partial: Path | None = None
 def _mb(count: int | None) -> str:
     if count is None:
         return "ukendt størrelse"
-    return f"{count / 1e6:,.0f} MB".replace(",", ".")
+    return f"{thousands(round(count / 1e6))} MB"

@@ -14,7 +14,6 @@ from typing import Any
 
 import gradio as gr
 
-from sandbox.pipeline import MAX_PROMPT_CHARS
 from sandbox.ui.state import Visit
 
 MODEL_QUEUE = "model"
@@ -48,10 +47,3 @@ def stop(visit: Visit) -> None:
     "Stopper …" stayed on screen for an answer that had long stopped.
     """
     gr.Info("Stopper …" if visit.stop() else "Der er ikke noget at stoppe.")
-
-
-def too_long(text: str) -> str:
-    return (
-        f"Teksten er for lang: {len(text):,} tegn. Legepladsen tager højst {MAX_PROMPT_CHARS:,} tegn ad gangen, "
-        "og modellen kan kun læse en brøkdel af det. Send et uddrag."
-    ).replace(",", ".")

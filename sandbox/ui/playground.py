@@ -19,12 +19,14 @@ import gradio as gr
 from sandbox.audit import DECISION_LABELS
 from sandbox.backends.base import GenerationParams, Token
 from sandbox.errors import UserError
-from sandbox.pipeline import MAX_PROMPT_CHARS, Pipeline, Request, Result
+from sandbox.numbers import thousands
+from sandbox.pipeline import MAX_PROMPT_CHARS, Pipeline, Request, Result, too_long
 from sandbox.ui import preview, probabilities
-from sandbox.ui.events import INSTANT, model_call, refuse, stop, too_long
+from sandbox.ui.events import INSTANT, model_call, refuse, stop
 from sandbox.ui.state import Visit
 
 TOP_ALTERNATIVES = 5
+MAX_SEED = 2**32 - 1
 MAX_TOKENS_CHOICE = 1024
 SEED_RANDOM, SEED_FIXED = "Tilfældig", "Fast"
 FINISH_STATUS = {
@@ -110,9 +112,9 @@ class Playground:
                     info="Fast seed + samme indstillinger = samme svar hver gang.",
                     elem_id="lp-seed-mode",
                 )
-                self.seed = gr.Number(
-                    label="Fast seed", precision=0, minimum=0, maximum=2**32 - 1, value=42, elem_id="lp-seed"
-                )
+                # No minimum/maximum here: gradio would refuse a bad value in English before any
+                # handler runs; _params checks the range and says it in Danish.
+                self.seed = gr.Number(label="Fast seed", precision=0, value=42, elem_id="lp-seed")
                 self.use_seed = gr.Button("Brug seedet fra sidste svar", size="sm")
         self.status = gr.Markdown(elem_id="lp-status")
         self.answer = gr.HTML(EMPTY_ANSWER, js_on_load=None, elem_id="lp-answer")
@@ -148,10 +150,11 @@ class Playground:
             api_name="forhaandsvis",
         )
         model_event = model_call(shows_progress_on=self.answer)
-        gr.on(
-            [self.send.click, self.prompt.submit], self.on_accept, [self.prompt, visit], [self.status], **INSTANT
-        ).success(self.on_send, [self.prompt, *params, *toggles, visit], outputs, api_name="send", **model_event)
-        self.rerun.click(self.on_accept_rerun, [visit], [self.status], **INSTANT).success(
+        presses = [self.send.click, self.prompt.submit]
+        gr.on(presses, self.on_accept, [self.prompt, *params, visit], [self.status], **INSTANT).success(
+            self.on_send, [self.prompt, *params, *toggles, visit], outputs, api_name="send", **model_event
+        )
+        self.rerun.click(self.on_accept_rerun, [*params, visit], [self.status], **INSTANT).success(
             self.on_rerun, [*params, *toggles, visit], outputs, api_name="koer_igen", **model_event
         )
         self.stop.click(stop, [visit], None, api_name="stop", concurrency_limit=None, show_progress="hidden")
@@ -175,20 +178,28 @@ class Playground:
         pieces, colours = preview.highlights(text, result)
         return gr.HighlightedText(pieces, color_map=colours), preview.explanation(result)
 
-    def on_accept(self, prompt: str, visit: Visit) -> str:
+    def on_accept(self, prompt: str, *settings_and_visit: Any) -> str:
         """Refuse at once what would be refused anyway, before it waits in the queue."""
+        *settings, visit = settings_and_visit
         if not prompt or not prompt.strip():
             raise refuse("Prompten er tom. Skriv en opgave eller et spørgsmål, før du sender.", "Tom prompt")
         if len(prompt) > MAX_PROMPT_CHARS:
             raise refuse(too_long(prompt), "For lang tekst")
-        return self._accept(visit)
+        return self._accept(visit, settings)
 
-    def on_accept_rerun(self, visit: Visit) -> str:
+    def on_accept_rerun(self, *settings_and_visit: Any) -> str:
+        *settings, visit = settings_and_visit
         if visit.last_request is None:
             raise refuse("Send en prompt først; så kan du køre den igen.", "Intet at køre igen")
-        return self._accept(visit)
+        return self._accept(visit, settings)
 
-    def _accept(self, visit: Visit) -> str:
+    def _accept(self, visit: Visit, settings: list[Any]) -> str:
+        # The settings are checked here, before the call is marked as under way: the
+        # model call that follows must not fail before it starts, or the mark would stay.
+        try:
+            _params(*settings)
+        except UserError as error:
+            raise refuse(error.message, "Indstillingerne") from None
         if not visit.accept():
             raise refuse("Du har allerede sendt en prompt. Vent på svaret, eller tryk Stop.", "Vent lidt")
         return "**Sendt.** Modellen svarer én ad gangen; din plads i køen vises ved svaret."
@@ -299,8 +310,8 @@ def _params(
     temperature: float, top_p: float, max_tokens: float, seed_mode: str, seed: float | None
 ) -> GenerationParams:
     """The settings as :class:`GenerationParams`; bad values become a Danish :class:`UserError`."""
-    if seed_mode == SEED_FIXED and seed is None:
-        raise UserError("Skriv et helt tal som fast seed, eller vælg Tilfældig.")
+    if seed_mode == SEED_FIXED and (seed is None or not 0 <= seed <= MAX_SEED):
+        raise UserError(f"Skriv et helt tal fra 0 til {thousands(MAX_SEED)} som fast seed, eller vælg Tilfældig.")
     return GenerationParams(
         temperature=temperature,
         top_p=top_p,

@@ -62,8 +62,14 @@ class Visit:
         del self.history[HISTORY_LENGTH:]
 
     def reset(self) -> None:
-        """Forget everything: a new pseudonym and an empty vault, history and answer."""
+        """Forget everything: a new pseudonym and an empty vault, history and answer.
+
+        A running call is stopped, and the tab may send again at once:
+        "Nulstil" is also the way out should a call ever be marked as under
+        way without running.
+        """
         self.cancel.set()
+        self.pending = False
         self.session = Session()
         self.last = self.last_request = None
         self.history.clear()
