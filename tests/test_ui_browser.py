@@ -94,6 +94,8 @@ def test_first_time_user_path(page: Any, url: str, pipeline: Pipeline, shoot: Sh
     prompt = page.locator("#lp-prompt textarea")
     prompt.wait_for(timeout=QUICK)
     assert page.get_by_text("Dette er en lille demomodel").is_visible()
+    assert page.get_by_text("Alt kører på denne computer").is_visible()
+    assert not page.locator("#lp-logout").is_visible(), "no login, no log out"
 
     prompt.fill(PROMPT)
     preview = page.locator("#lp-preview")
@@ -324,6 +326,18 @@ def test_the_login_page_is_danish_and_a_wrong_password_is_explained(page: Any, w
     assert not {"Login", "username", "password", "Incorrect Credentials"} & lines, lines
     assert page.evaluate("document.documentElement.lang") == "da"
     shoot(page, "10-login")
+
+
+def test_workshop_says_where_text_goes_and_log_out_stays_in_the_tab(page: Any, workshop_url: str) -> None:
+    log_in(page, workshop_url, "deltager")
+    assert page.get_by_text("Legepladsen kører på underviserens computer her i lokalet").is_visible()
+    page.get_by_role("tab", name="Om").click()
+    page.get_by_text("Til underviserens computer her i lokalet").wait_for(timeout=QUICK)
+    assert page.get_by_text("Forbindelsen i lokalet er ikke krypteret").is_visible()
+    page.locator("#lp-logout").click()
+    page.get_by_label("Brugernavn").wait_for(timeout=QUICK)
+    assert len(page.context.pages) == 1, "the login page replaces the app in the same tab"
+    assert not page.locator("#lp-prompt").count()
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ skrive, omskrive, opsummere og stille spørgsmål. Her må du prøve dig frem og
    telefonnumre m.m.) og erstatter dem med pladsholdere som `[PERSON_1]`. Du kan se præcis,
    hvad modellen får, i feltet *Det ser modellen*, før du sender.
 2. Modellens svar tjekkes af værnet igen.
-3. Hver prompt skrives i en **log** på denne computer, så compliance kan se, hvad der er sendt.
+3. Hver prompt skrives i en **log** på {computer}, så compliance kan se, hvad der er sendt.
    Loggen indeholder kun pladsholderne, aldrig dine oprindelige oplysninger.
 4. Koblingen mellem pladsholder og dine oplysninger findes kun i hukommelsen for din session
    og forsvinder, når du lukker fanen eller trykker *Nulstil*.
@@ -61,6 +61,21 @@ aftale om. {here}
 
 LOCAL_WHERE = "**Ingen steder.** Sprogmodellen kører på denne computer, og intet sendes på internettet."
 LOCAL_HERE = "Her på legepladsen forlader intet computeren."
+# Workshop mode: participants' browsers reach the trainer's laptop over the room's network.
+WORKSHOP_WHERE = (
+    "**Til underviserens computer her i lokalet, og ikke videre.** Din browser sender det, du skriver, "
+    "over lokalets netværk til den computer, legepladsen kører på. Dér kører værnet, sprogmodellen og "
+    "loggen, og intet sendes på internettet. Forbindelsen i lokalet er ikke krypteret, så brug opdigtede "
+    "eksempler frem for rigtige borgeres oplysninger."
+)
+WORKSHOP_HERE = "Her på legepladsen forlader intet lokalet."
+WORKSHOP_SERVER_WHERE = (
+    "**Til underviserens computer her i lokalet, og derfra kun maskeret til kommunens egen modelserver "
+    "({server}).** Din browser sender det, du skriver, over lokalets netværk (ukrypteret) til den computer, "
+    "legepladsen kører på. Dér kører værnet og loggen, så modelserveren modtager kun tekst, hvor "
+    "personoplysningerne er erstattet af pladsholdere. Brug opdigtede eksempler frem for rigtige borgeres "
+    "oplysninger."
+)
 SERVER_WHERE = (
     "**Kun til kommunens egen modelserver ({server}), og kun maskeret.** Sprogmodellen kører på en "
     "server, som kommunen selv driver. Værnet og loggen kører her, så serveren modtager kun tekst, "
@@ -92,10 +107,27 @@ def demo_notice() -> str:
     )
 
 
-def build(info: ModelInfo) -> None:
-    """Render the tab's content inside the current ``gr.Tab``."""
+def tagline(info: ModelInfo, workshop: bool) -> str:
+    """The header's one line about where things run; it must be as true as the tab below."""
+    if workshop:
+        return "Øv dig med generativ AI. Legepladsen kører på underviserens computer her i lokalet."
+    if info.details.get("server"):
+        return "Øv dig med generativ AI. Værnet og loggen kører på denne computer, modellen på kommunens server."
+    return "Øv dig med generativ AI. Alt kører på denne computer."
+
+
+def build(info: ModelInfo, workshop: bool) -> None:
+    """Render the tab's content inside the current ``gr.Tab``; ``workshop``: participants connect over a network."""
     server = info.details.get("server")
-    where = SERVER_WHERE.format(server=html.escape(server)) if server else LOCAL_WHERE
-    gr.Markdown(INTRO.format(where=where))
+    if workshop and server:
+        where, here = WORKSHOP_SERVER_WHERE.format(server=html.escape(server)), SERVER_HERE
+    elif workshop:
+        where, here = WORKSHOP_WHERE, WORKSHOP_HERE
+    elif server:
+        where, here = SERVER_WHERE.format(server=html.escape(server)), SERVER_HERE
+    else:
+        where, here = LOCAL_WHERE, LOCAL_HERE
+    computer = "underviserens computer" if workshop else "denne computer"
+    gr.Markdown(INTRO.format(where=where, computer=computer))
     gr.Markdown(model_markdown(info))
-    gr.Markdown(FOUR_THINGS.format(here=SERVER_HERE if server else LOCAL_HERE))
+    gr.Markdown(FOUR_THINGS.format(here=here))

@@ -31,6 +31,7 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
     def may(permission: str) -> Callable[[gr.Request], bool]:
         return lambda request: can(users, request.username, permission)
 
+    workshop = users is not None  # participants connect over the room's network
     playground = Playground(pipeline)
     exercises = ExercisesTab(pipeline, is_trainer=may("trainer"))
     compliance = ComplianceTab(pipeline.log, may_see_log=may("log"))
@@ -40,9 +41,12 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
         # A factory, not the class: gradio would treat a dataclass type as a value.
         visit = gr.State(lambda: Visit(), delete_callback=discard)
         with gr.Row(elem_id="lp-header"):
-            gr.Markdown("# Legeplads\nØv dig med generativ AI. Alt kører på denne computer.", elem_id="lp-title")
+            gr.Markdown(f"# Legeplads\n{about.tagline(pipeline.info, workshop)}", elem_id="lp-title")
             who = gr.Markdown(elem_id="lp-who")
             reset = gr.Button("Nulstil", size="sm", scale=0, elem_id="lp-reset")
+            # A button, not a link: gradio opens Markdown links in a new tab, which would leave
+            # this one open, still showing the answers, on a shared computer.
+            logout = gr.Button("Log ud", size="sm", scale=0, visible=workshop, elem_id="lp-logout")
         gr.Markdown(model_banner(pipeline), elem_id="lp-model")
         with gr.Accordion("Underviser", open=False, visible=False, elem_id="lp-trainer") as trainer_panel:
             with gr.Row():
@@ -59,7 +63,7 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             with gr.Tab("Log", id="log", visible=False) as log_tab:
                 compliance.build()
             with gr.Tab("Om", id="om"):
-                about.build(pipeline.info)
+                about.build(pipeline.info, workshop)
 
         def on_load(visit_value: Visit, request: gr.Request) -> tuple[Any, ...]:
             """A new tab: the views this role may see, and the exercise from the link.
@@ -101,6 +105,9 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             [visit, who, log_tab, trainer_panel, timer, tabs, exercises.choice, exercises.card, exercises.material],
             **INSTANT,
         )
+        logout.click(lambda visit_value: visit_value.reset(), [visit], None, **INSTANT).then(
+            None, js="() => { window.location.assign('logout'); }"
+        )
         timer.tick(on_queue, None, [queue_status], queue=False, show_progress="hidden", api_visibility="private")
         presenter.change(None, [presenter], None, js=PRESENTER_JS)
         log_tab.select(compliance.on_refresh, None, compliance.refresh_outputs(), **INSTANT)
@@ -135,7 +142,7 @@ def who_markdown(username: str | None, role: str | None) -> str:
     if role == LOCAL:
         return "Kun på denne computer (ingen login)."
     label = ROLE_LABELS.get(role or "", "ukendt rolle")
-    return f"Logget ind som **{html.escape(username or '')}** ({label}) · [Log ud](logout)"
+    return f"Logget ind som **{html.escape(username or '')}** ({label})"
 
 
 def model_queue(demo: gr.Blocks) -> tuple[int, int]:
