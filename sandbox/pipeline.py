@@ -124,6 +124,15 @@ class Pipeline:
         """What the model would see for ``text``; sends nothing, logs nothing."""
         return self.guard.preview(text, session.vault)
 
+    def redact(self, text: str, session: Session) -> GuardResult:
+        """Mask ``text`` for keeping (the learning log), with this session's placeholders; sends and logs nothing.
+
+        Unlike :meth:`preview`, the placeholders it hands out stay in the
+        session's vault, so two people in one text, or in two texts, get two
+        numbers, and the same person the number the playground gave them.
+        """
+        return self.guard.check(text, session.vault)
+
     def ask(self, request: Request, session: Session, cancel: threading.Event | None = None) -> Result:
         """Run a request to the end and return its :class:`Result`."""
         result = None

@@ -228,3 +228,14 @@ def test_only_the_pipeline_imports_backends() -> None:
                 if target and target.startswith(("sandbox.backends.llama", "sandbox.backends.openai", "llama_cpp")):
                     offenders.append(f"{rel}: {target}")
     assert offenders == []
+
+
+def test_redact_keeps_the_sessions_placeholders_and_sends_nothing(pipeline: Pipeline) -> None:
+    session = Session()
+    before = pipeline.log.entries(limit=1)
+    first = pipeline.redact("Karen Nielsen ringede.", session)
+    second = pipeline.redact("Ole Hansen skrev, og Karen Nielsen svarede.", session)
+    assert first.text == "[PERSON_1] ringede."
+    assert second.text == "[PERSON_2] skrev, og [PERSON_1] svarede.", "two people, two numbers; Karen keeps hers"
+    assert pipeline.preview("Karen Nielsen", session).text == "[PERSON_1]"
+    assert pipeline.log.entries(limit=1) == before, "nothing is logged"

@@ -59,7 +59,7 @@ class Journal:
         for name, text in texts.items():
             if len(text) > MAX_CHARS:
                 raise UserError(f"Feltet '{FIELDS[name]}' er for langt: højst {MAX_CHARS} tegn.")
-        redacted = {name: pipeline.preview(text, session).text if text.strip() else "" for name, text in texts.items()}
+        redacted = {name: pipeline.redact(text, session).text if text.strip() else "" for name, text in texts.items()}
         entry = JournalEntry(card.id, card.title, **redacted, written=datetime.now().astimezone())
         self.entries.append(entry)
         return entry
