@@ -269,6 +269,9 @@ def test_lower_case_address_with_context(guard: Guard) -> None:
         ("Kontaktperson er Finn.", "Finn"),
         ("Bo har fået bevilget ledsagerordning.", "Bo"),
         ("Jensens datter har søgt om aflastning.", "Jensens"),
+        # A group of staff is not a name, but a person signing for it still is.
+        ("Venlig hilsen\nKaren Holm, Ledergruppen", "Karen Holm"),
+        ("Henvendelse til Affald og Genbrug ved Signe Nørgaard.", "Signe Nørgaard"),
     ],
 )
 def test_person_names(guard: Guard, text: str, name: str) -> None:
@@ -289,6 +292,10 @@ def test_person_names(guard: Guard, text: str, name: str) -> None:
         "Borgerservice og Jobcenter Aalborg holder lukket.",
         "Region Midtjylland og Aarhus Universitetshospital samarbejder.",
         "Frisør Klip v/ ejeren har sendt en regning.",
+        # Municipal departments and groups of staff, as exercise material has them.
+        "Henvendelse vedrørende ordningen kan ske til Affald og Genbrug på telefon.",
+        "Venlig hilsen\nLedergruppen",
+        "Referat fra Styregruppen og Arbejdsgruppe Nord.",
     ],
 )
 def test_words_and_organisations_are_not_names(guard: Guard, text: str) -> None:

@@ -91,6 +91,10 @@ class Material(Strict):
     title: Text
     text: str = ""
     note: Text = Field(description="Hvor materialet kommer fra; altid opdigtet")
+    # The guard runs before the model; a word it masks never reaches it. These
+    # are the words the exercise is about (an invented scheme, a department, a
+    # signature), checked against the real guard by tests/test_exercise_guard.py.
+    keep: tuple[str, ...] = Field((), description="Ord, øvelsen bygger på, og som værnet ikke må fjerne")
 
 
 class Reflection(Strict):

@@ -59,7 +59,8 @@ PARTICLES = frozenset(
 ABBREVIATIONS = TITLES | frozenset(
     {"gl", "st", "ll", "sdr", "nr", "skt", "sct", "ca", "jf", "mvh", "vedr", "att", "tlf", "kl"}
 )
-# Capitalised words with these endings are organisations, institutions or streets.
+# Capitalised words with these endings are organisations, institutions, groups of staff
+# ("Ledergruppen" signing a mail) or streets.
 ORGANISATION_ENDINGS = (
     "kommune", "styrelsen", "styrelse", "ministeriet", "ministerium", "direktoratet", "centret", "centeret",
     "center", "huset", "skolen", "skole", "skolerne", "gården", "hospital", "hospitalet", "sygehus", "sygehuset",
@@ -67,7 +68,8 @@ ORGANISATION_ENDINGS = (
     "afdelingen", "sekretariatet", "instituttet", "regionen", "foreningen", "forening", "forbundet",
     "børnehave", "børnehaven", "vuggestuen", "plejehjem", "plejehjemmet", "hjemmet", "service", "partiet",
     "kirken", "biblioteket", "universitetet", "gymnasiet", "firmaet", "selskabet", "kontoret", "plejen",
-    "tjenesten", "ordningen", "vej", "vejen", "gade", "gaden", "allé", "plads", "pladsen", "torv", "torvet",
+    "tjenesten", "ordningen", "gruppen", "gruppe", "teamet", "vej", "vejen", "gade", "gaden", "allé", "plads",
+    "pladsen", "torv", "torvet",
     "stræde", "vænget", "parken", "boulevard", "avenue", "bakken", "stien", ".dk", ".com",
 )
 # Unknown capitalised words with these endings are Danish nouns, adjectives or
