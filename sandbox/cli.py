@@ -254,13 +254,14 @@ def log_show(last: str) -> None:
 def log_verify(anchor: str | None) -> None:
     """Gennemgå hele hash-kæden. Exit-kode 1 ved første brud."""
     from sandbox.audit import AuditLog
-    from sandbox.audit.text import parse_anchor
+    from sandbox.audit.text import parse_anchor, verification_text
 
     result = AuditLog().verify(parse_anchor(anchor) if anchor else None)
+    verdict, detail = verification_text(result)
     if not result.ok:
-        click.echo(f"Loggen er IKKE intakt. Første brud: post {result.first_bad}.\n{result.reason}", err=True)
+        click.echo(f"{verdict}\n{detail}", err=True)
         sys.exit(1)
-    click.echo(result.reason)
+    click.echo(f"{verdict} {detail}")
     if result.last_hash:
         click.echo(f"Anker til næste kontrol (notér det uden for denne computer): {result.checked}:{result.last_hash}")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import signal
 import sqlite3
 import stat
@@ -22,12 +23,25 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.audit import AuditLog, LogEntry
+from sandbox.audit import DECISIONS, AuditLog, LogEntry, Verification
 from sandbox.audit.chain import content_digest, entry_digest
-from sandbox.audit.entry import CONTENT_COLUMNS, ENTRY_COLUMNS, META_COLUMNS
+from sandbox.audit.entry import CONTENT_COLUMNS, ENTRY_COLUMNS, FINISH_REASONS, META_COLUMNS
+from sandbox.audit.labels import (
+    ART9_LABELS,
+    DECISION_LABELS,
+    ENTITY_LABELS,
+    FINISH_LABELS,
+    exercise_title,
+    exercise_titles,
+    finish_label,
+)
 from sandbox.audit.schema import VERSION
 from sandbox.audit.store import MIN_FREE_BYTES
+from sandbox.audit.text import entry_text, findings_text, verification_text
 from sandbox.errors import LogError, UserError
+from sandbox.exercises import get_card, load_cards
+from sandbox.guards.art9 import TERMS as ART9_TERMS
+from sandbox.guards.result import ENTITY_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
@@ -356,8 +370,103 @@ def test_csv_export_opens_in_danish_excel(log: AuditLog) -> None:
     assert cell["Svar (maskeret)"].startswith("'="), "a formula is defused"
     assert cell["Svartid (ms)"] == "1234,6"
     assert cell["Beslutning"] == "maskeret"
-    assert cell["Fundet i prompten"] == "PERSON ×1"
+    assert cell["Fundet i prompten"] == "Navn ×1"
     assert json.loads(cell["Parametre (inkl. seed)"])["seed"] == 1234
+
+
+def finding(kind: str, count: int) -> dict:
+    return {"type": kind, "count": count, "max_score": 0.9, "min_score": 0.8, "recognizers": ["R"], "action": "redact"}
+
+
+# What the review found in the Log tab: codes in the order the guard reported them.
+AS_REPORTED = {
+    "entities": [finding("PERSON", 6), finding("ADRESSE", 1)],
+    "warnings": [{"category": "STRAFFEFORHOLD", "count": 1}, {"category": "HELBRED", "count": 2}],
+    "allowed_types": ["PERSON", "ADRESSE"],
+    "output_findings": [finding("PERSON", 1)],
+    "exercise_id": "bias-koen",
+    "finish_reason": "length",
+}
+
+
+def test_csv_shows_danish_words_and_jsonl_keeps_the_codes(log: AuditLog) -> None:
+    log.append(make_entry(**AS_REPORTED))
+    out = io.BytesIO()
+    log.export("csv", out)
+    header, row = csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"), newline=""), delimiter=";")
+    cell = dict(zip(header, row, strict=True))
+    assert cell["Fundet i prompten"] == "Adresse ×1, Navn ×6", "labels, in the fixed order of the labels table"
+    assert cell["Art. 9-advarsler"] == "helbred ×2, strafbare forhold (art. 10) ×1"
+    assert cell["Fundet i svaret"] == "Navn ×1"
+    assert cell["Tilladt umaskeret"] == "Adresse, Navn"
+    assert cell["Stopårsag"] == "grænse for tokens"
+    assert (cell["Øvelse"], cell["Øvelse-id"]) == (get_card("bias-koen").title, "bias-koen")
+    assert header.index("Øvelse-id") == header.index("Øvelse") + 1
+
+    out = io.StringIO(newline="")
+    log.export("jsonl", out)
+    stored = json.loads(out.getvalue())
+    assert [f["type"] for f in stored["entities"]] == ["PERSON", "ADRESSE"], "JSONL keeps codes, as reported"
+    assert [w["category"] for w in stored["warnings"]] == ["STRAFFEFORHOLD", "HELBRED"]
+    assert (stored["finish_reason"], stored["exercise_id"]) == ("length", "bias-koen")
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"finish_reason": "stop"}, "færdig"),
+        ({"finish_reason": "length"}, "grænse for tokens"),
+        ({"finish_reason": "cancelled"}, "stoppet af brugeren"),
+        ({"finish_reason": None, "decision": "blocked", "error": "blokeret af værnets politik"}, "ikke sendt"),
+        ({"finish_reason": None, "decision": "guard_error", "error": "Værnet kunne ikke køre."}, "ikke sendt"),
+        ({"finish_reason": None, "error": "Modellen svarede ikke."}, "fejl"),
+    ],
+    ids=["stop", "length", "cancelled", "blocked", "guard-error", "model-error"],
+)
+def test_every_way_an_answer_ends_has_danish_words(log: AuditLog, changes: dict, words: str) -> None:
+    entry_id = log.append(make_entry(**changes))
+    entry = log.entries()[0]
+    assert entry["id"] == entry_id
+    assert finish_label(entry) == words
+    assert f"stopårsag: {words}" in entry_text(entry)
+
+
+def test_free_prompts_and_vanished_cards_still_say_what_they_were(log: AuditLog) -> None:
+    log.append(make_entry(exercise_id=None))
+    log.append(make_entry(exercise_id="omdoebt-kort", entities=[finding("NYTYPE", 2)]))
+    free, vanished = reversed(log.entries())
+    assert exercise_title(free["exercise_id"]) == "fri prompt"
+    assert exercise_title(vanished["exercise_id"]) == "omdoebt-kort", "an unknown id is shown, not hidden"
+    assert findings_text(vanished["entities"]) == "NYTYPE ×2", "an unknown type is shown as its code"
+    assert "øvelse omdoebt-kort" in entry_text(vanished)
+
+
+def test_every_code_the_log_can_hold_has_a_danish_label() -> None:
+    assert list(ENTITY_LABELS) == list(ENTITY_TYPES), "every guard type, in the guard's order"
+    assert set(ART9_LABELS) == set(ART9_TERMS)
+    assert set(DECISION_LABELS) == set(DECISIONS)
+    assert set(FINISH_LABELS) == set(FINISH_REASONS)
+    assert set(exercise_titles()) == {card.id for card in load_cards()}
+
+
+def test_the_documented_labels_are_the_ones_the_log_uses() -> None:
+    """docs/compliance-log.md tells the reviewer which code is which word; it must not drift."""
+    docs = (ROOT / "docs/compliance-log.md").read_text()
+    documented = dict(re.findall(r"^\| `([A-Z_]+)` \| ([^|]+?) \|", docs, re.M))
+    assert documented == {**ENTITY_LABELS, **ART9_LABELS}
+
+
+def test_the_chain_verdict_is_said_once() -> None:
+    intact = Verification(True, 12, None, "12 poster kontrolleret.", "ab" * 32)
+    broken = Verification(False, 1, 2, "Post 2 mangler: den er slettet fra loggen.", "ab" * 32)
+    for result in (intact, broken):
+        text = " ".join(verification_text(result))
+        assert text.lower().count("intakt") == 1, text
+    assert " ".join(verification_text(intact)) == "Kæden er intakt. 12 poster kontrolleret."
+    assert verification_text(broken) == (
+        "Kæden er IKKE intakt.",
+        "Første brud: post 2. Post 2 mangler: den er slettet fra loggen.",
+    )
 
 
 def test_jsonl_export_keeps_every_field(log: AuditLog) -> None:

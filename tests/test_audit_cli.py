@@ -19,6 +19,7 @@ from test_audit import T0, Clock, make_entry
 
 from sandbox.audit import AuditLog
 from sandbox.cli import main
+from sandbox.exercises import get_card
 
 
 @pytest.fixture
@@ -61,7 +62,25 @@ def test_show_prints_the_newest_entries_oldest_first(data: Path) -> None:
     assert "#1" not in result.output
     assert result.output.index("#2") < result.output.index("#3")
     assert "Ansøgning fra s-c om ældrebolig" in result.output
-    assert "MASKERET" in result.output and "PERSON ×1" in result.output
+    assert "MASKERET" in result.output and "Navn ×1" in result.output
+
+
+def test_show_speaks_danish_not_codes(data: Path) -> None:
+    finding = {"type": "ADRESSE", "count": 1, "max_score": 0.9, "min_score": 0.9, "recognizers": ["R"],
+               "action": "redact"}
+    person = {**finding, "type": "PERSON", "count": 6}
+    with AuditLog(data / "log.sqlite3") as log:
+        log.append(make_entry(entities=[person, finding], warnings=[{"category": "HELBRED", "count": 1}],
+                              exercise_id="bias-koen", finish_reason="cancelled", allowed_types=["ADRESSE"]))
+    shown = run("show").output
+    assert "fundet: Adresse ×1, Navn ×6" in shown
+    assert "art. 9: helbred ×1" in shown
+    assert "tilladt umaskeret: Adresse" in shown
+    assert "stopårsag: stoppet af brugeren" in shown
+    assert f"øvelse: {get_card('bias-koen').title} (bias-koen)" in shown
+    header, facts = shown.splitlines()[:2]  # the prompt and answer below keep their placeholders, <PERSON_1>
+    for code in ("PERSON", "ADRESSE", "HELBRED", "cancelled"):
+        assert code not in header + facts
 
 
 def test_show_on_an_empty_log_and_a_bad_count(data: Path) -> None:
@@ -76,7 +95,8 @@ def test_verify_passes_and_prints_an_anchor(data: Path) -> None:
     fill(data, ["s-a", "s-b"])
     result = run("verify")
     assert result.exit_code == 0
-    assert "intakt: 2 poster" in result.output
+    first_line = result.output.splitlines()[0]
+    assert first_line == "Kæden er intakt. 2 poster kontrolleret.", "the verdict, said once"
     anchor = result.output.strip().rsplit(" ", 1)[1]
     assert run("verify", "--anchor", anchor).exit_code == 0
 
@@ -102,7 +122,8 @@ def test_verify_exits_1_naming_the_first_broken_entry(data: Path, tampering: lis
     sql(path, *tampering)
     result = run("verify")
     assert result.exit_code == 1
-    assert f"Første brud: post {first_bad}." in result.output
+    assert result.output.startswith("Kæden er IKKE intakt.\nFørste brud: post " + f"{first_bad}.")
+    assert result.output.lower().count("intakt") == 1
 
 
 def test_verify_with_a_wrong_or_malformed_anchor(data: Path) -> None:
@@ -151,6 +172,7 @@ def test_export_csv_to_a_file_for_excel(data: Path) -> None:
         "Ansøgning fra s-a om ældrebolig",
         "Ansøgning fra s-b om ældrebolig",
     ]
+    assert {(r["Fundet i prompten"], r["Stopårsag"]) for r in rows} == {("Navn ×1", "færdig")}
 
 
 def test_export_jsonl_for_one_session_and_period(data: Path) -> None:

@@ -13,11 +13,14 @@ guard did, without the log becoming a store of citizens' personal data. So:
 Modules: :mod:`~sandbox.audit.entry` (what an entry holds),
 :mod:`~sandbox.audit.schema` (tables and migrations),
 :mod:`~sandbox.audit.chain` (hashes and verification),
-:mod:`~sandbox.audit.store` (the SQLite file), :mod:`~sandbox.audit.export`.
+:mod:`~sandbox.audit.store` (the SQLite file), :mod:`~sandbox.audit.export`,
+:mod:`~sandbox.audit.labels` (the Danish words for its codes) and
+:mod:`~sandbox.audit.text` (what a person reads).
 """
 
 from sandbox.audit.chain import Verification
-from sandbox.audit.entry import DECISION_LABELS, DECISIONS, LogEntry
+from sandbox.audit.entry import DECISIONS, LogEntry
+from sandbox.audit.labels import DECISION_LABELS
 from sandbox.audit.store import AuditLog
 
 __all__ = ["AuditLog", "DECISIONS", "DECISION_LABELS", "LogEntry", "Verification"]

@@ -31,7 +31,9 @@ class Verification:
 
     ``first_bad`` is the number of the first entry that is missing or does
     not match; ``last_hash`` is the newest entry's hash, worth writing down
-    as an anchor for the next check.
+    as an anchor for the next check. ``reason`` is the detail (how many
+    entries were checked, or what is wrong), not the verdict: the verdict is
+    worded once, in :func:`sandbox.audit.text.verification_text`.
     """
 
     ok: bool
@@ -114,9 +116,8 @@ def verify(con: sqlite3.Connection, anchor: tuple[int, str] | None = None) -> Ve
             _check_head(con, checked, last_hash or GENESIS, anchor)
         except _Broken as broken:
             return Verification(False, checked, broken.entry_id, broken.reason, last_hash)
-        return Verification(
-            True, checked, None, f"Loggen er intakt: {checked} poster kontrolleret.", last_hash
-        )
+        # Only the facts: the verdict ("intakt") is worded once, by sandbox.audit.text.verification_text.
+        return Verification(True, checked, None, f"{checked} poster kontrolleret.", last_hash)
     finally:
         con.execute("COMMIT")
 

@@ -16,14 +16,7 @@ from typing import Any
 
 DECISIONS = ("sent", "redacted", "blocked", "guard_error")
 FINISH_REASONS = ("stop", "length", "cancelled")
-
-# Danish words for the guard's decision, for every place a person reads them.
-DECISION_LABELS = {
-    "sent": "sendt",
-    "redacted": "maskeret",
-    "blocked": "blokeret",
-    "guard_error": "værnfejl",
-}
+# Their Danish words are in sandbox.audit.labels.
 
 # The only keys a guard summary may carry. A summary describes what was found
 # (type, how often, how sure, by which recognizer, what the policy did); a key

@@ -2,10 +2,13 @@
 
 CSV is written for Danish Excel: UTF-8 with a byte order mark (so æøå are
 read as UTF-8), ``;`` between fields and decimal commas (the comma is the
-decimal separator), Danish column names and readable finding summaries.
+decimal separator), Danish column names, and Danish words for every code
+(types found, art. 9 categories, decision, stop reason, exercise title) from
+:mod:`sandbox.audit.labels`; docs/compliance-log.md describes each column.
 Cells that start like a formula are prefixed with ``'`` so a prompt cannot
 run as a formula in the reviewer's spreadsheet. JSON Lines keeps every
-field as stored, for tools and for answering an access request in full.
+field as stored, codes included, for tools and for answering an access
+request in full.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, TextIO
 
-from sandbox.audit.entry import DECISION_LABELS
-from sandbox.audit.text import findings_text, local_time, warnings_text
+from sandbox.audit.labels import DECISION_LABELS, exercise_title, finish_label
+from sandbox.audit.text import findings_text, local_time, types_text, warnings_text
 
 # (header, how to get the cell from an entry dict), in column order.
 CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
@@ -26,7 +29,8 @@ CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("Tidspunkt (UTC)", lambda e: e["time"]),
     ("Tidspunkt (lokal tid)", lambda e: local_time(e["time"])),
     ("Session", lambda e: e["session"]),
-    ("Øvelse", lambda e: e["exercise_id"]),
+    ("Øvelse", lambda e: exercise_title(e["exercise_id"])),
+    ("Øvelse-id", lambda e: e["exercise_id"]),
     ("Model", lambda e: e["model_name"]),
     ("Model-sha256", lambda e: e["model_sha256"]),
     ("Backend", lambda e: e["backend"]),
@@ -35,13 +39,13 @@ CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("Fundet i prompten", lambda e: findings_text(e["entities"])),
     ("Art. 9-advarsler", lambda e: warnings_text(e["warnings"])),
     ("Fundet i svaret", lambda e: findings_text(e["output_findings"])),
-    ("Tilladt umaskeret", lambda e: ", ".join(e["allowed_types"])),
+    ("Tilladt umaskeret", lambda e: types_text(e["allowed_types"])),
     ("Prompt (maskeret)", lambda e: e["prompt"]),
     ("Sendt til modellen", lambda e: _messages(e["messages"])),
     ("Svar (maskeret)", lambda e: e["response"]),
     ("Prompt-tokens", lambda e: e["prompt_tokens"]),
     ("Svar-tokens", lambda e: e["completion_tokens"]),
-    ("Stopårsag", lambda e: e["finish_reason"]),
+    ("Stopårsag", finish_label),
     ("Svartid (ms)", lambda e: None if e["latency_ms"] is None else f"{e['latency_ms']:.1f}".replace(".", ",")),
     ("Fejl", lambda e: e["error"]),
     ("Værnets konfiguration", lambda e: e["guard_config"]),

@@ -28,7 +28,7 @@ from sandbox.audit import chain, export
 from sandbox.audit.chain import Verification
 from sandbox.audit.entry import (
     CONTENT_COLUMNS,
-    DECISION_LABELS,
+    DECISIONS,
     ENTRY_COLUMNS,
     META_COLUMNS,
     LogEntry,
@@ -311,8 +311,8 @@ def _where(
     exercise_id: str | None = None,
 ) -> tuple[str, list[Any]]:
     """The WHERE clause shared by every read, so all views filter alike."""
-    if decision is not None and decision not in DECISION_LABELS:
-        raise UserError(f"Ukendt beslutning {decision!r}. Vælg en af: {', '.join(DECISION_LABELS)}.")
+    if decision is not None and decision not in DECISIONS:
+        raise UserError(f"Ukendt beslutning {decision!r}. Vælg en af: {', '.join(DECISIONS)}.")
     clauses: list[str] = []
     args: list[Any] = []
     for clause, value in (

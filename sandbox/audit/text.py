@@ -1,8 +1,9 @@
-"""The log in words a person types and reads: ages, dates, anchors, one entry on screen.
+"""The log in words a person types and reads: ages, dates, anchors, findings, one entry on screen.
 
-Shared by the ``legeplads log`` commands and the exports, so a date or a
-finding is written the same way wherever a reviewer meets it. Anything a
-person can mistype is refused with a Danish :class:`UserError`.
+Shared by the ``legeplads log`` commands, the exports and the web app's Log
+tab, so a date or a finding is written the same way wherever a reviewer
+meets it. Codes become Danish words through :mod:`sandbox.audit.labels`.
+Anything a person can mistype is refused with a Danish :class:`UserError`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sandbox.audit.entry import DECISION_LABELS
+from sandbox.audit.chain import Verification
+from sandbox.audit.labels import (
+    ART9_LABELS,
+    DECISION_LABELS,
+    ENTITY_LABELS,
+    category_label,
+    entity_label,
+    exercise_title,
+    finish_label,
+)
 from sandbox.errors import UserError
 
 _AGE = re.compile(r"(\d+)\s*([dhw])")
@@ -62,13 +72,42 @@ def parse_anchor(text: str) -> tuple[int, str]:
 
 
 def findings_text(findings: list[dict[str, Any]]) -> str:
-    """A guard summary as a person reads it: ``CPR_NUMBER ×2, PERSON ×1``."""
-    return ", ".join(f"{f['type']} ×{f['count']}" for f in findings)
+    """A guard summary as a person reads it: ``CPR-nummer ×2, Navn ×1``.
+
+    Always in the order of :data:`~sandbox.audit.labels.ENTITY_LABELS` (not
+    the order the guard happened to report), so a CSV column reads the same
+    from row to row and two entries with the same findings have the same text.
+    """
+    ordered = sorted(findings, key=lambda f: _rank(ENTITY_LABELS, f["type"]))
+    return ", ".join(f"{entity_label(f['type'])} ×{f['count']}" for f in ordered)
 
 
 def warnings_text(warnings: list[dict[str, Any]]) -> str:
-    """Art. 9 warnings as a person reads them: ``helbred ×1``."""
-    return ", ".join(f"{w['category']} ×{w['count']}" for w in warnings)
+    """Art. 9 warnings as a person reads them: ``helbred ×1``, in the order of the labels table."""
+    ordered = sorted(warnings, key=lambda w: _rank(ART9_LABELS, w["category"]))
+    return ", ".join(f"{category_label(w['category'])} ×{w['count']}" for w in ordered)
+
+
+def types_text(entity_types: list[str]) -> str:
+    """Entity types the policy let through unmasked, as labels: ``Adresse, Navn``."""
+    return ", ".join(entity_label(t) for t in sorted(entity_types, key=lambda t: _rank(ENTITY_LABELS, t)))
+
+
+def verification_text(result: Verification) -> tuple[str, str]:
+    """The outcome of ``verify`` as (verdict, detail), worded once for the Log tab and ``log verify``.
+
+    The verdict is a short sentence a reviewer can act on; the detail says
+    how much was checked, or where and how the log is broken.
+    """
+    if result.ok:
+        return "Kæden er intakt.", result.reason
+    return "Kæden er IKKE intakt.", f"Første brud: post {result.first_bad}. {result.reason}"
+
+
+def _rank(table: dict[str, str], code: str) -> tuple[int, str]:
+    """Sort key: a code's place in its labels table; codes the table lacks come last, by code."""
+    order = list(table)
+    return (order.index(code), "") if code in table else (len(order), code)
 
 
 def local_time(stored: str) -> str:
@@ -87,7 +126,7 @@ def entry_text(entry: dict[str, Any], width: int = 200) -> str:
         f"#{entry['id']}",
         local_time(entry["time"]),
         entry["session"] or "–",
-        f"øvelse {entry['exercise_id']}" if entry["exercise_id"] else "fri prompt",
+        _exercise_text(entry["exercise_id"]),
         f"{model} ({entry['backend']})",
         DECISION_LABELS[entry["decision"]].upper(),
     ]
@@ -97,11 +136,11 @@ def entry_text(entry: dict[str, Any], width: int = 200) -> str:
     if entry["output_findings"]:
         facts.append(f"i svaret: {findings_text(entry['output_findings'])}")
     if entry["allowed_types"]:
-        facts.append(f"tilladt umaskeret: {', '.join(entry['allowed_types'])}")
+        facts.append(f"tilladt umaskeret: {types_text(entry['allowed_types'])}")
     if entry["prompt_tokens"] is not None:
-        facts.append(
-            f"tokens {entry['prompt_tokens']} ind / {entry['completion_tokens']} ud ({entry['finish_reason']})"
-        )
+        facts.append(f"tokens {entry['prompt_tokens']} ind / {entry['completion_tokens']} ud")
+    if finish_label(entry):
+        facts.append(f"stopårsag: {finish_label(entry)}")
     if entry["latency_ms"] is not None:
         facts.append(f"{entry['latency_ms']:.0f} ms")
     if entry["params"].get("seed") is not None:
@@ -113,6 +152,14 @@ def entry_text(entry: dict[str, Any], width: int = 200) -> str:
         if value:
             lines.append(f"  {label}: {_one_line(value, width)}")
     return "\n".join(lines)
+
+
+def _exercise_text(exercise_id: str | None) -> str:
+    """The exercise for the terminal: its title, and the id ``legeplads exercises show`` takes."""
+    if exercise_id is None:
+        return exercise_title(None)
+    title = exercise_title(exercise_id)
+    return f"øvelse {exercise_id}" if title == exercise_id else f"øvelse: {title} ({exercise_id})"
 
 
 def _one_line(text: str, width: int) -> str:

@@ -20,13 +20,12 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from sandbox.audit import DECISION_LABELS, AuditLog
-from sandbox.audit.text import findings_text, local_time, parse_moment, warnings_text
+from sandbox.audit import AuditLog, Verification
+from sandbox.audit.labels import DECISION_LABELS, entity_label, exercise_title, exercise_titles
+from sandbox.audit.text import findings_text, local_time, parse_moment, verification_text, warnings_text
 from sandbox.errors import UserError
-from sandbox.exercises import load_cards
 from sandbox.guards.result import ENTITY_TYPES
 from sandbox.ui.events import INSTANT, refuse
-from sandbox.ui.preview import entity_label
 
 TABLE_LIMIT = 500
 EXPORT_LIFETIME_S = 3600
@@ -80,7 +79,10 @@ class ComplianceTab:
                 scale=1,
             )
             self.exercise = gr.Dropdown(
-                [("Alle", ALL)] + [(card.title, card.id) for card in load_cards()], value=ALL, label="Øvelse", scale=1
+                [("Alle", ALL)] + [(title, card_id) for card_id, title in exercise_titles().items()],
+                value=ALL,
+                label="Øvelse",
+                scale=1,
             )
         with gr.Row():
             self.show = gr.Button("Vis", variant="primary", elem_id="lp-log-show")
@@ -130,15 +132,11 @@ class ComplianceTab:
         count = f"{len(entries)} poster" + (
             f"; de nyeste {TABLE_LIMIT} vises. Eksportér for at se alle." if len(entries) > TABLE_LIMIT else "."
         )
-        return chart_frame(entries), count, [_row(entry) for entry in shown]
+        return chart_frame(entries), count, [table_row(entry) for entry in shown]
 
     def on_verify(self, request: gr.Request) -> str:
         self._check(request)
-        result = self.log.verify()
-        if result.ok:
-            anchor = f"\n\nAnker til næste kontrol: `{result.checked}:{result.last_hash}`" if result.last_hash else ""
-            return f"**Kæden er intakt.** {result.reason}{anchor}"
-        return f"**Loggen er IKKE intakt.** Første brud: post {result.first_bad}. {result.reason}"
+        return verification_markdown(self.log.verify())
 
     def on_export(self, fmt: str, since: str, until: str, request: gr.Request) -> str:
         self._check(request)
@@ -169,6 +167,14 @@ def _period(since: str | None, until: str | None) -> dict[str, datetime | None]:
     }
 
 
+def verification_markdown(result: Verification) -> str:
+    """The chain status for the tab: the verdict in bold, said once, then the detail and the anchor."""
+    verdict, detail = verification_text(result)
+    if not (result.ok and result.last_hash):
+        return f"**{verdict}** {detail}"
+    return f"**{verdict}** {detail}\n\nAnker til næste kontrol: `{result.checked}:{result.last_hash}`"
+
+
 def chart_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
     """Findings per local day and type (summing each entry's counts), for the bar chart."""
     counts: Counter[tuple[str, str]] = Counter()
@@ -180,12 +186,13 @@ def chart_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Dag", "Type", "Antal"])
 
 
-def _row(entry: dict[str, Any]) -> list[Any]:
+def table_row(entry: dict[str, Any]) -> list[Any]:
+    """One entry as a row under :data:`COLUMNS`, in the same Danish words as the CSV and ``log show``."""
     return [
         entry["id"],
         local_time(entry["time"]),
         entry["session"] or "–",
-        entry["exercise_id"] or "fri prompt",
+        exercise_title(entry["exercise_id"]),  # the title, as the filter above offers it
         DECISION_LABELS[entry["decision"]],
         findings_text(entry["entities"]) or "intet",
         warnings_text(entry["warnings"]),
