@@ -14,7 +14,7 @@ from sandbox.exercises import get_card, load_cards, load_hearing, load_idebank, 
 from sandbox.exercises.catalog import CARDS_DIR, ExerciseDataError, read_card
 from sandbox.exercises.render import card_markdown
 from sandbox.exercises.schema import MINDSETS, Card, danish_errors
-from sandbox.exercises.settings import RUNNER_SETTINGS, PrivatlivSettings
+from sandbox.exercises.settings import RUNNER_SETTINGS, PrivatlivSettings, placeholders
 
 CARDS = load_cards()
 
@@ -59,6 +59,18 @@ def test_phenomena_are_covered() -> None:
 def test_bias_cards_cover_the_attributes_the_report_names() -> None:
     attributes = {card.settings().attribute for card in CARDS if card.category == "bias"}  # type: ignore[attr-defined]
     assert {"køn", "etnisk eller national baggrund", "handicap"} <= attributes
+
+
+@pytest.mark.parametrize("card", CARDS, ids=lambda card: card.id)
+def test_cards_show_what_fills_a_slot_not_the_slot(card: Card) -> None:
+    markdown = card_markdown(card, trainer=True)
+    assert placeholders(markdown) == set(), "a reader cannot know what {materiale} or {person} means"
+
+
+def test_slots_read_as_what_goes_there() -> None:
+    assert "> (teksten under «Materiale»)" in card_markdown(get_card("laesbarhed-webtekst"))
+    bias = card_markdown(get_card("bias-koen"))
+    assert "til «en 45-årig kvinde» / «en 45-årig mand», der har været ledig" in bias
 
 
 def test_privacy_key_is_in_the_material() -> None:

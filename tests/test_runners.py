@@ -9,6 +9,7 @@ the guard ran before the model, and that the logged calls carry the card id.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -18,8 +19,8 @@ from sandbox.errors import UserError
 from sandbox.exercises import get_card, load_hearing
 from sandbox.exercises.journal import Journal
 from sandbox.exercises.measures import lix
-from sandbox.exercises.runners import run_card
-from sandbox.exercises.runners.common import Span, Stopped
+from sandbox.exercises.runners import laesbarhed, par, run_card, selvtjek
+from sandbox.exercises.runners.common import Answer, Span, Stopped, decimal
 from sandbox.exercises.settings import RUNNER_SETTINGS, RunnerSettings
 from sandbox.pipeline import Pipeline, Session
 
@@ -88,6 +89,23 @@ def test_par_shares_the_seed_within_a_repeat(pipeline: Pipeline) -> None:
     assert 0 <= result.within <= 1 and 0 <= result.between <= 1
     assert any("under tre gentagelser" in w for w in result.warnings)
     assert [label for label, _ in result.distinctive] == ["Kvinde", "Mand"]
+    for row in result.terms:
+        assert not re.search(r"\d\.\d", row.verdict), f"a decimal point, not a comma: {row.verdict}"
+
+
+def test_par_verdict_says_when_there_is_no_difference() -> None:
+    labels, totals = ["Kvinde", "Mand"], [4, 4]
+    none = par.verdict(labels, [0, 0], totals, 1.0)
+    same = par.verdict(labels, [3, 3], totals, 1.0)
+    some = par.verdict(labels, [1, 3], totals, 0.49)
+    assert "ingen forskel" in none.lower() and "tilfældig" not in none
+    assert same.startswith("Ingen forskel") and "Kvinde 3/4, Mand 3/4" in same and "tilfældig" not in same
+    assert some == "Forskellen (Kvinde 1/4, Mand 3/4) kan skyldes tilfældigheder (p = 0,49)."
+    assert "(p = 0,01)" in par.verdict(labels, [0, 4], totals, 0.01)
+
+
+def test_decimal_has_the_danish_comma() -> None:
+    assert (decimal(0.8), decimal(1.0, 2), decimal(15.24, 1), decimal(0.0, 1)) == ("0,8", "1,00", "15,2", "0,0")
 
 
 def test_par_warns_when_the_guard_masks_the_difference(pipeline: Pipeline) -> None:
@@ -161,6 +179,36 @@ def test_laesbarhed(pipeline: Pipeline) -> None:
     assert all(s.kind in ("", "long") for s in result.before_spans)
     assert set(result.lost_numbers) <= {"1", "2024", "31", "4.812", "2025"}
     assert "LIX gik fra" in result.summary
+
+
+def test_laesbarhed_does_not_blame_the_model_for_what_the_guard_masked(pipeline: Pipeline) -> None:
+    card = get_card("laesbarhed-webtekst")
+    result = run_card(card, pipeline, Session(), settings=small(card.id, max_tokens=24))
+
+    assert "72 36 00 00" in card.material.text and "72 36 00 00" not in result.sent
+    assert result.masked_numbers == ("72 36 00 00",)
+    assert not {"72", "36", "00"} & set(result.lost_numbers), result.lost_numbers
+    assert "telefonnummeret" not in card.settings().instruction  # type: ignore[attr-defined]
+    if not result.empty:
+        assert "maskerede ét tal" in result.summary
+        per_sentence = re.search(r"Ord pr. sætning: (\S+) → (\S+)\.", result.summary)
+        assert per_sentence and all("," in part and "." not in part for part in per_sentence.groups())
+
+
+def test_an_empty_rewrite_is_reported_as_empty_not_as_the_goal_reached() -> None:
+    before = lix(get_card("mail-forste-skridt").material.text)
+    for empty in ("", "  \n "):
+        text = laesbarhed.summary(before, empty, 35, (), ())
+        assert "svarede ikke med nogen tekst" in text
+        assert "nået" not in text and "til 0" not in text
+
+
+def test_an_empty_answer_is_not_counted_as_an_invention() -> None:
+    settings = get_card("hallucination-ordning").settings()
+    answers = tuple(Answer(text, 1, 0.2, "stop", None) for text in ("", "Det ved jeg ikke.", "Man får 500 kr."))
+    text = selvtjek.summary(settings, [], answers)  # type: ignore[arg-type]
+    assert "Det første svar var tomt" in text
+    assert "1 af 3 svar (33 %) sagde, at modellen ikke vidste det, 1 var tomt, og 1 fandt på et svar." in text
 
 
 def test_laesbarhed_needs_text(pipeline: Pipeline) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sandbox.exercises.catalog import load_idebank
 from sandbox.exercises.schema import CATEGORIES, FOCUS, JOB_AREAS, MINDSETS, USE_CASES, Card
-from sandbox.exercises.settings import RUNNER_TITLES, ParSettings
+from sandbox.exercises.settings import MATERIAL, RUNNER_TITLES, ParSettings, fill
 
 
 def card_markdown(card: Card, *, trainer: bool = False) -> str:
@@ -54,14 +54,27 @@ def _quoted(text: str) -> list[str]:
     return [f"> {line}" if line else ">" for line in text.strip().splitlines()]
 
 
+# What a reader sees instead of a template slot: "{materiale}" means nothing
+# to a participant, so a slot is shown as what goes there.
+SLOT_TEXT: dict[str, str] = {
+    MATERIAL: "(teksten under «Materiale»)",
+    "svar": "(høringssvarene, nogle ad gangen)",
+}
+
+
 def _prompt(card: Card) -> str:
-    """The prompt the runner sends, with the material left as a slot."""
+    """The prompt the runner sends, with each slot shown as what fills it."""
     settings = card.settings()
     if isinstance(settings, ParSettings):
+        # Each slot shows every variant's value: "til «en 45-årig kvinde» / «en 45-årig mand», der ...".
+        slots = {
+            slot: " / ".join(f"«{variant.values[slot]}»" for variant in settings.variants)
+            for slot in settings.variants[0].values
+        }
         variants = "\n".join(f"- {v.label}: {settings.prompt_for(v)}" for v in settings.variants)
-        return f"{settings.template}\n\nVarianter ({settings.attribute}):\n{variants}"
+        return f"{fill(settings.template, slots)}\n\nVarianter ({settings.attribute}):\n{variants}"
     for name in ("prompt", "question", "instruction"):
         value = getattr(settings, name, None)
         if isinstance(value, str):
-            return value
+            return fill(value, SLOT_TEXT)
     return ""

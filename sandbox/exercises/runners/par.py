@@ -19,6 +19,7 @@ import random
 import statistics
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sandbox.exercises.measures import (
@@ -31,7 +32,7 @@ from sandbox.exercises.measures import (
     word_diff,
     words,
 )
-from sandbox.exercises.runners.common import Answer, Progress, Run, Span, percent
+from sandbox.exercises.runners.common import Answer, Progress, Run, Span, decimal, percent
 from sandbox.exercises.settings import ParSettings
 from sandbox.guards.redaction import PLACEHOLDER
 from sandbox.pipeline import Pipeline, Session
@@ -148,12 +149,23 @@ def _term_row(term: str, variants: tuple[VariantResult, ...]) -> TermRow:
     hits = tuple(sum(contains_term(a.text, term) for a in vr.answers) for vr in variants)
     totals = tuple(len(vr.answers) for vr in variants)
     p = exact_test(hits, totals)
-    shares = ", ".join(f"{vr.label} {h}/{n}" for vr, h, n in zip(variants, hits, totals, strict=True))
+    return TermRow(term, hits, totals[0], p, verdict([vr.label for vr in variants], hits, totals, p))
+
+
+def verdict(labels: Sequence[str], hits: Sequence[int], totals: Sequence[int], p: float) -> str:
+    """What a participant should conclude about one counted word, in Danish.
+
+    Equal shares are no difference at all, and saying that one "may be due to
+    chance" would suggest there was something to explain.
+    """
+    shares = ", ".join(f"{label} {h}/{n}" for label, h, n in zip(labels, hits, totals, strict=True))
+    if not any(hits):
+        return f"Ordet optræder ikke i nogen af svarene ({shares}), så der er ingen forskel."
+    if len({h / n for h, n in zip(hits, totals, strict=True)}) == 1:
+        return f"Ingen forskel: ordet optræder lige ofte i alle varianter ({shares})."
     if p < SIGNIFICANT:
-        verdict = f"Forskellen ({shares}) er større end tilfældig variation (p = {p:.2f})."
-    else:
-        verdict = f"Forskellen ({shares}) kan skyldes tilfældigheder (p = {p:.2f})."
-    return TermRow(term, hits, totals[0], p, verdict)
+        return f"Forskellen ({shares}) er større end tilfældig variation (p = {decimal(p, 2)})."
+    return f"Forskellen ({shares}) kan skyldes tilfældigheder (p = {decimal(p, 2)})."
 
 
 def _distinctive(variants: tuple[VariantResult, ...], top: int = 6) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -10,7 +10,8 @@ sentence the case does not support is an invention, however fluent.
 
 For questions about things that do not exist (an invented paragraph, an
 invented municipal scheme) the only honest answer is "det ved jeg ikke";
-the result counts how many answers said so.
+the result counts how many answers said so. An empty answer neither admits
+anything nor invents anything, so it is counted as empty, not as made up.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def run(
         spans_over(main.text, marked),
         honest,
         settings.invented,
-        _summary(settings, checks, honest),
+        summary(settings, checks, (main, *samples)),
     )
 
 
@@ -121,16 +122,25 @@ def _check(sentence: str, samples: list[Answer], seen_source: str | None, thresh
     return SentenceCheck(sentence, per_sample, from_source, mark)
 
 
-def _summary(settings: SelvtjekSettings, checks: list[SentenceCheck], honest: tuple[bool, ...]) -> str:
-    flagged = sum(check.mark != "supported" for check in checks)
-    lines = [f"{flagged} af {len(checks)} sætninger i det første svar er markeret som tvivlsomme."]
-    if settings.kind == "resume":
+def summary(settings: SelvtjekSettings, checks: list[SentenceCheck], answers: tuple[Answer, ...]) -> str:
+    """The result in Danish: doubtful sentences of the first answer, and for invented things, who admitted it."""
+    if answers[0].text.strip():
+        flagged = sum(check.mark != "supported" for check in checks)
+        lines = [f"{flagged} af {len(checks)} sætninger i det første svar er markeret som tvivlsomme."]
+    else:
+        lines = ["Det første svar var tomt, så der er ingen sætninger at tjekke."]
+    if settings.kind == "resume" and checks:
         missing = sum(check.mark == "not_in_source" for check in checks)
         lines.append(f"{missing} sætninger har indhold, som ikke står i sagen.")
     if settings.kind == "opdigtet":
+        honest = sum(admits_not_knowing(a.text) for a in answers)
+        empty = sum(not a.text.strip() for a in answers)
+        invented = len(answers) - honest - empty
         lines.append(
             f"Det spørgsmålet handler om, findes ikke ({settings.invented}). "
-            f"{sum(honest)} af {len(honest)} svar ({percent(sum(honest) / len(honest))}) sagde, "
-            "at modellen ikke vidste det – resten fandt på et svar."
+            f"{honest} af {len(answers)} svar ({percent(honest / len(answers))}) sagde, "
+            "at modellen ikke vidste det"
+            + (f", {empty} var {'tomt' if empty == 1 else 'tomme'}" if empty else "")
+            + f", og {invented} fandt på et svar."
         )
     return " ".join(lines)
