@@ -12,6 +12,7 @@ Playwright never downloads a browser here: it launches ``/usr/bin/chromium``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -239,6 +240,9 @@ def test_an_exercise_can_be_stopped(page: Any, url: str) -> None:
     page.locator("#lp-card").get_by_text("Temperaturknappen").wait_for(timeout=QUICK)
     page.locator("#lp-run-exercise").click()
     page.get_by_text("Kører «Temperaturknappen").wait_for(timeout=SLOW)
+    progress = page.locator("#lp-exercise-result .progress-text")
+    progress.get_by_text(re.compile(r"\d+/18 trin")).first.wait_for(timeout=QUICK)
+    assert re.search(r"\d,\ds", progress.first.inner_text()), "Danish figures: 'trin' and 1,5s, not 'steps' and 1.5s"
     page.locator("#lp-stop-exercise").click()
     page.get_by_text("Stoppet. Du stoppede øvelsen").wait_for(timeout=SLOW)
     assert not page.get_by_text("Fejl:").count(), "a stop is not an error"

@@ -38,6 +38,7 @@ PLAIN_TEMPLATE = (
     "{% endfor %}Svar:"
 )
 PLAIN_STOPS = ("Spørgsmål:", "\nSvar:")
+CLOSED = "Modellen er lukket, fordi legepladsen er ved at stoppe. Start den igen for at fortsætte."
 
 
 class LlamaBackend:
@@ -82,6 +83,7 @@ class LlamaBackend:
         self._vocab = llama_cpp.llama_model_get_vocab(self._llama.model)
         self._n_vocab = self._llama.n_vocab()
         self._lock = threading.Lock()
+        self._closed = False  # set under the lock; a closed Llama segfaults when used
         metadata = self._llama.metadata
         template = metadata.get("tokenizer.chat_template")
         eos_id = self._llama.token_eos()
@@ -110,6 +112,8 @@ class LlamaBackend:
         return self._lib.llama_vocab_get_text(self._vocab, token).decode("utf-8", "replace")
 
     def _prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
+        if self._closed:
+            raise GenerationError(CLOSED)
         rendered = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
         # The template writes the BOS token itself; parse special tokens so it
         # is one token, and do not add a second one.
@@ -134,6 +138,9 @@ class LlamaBackend:
             )
         max_tokens = min(params.max_tokens, room)
         with self._lock:
+            # Checked again under the lock: an exercise's next call can come after close().
+            if self._closed:
+                raise GenerationError(CLOSED)
             yield from self._generate(prompt, params, seed, max_tokens, cancel)
 
     def _generate(
@@ -214,8 +221,11 @@ class LlamaBackend:
         return float(probs[token_id]), alternatives
 
     def close(self) -> None:
+        """Free the model once the running generation (if any) is done; later calls get a Danish error."""
         with self._lock:
-            self._llama.close()
+            if not self._closed:
+                self._closed = True
+                self._llama.close()
 
 
 def _safe_length(text: str, stops: Sequence[str]) -> int:

@@ -94,7 +94,10 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
 
         def on_reset(visit_value: Visit) -> tuple[Any, ...]:
             visit_value.reset()
-            gr.Info("Nulstillet: din historik og koblingen mellem pladsholdere og dine oplysninger er slettet.")
+            gr.Info(
+                "Nulstillet: din historik, din læringslog og koblingen mellem pladsholdere og dine oplysninger "
+                "er slettet."
+            )
             # The journal's download goes too: it would still offer the log that was just forgotten.
             forgotten = gr.DownloadButton(value=None, visible=False)
             return visit_value, "", [], "", EMPTY_ANSWER, "", "", [], "", "", forgotten

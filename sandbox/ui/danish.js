@@ -1,6 +1,7 @@
 // Gradio writes a few words in English that its translations do not cover
-// (it has no Danish): the login form, the queue position and the titles of
-// pop-up messages. The app is Danish throughout, so exactly those text nodes
+// (it has no Danish): the login form, the queue position, the titles of
+// pop-up messages, the lost-connection message, and decimal points in its
+// progress and timing figures. The app is Danish throughout, so exactly those text nodes
 // are rewritten as they appear. sandbox/ui/danish.py puts this script into
 // every page, so it runs on the login page too.
 (() => {
@@ -17,6 +18,13 @@
     password: "Adgangskode",
     "Incorrect Credentials": "Forkert brugernavn eller adgangskode. Prøv igen.",
   };
+  const messages = {
+    "Connection to the server was lost. Attempting reconnection...":
+      "Forbindelsen til legepladsen blev afbrudt. Prøver at forbinde igen …",
+  };
+  // Progress ("2/18 trin | 6.1s", "… - 11.1%") and the queue's time ("0.9/3.8s").
+  const figures = ".progress-text, .progress-level-inner, .meta-text, .meta-text-center";
+  const decimalPoint = /(\d)\.(\d)/g;
   const inLoginForm = (element) => {
     const panel = element && element.closest(".panel");
     return Boolean(panel && panel.querySelector("input[type=password]"));
@@ -34,6 +42,11 @@
       node.nodeValue = "Modellen arbejder |";
     } else if (titles[text] && node.parentElement && node.parentElement.closest(".toast-title")) {
       node.nodeValue = titles[text];
+    } else if (messages[text]) {
+      node.nodeValue = messages[text];
+    } else if (node.parentElement && node.parentElement.closest(figures)) {
+      const danish = node.nodeValue.replace(decimalPoint, "$1,$2");
+      if (danish !== node.nodeValue) node.nodeValue = danish;
     }
   };
   const walk = (root) => {

@@ -9,6 +9,7 @@ renders the runner's result.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -113,10 +114,12 @@ class ExercisesTab:
                 self.pipeline,
                 visit.session,
                 material=material if card.runner.name in USES_MATERIAL else None,
-                progress=lambda done, total, label: progress((done, total), desc=label),
+                progress=lambda done, total, label: progress((done, total), desc=label, unit="trin"),
                 cancel=visit.cancel,
             )
-            yield "**Færdig.**", exercise_views.render(result)
+            # Named, because the participant may have picked another card while this one ran.
+            title = f'<h3 class="lp-result-title">Resultat: {html.escape(card.title)}</h3>'
+            yield f"**Færdig:** «{card.title}».", title + exercise_views.render(result)
         except Stopped:
             yield "**Stoppet.** Du stoppede øvelsen, før den var færdig. Kør den igen, når du vil.", ""
         except UserError as error:
