@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sandbox.audit import AuditLog, LogEntry
+from sandbox.audit.labels import entity_label
 from sandbox.backends.base import Backend, Finished, GenerationParams, Message, ModelInfo, Token
 from sandbox.errors import BlockedError, GuardError, UserError
 from sandbox.guards import Guard, GuardPolicy, GuardResult, Vault
@@ -172,7 +173,8 @@ class Pipeline:
             decision=_decision(user, system),
         )
         if entry.decision == "blocked":
-            blocked = sorted({e.type for g in (user, system) if g for e in g.entities if e.action == "block"})
+            found = [e for g in (user, system) if g for e in g.entities]
+            blocked = sorted({entity_label(e.type) for e in found if e.action == "block"})
             self.log.append(replace(entry, error="blokeret af værnets politik"))
             raise BlockedError(
                 "Prompten blev ikke sendt: den indeholder "

@@ -94,7 +94,7 @@ def test_model_receives_only_redacted_text(pipeline: Pipeline, log: AuditLog) ->
 def test_blocked_prompt_never_reaches_the_model(pipeline: Pipeline, log: AuditLog) -> None:
     guard = Guard(GuardPolicy(actions={"CPR": "block"}))
     spied, calls = recorded(pipeline, log, guard=guard)
-    with pytest.raises(BlockedError, match="CPR"):
+    with pytest.raises(BlockedError, match="indeholder CPR-nummer, som"):
         spied.ask(Request(PII_PROMPT, SMALL), Session())
     assert "backend.stream" not in names(calls)
     (entry,) = log.entries()

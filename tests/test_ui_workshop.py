@@ -24,7 +24,7 @@ from sandbox.cli import main
 from sandbox.errors import UserError
 from sandbox.pipeline import Pipeline
 from sandbox.ui.auth import UserStore, can
-from sandbox.ui.server import is_loopback, workshop_users
+from sandbox.ui.server import address, is_loopback, workshop_users
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
@@ -135,3 +135,10 @@ def test_legeplads_serve_starts_on_loopback_and_stops_on_ctrl_c(tmp_path: Path) 
     assert f"Legepladsen kører på http://127.0.0.1:{port} (kun denne computer)" in output
     assert "Legepladsen er stoppet." in output and server.returncode == 0
     assert "Traceback" not in output and "share=True" not in output
+
+
+def test_the_printed_address_is_one_a_participant_can_open() -> None:
+    assert address("localhost", 7860) == "http://127.0.0.1:7860"
+    assert address("192.168.1.5", 7860) == "http://192.168.1.5:7860"
+    shared = address("0.0.0.0", 7860)
+    assert "0.0.0.0" not in shared and shared.startswith("http://") and shared.endswith(":7860")

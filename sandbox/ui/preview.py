@@ -10,39 +10,15 @@ the preview shows the redacted text unmarked rather than a wrong picture.
 
 from __future__ import annotations
 
+from sandbox.audit.labels import category_label, entity_label
 from sandbox.guards.result import GuardResult
 
-ENTITY_LABELS = {
-    "CPR": "CPR-nummer",
-    "CVR": "CVR-nummer",
-    "IBAN": "IBAN",
-    "BANKKONTO": "Bankkonto",
-    "EMAIL": "E-mail",
-    "TELEFON": "Telefonnummer",
-    "NUMMERPLADE": "Nummerplade",
-    "ADRESSE": "Adresse",
-    "PERSON": "Navn",
-}
-ART9_LABELS = {
-    "HELBRED": "helbred",
-    "ETNICITET": "etnisk oprindelse",
-    "RELIGION": "religion",
-    "SEKSUALITET": "seksuelle forhold",
-    "POLITIK": "politisk overbevisning",
-    "FAGFORENING": "fagforening",
-    "BIOMETRI": "biometri",
-    "STRAFFEFORHOLD": "strafbare forhold (art. 10)",
-}
 # One colour per kind of marking; the legend lists only the labels in the text.
 MASKED, BLOCKED, ALLOWED, ART9 = "#bfdbfe", "#fca5a5", "#e5e7eb", "#fde68a"
 
 
-def entity_label(entity_type: str) -> str:
-    return ENTITY_LABELS.get(entity_type, entity_type)
-
-
 def art9_label(category: str) -> str:
-    return "Art. 9: " + ART9_LABELS.get(category, category.lower())
+    return "Art. 9: " + category_label(category)
 
 
 def highlights(original: str, result: GuardResult) -> tuple[list[tuple[str, str | None]], dict[str, str]]:
@@ -97,7 +73,7 @@ def explanation(result: GuardResult) -> str:
     if allowed:
         lines.append(f"Sendes uændret, fordi politikken tillader det: {', '.join(allowed)} (grå).")
     if result.warnings:
-        categories = sorted({ART9_LABELS.get(w.category, w.category.lower()) for w in result.warnings})
+        categories = sorted({category_label(w.category) for w in result.warnings})
         lines.append(
             f"⚠️ Teksten nævner særlige kategorier af oplysninger ({', '.join(categories)}; gul). "
             "De bliver ikke fjernet, men sammen med andre detaljer kan de pege på en bestemt borger. "

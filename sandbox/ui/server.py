@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import threading
 from pathlib import Path
 
@@ -34,6 +35,25 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def address(host: str, port: int) -> str:
+    """The URL to open, or in workshop mode to hand out: 0.0.0.0 is not an address a participant can type."""
+    if host == "localhost":
+        host = "127.0.0.1"
+    elif host in ("0.0.0.0", "::"):
+        host = _lan_address() or socket.gethostname()
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def _lan_address() -> str | None:
+    """This computer's address on the room's network: the source address of a route out (nothing is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))  # UDP connect only picks a route; no packet leaves
+            return probe.getsockname()[0]
+        except OSError:
+            return None
 
 
 def workshop_users(host: str, store: UserStore | None = None) -> UserStore | None:
@@ -89,11 +109,7 @@ def serve(model: str | None = None, host: str = "127.0.0.1", port: int = 7860, *
         demo = build_app(pipeline, users)
         where = "kun denne computer" if users is None else f"workshop-tilstand med {len(users.users())} logins"
         launch(demo, host=host, port=port, users=users)
-        print(
-            f"Legepladsen kører på http://{'127.0.0.1' if host == 'localhost' else host}:{port} ({where}). "
-            "Stop med Ctrl+C.",
-            flush=True,
-        )
+        print(f"Legepladsen kører på {address(host, port)} ({where}). Stop med Ctrl+C.", flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
