@@ -97,6 +97,7 @@ def test_first_time_user_path(page: Any, url: str, pipeline: Pipeline, shoot: Sh
     assert page.get_by_text("Dette er en lille demomodel").is_visible()
     assert page.get_by_text("Alt kører på denne computer").is_visible()
     assert not page.locator("#lp-logout").is_visible(), "no login, no log out"
+    assert page.locator("#lp-explanation").get_by_text("Her ser du, hvad modellen får at se").is_visible()
 
     prompt.fill(PROMPT)
     preview = page.locator("#lp-preview")
@@ -298,6 +299,8 @@ def test_restored_answer_is_marked_as_only_on_this_screen(page: Any, url: str) -
     page.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
     page.locator("#lp-restored input").check()
     page.locator("#lp-answer").get_by_text("Kun på din skærm").wait_for(timeout=QUICK)
+    page.locator("#lp-probs input").check()  # both on: say which one is shown, and how to get the other
+    page.locator("#lp-answer").get_by_text("Slå «Vis sandsynligheder» fra").wait_for(timeout=QUICK)
 
 
 @pytest.fixture(scope="module")

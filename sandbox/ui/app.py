@@ -19,7 +19,7 @@ from sandbox.ui.auth import LOCAL, ROLE_LABELS, UserStore, can, permissions, rol
 from sandbox.ui.compliance import EXPORT_LIFETIME_S, ComplianceTab
 from sandbox.ui.events import INSTANT, MODEL_QUEUE
 from sandbox.ui.exercises_tab import URL_PARAMETER, ExercisesTab
-from sandbox.ui.playground import EMPTY_ANSWER, Playground
+from sandbox.ui.playground import EMPTY_ANSWER, NOTHING_YET, Playground
 from sandbox.ui.state import Visit, discard
 
 PRESENTER_JS = "(on) => { document.body.classList.toggle('lp-presenter', on); return []; }"
@@ -100,7 +100,7 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             )
             # The journal's download goes too: it would still offer the log that was just forgotten.
             forgotten = gr.DownloadButton(value=None, visible=False)
-            return visit_value, "", [], "", EMPTY_ANSWER, "", "", [], "", "", forgotten
+            return visit_value, "", [], NOTHING_YET, EMPTY_ANSWER, "", "", [], "", "", forgotten
 
         demo.load(
             on_load,

@@ -35,10 +35,15 @@ FINISH_STATUS = {
     "længere svar.",
     "cancelled": "**Stoppet.** Du stoppede svaret, så det er ufuldstændigt.",
 }
+NOTHING_YET = "Her ser du, hvad modellen får at se, når du har skrevet noget."
 EMPTY_ANSWER = '<div class="lp-answer lp-empty">Svaret kommer her.</div>'
 RESTORED_NOTE = (
     "Kun på din skærm: dine egne oplysninger er sat ind i stedet for pladsholderne. "
     "Modellen og loggen har kun set pladsholderne."
+)
+BOTH_NOTE = (
+    "Sandsynlighederne vises for det svar, modellen selv skrev (med pladsholdere). "
+    "Slå «Vis sandsynligheder» fra for at se svaret med dine egne oplysninger."
 )
 HIDDEN_NOTE = (
     "Sandsynlighederne kan ikke vises for dette svar"
@@ -72,7 +77,7 @@ class Playground:
             combine_adjacent=False,
             elem_id="lp-preview",
         )
-        self.explanation = gr.Markdown(elem_id="lp-explanation")
+        self.explanation = gr.Markdown(NOTHING_YET, elem_id="lp-explanation")
         with gr.Row():
             self.send = gr.Button("Send", variant="primary", elem_id="lp-send")
             self.stop = gr.Button("Stop", variant="stop", elem_id="lp-stop")
@@ -133,7 +138,12 @@ class Playground:
                 info="Kun på din skærm; modellen og loggen ser dem aldrig.",
             )
         with gr.Accordion("Tidligere svar i denne session", open=False):
-            self.history = gr.Dataframe(headers=["Tid", "Seed", "Modellen så", "Svar"], interactive=False, wrap=True)
+            self.history = gr.Dataframe(
+                headers=["Tid", "Seed", "Modellen så", "Svar"],
+                interactive=False,
+                wrap=True,
+                column_widths=["10%", "12%", "39%", "39%"],
+            )
         self._wire(visit)
 
     def _wire(self, visit: gr.State) -> None:
@@ -168,7 +178,7 @@ class Playground:
         """What the model would see for ``text``; no model call, nothing logged."""
         nothing = gr.HighlightedText([], color_map={})
         if not text or not text.strip():
-            return nothing, "Her ser du, hvad modellen får at se, når du har skrevet noget."
+            return nothing, NOTHING_YET
         if len(text) > MAX_PROMPT_CHARS:
             return nothing, too_long(text)
         try:
@@ -346,7 +356,8 @@ def answer_html(visit: Visit, show_probs: bool, show_restored: bool) -> str:
         masked = [(e.start, e.end, e.placeholder) for e in result.output_guard.entities if e.placeholder]
         pieces = probabilities.align(result.tokens, result.answer, masked)
         if pieces and any(piece.prob is not None for piece in pieces):
-            return f'<div class="lp-answer lp-probabilities">{probabilities.render(pieces)}</div>'
+            note = f'<p class="lp-note">{html.escape(BOTH_NOTE)}</p>' if show_restored else ""
+            return f'{note}<div class="lp-answer lp-probabilities">{probabilities.render(pieces)}</div>'
         return f'<p class="lp-note">{html.escape(HIDDEN_NOTE)}</p>' + _text_html(result.answer)
     if show_restored:
         return f'<p class="lp-note">{html.escape(RESTORED_NOTE)}</p>' + _text_html(result.restored(visit.session))
