@@ -20,7 +20,7 @@ import gradio as gr
 import pytest
 
 from sandbox.exercises import get_card
-from sandbox.exercises.runners import run_card
+from sandbox.exercises.runners import laesbarhed, run_card
 from sandbox.exercises.runners.common import Span
 from sandbox.exercises.settings import RUNNER_SETTINGS, RunnerSettings
 from sandbox.pipeline import Pipeline, Session
@@ -94,6 +94,23 @@ def test_laesbarhed_shows_both_parts_and_the_band(pipeline: Pipeline) -> None:
     assert f"{result.before.long_word_percent:.0f} %" in page
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "lp-k-long" in page
+
+
+def test_laesbarhed_with_no_answer_never_says_the_goal_was_reached(pipeline: Pipeline) -> None:
+    # The demo model cannot be made to answer nothing on demand, so a real result is emptied.
+    result = run("laesbarhed-webtekst", pipeline, max_tokens=8)
+    masked = ("72 36 00 00",)
+    empty = dataclasses.replace(
+        result,
+        rewritten="   ",
+        masked_numbers=masked,
+        lost_numbers=(),
+        summary=laesbarhed.summary(result.before, "   ", result.target_lix, (), masked),
+    )
+    page = exercise_views.render(empty)
+    assert "modellen svarede ikke med nogen tekst" in page and "nået" not in page
+    assert "(intet svar)" in page and "Meget let" not in page
+    assert "Værnet skjulte disse tal for modellen" in page and "72 36 00 00" in page
 
 
 def test_selvtjek_marks_each_sentence(pipeline: Pipeline) -> None:

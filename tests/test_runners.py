@@ -20,8 +20,9 @@ from sandbox.exercises import get_card, load_hearing
 from sandbox.exercises.journal import Journal
 from sandbox.exercises.measures import lix
 from sandbox.exercises.runners import laesbarhed, par, run_card, selvtjek
-from sandbox.exercises.runners.common import Answer, Span, Stopped, decimal
+from sandbox.exercises.runners.common import Answer, Span, Stopped
 from sandbox.exercises.settings import RUNNER_SETTINGS, RunnerSettings
+from sandbox.numbers import decimal
 from sandbox.pipeline import Pipeline, Session
 
 

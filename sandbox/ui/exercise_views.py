@@ -27,6 +27,7 @@ from sandbox.exercises.runners.laesbarhed import LONG_WORD, LaesbarhedResult
 from sandbox.exercises.runners.par import DIFF_KINDS, ParResult
 from sandbox.exercises.runners.sandsynligheder import TokenView
 from sandbox.exercises.runners.selvtjek import MARKS, SelvtjekResult
+from sandbox.numbers import decimal
 from sandbox.ui import probabilities
 
 # Danish headings for the result fields worth showing as text.
@@ -99,12 +100,12 @@ def similarity_plot(result: GentagResult) -> str:
         for s in (0, 0.25, 0.5, 0.75, 1)
     )
     ticks = "".join(
-        f'<text x="{x(t):.1f}" y="{_H - _BOTTOM + 16}" text-anchor="middle" font-size="11">{_number(t)}</text>'
+        f'<text x="{x(t):.1f}" y="{_H - _BOTTOM + 16}" text-anchor="middle" font-size="11">{decimal(t)}</text>'
         for t in dict.fromkeys(temperatures)
     )
     dots = "".join(
         f'<circle cx="{x(p.temperature):.1f}" cy="{y(p.mean):.1f}" r="4" fill="#1d4ed8">'
-        f"<title>Temperatur {_number(p.temperature)}: {percent(p.mean)} i gennemsnit "
+        f"<title>Temperatur {decimal(p.temperature)}: {percent(p.mean)} i gennemsnit "
         f"(laveste par {percent(p.lowest)}, højeste {percent(p.highest)})</title></circle>"
         for p in points
     )
@@ -149,7 +150,7 @@ def par(result: ParResult) -> str:
             [
                 row.term,
                 *(_bar(hits, row.repeats) for hits in row.hits),
-                f"{row.p_value:.2f}".replace(".", ","),
+                decimal(row.p_value, 2),
                 row.verdict,
             ]
             for row in result.terms
@@ -172,17 +173,28 @@ def laesbarhed(result: LaesbarhedResult) -> str:
     rows = [
         ["LIX", str(before.rounded), str(after.rounded)],
         ["Niveau", before.band.label, after.band.label],
-        ["Ord pr. sætning", _decimal(before.words_per_sentence), _decimal(after.words_per_sentence)],
+        ["Ord pr. sætning", decimal(before.words_per_sentence, 1), decimal(after.words_per_sentence, 1)],
         ["Lange ord (over seks bogstaver)", f"{before.long_word_percent:.0f} %", f"{after.long_word_percent:.0f} %"],
         ["Ord / sætninger", f"{before.words} / {before.sentences}", f"{after.words} / {after.sentences}"],
     ]
-    reached = "nået" if after.rounded <= result.target_lix else "ikke nået"
+    if result.empty:  # LIX 0 of no text must not read as "very easy, goal reached"
+        rows = [row[:2] + ["(intet svar)"] for row in rows]
+        verdict = f"Målet var højst {result.target_lix}, men modellen svarede ikke med nogen tekst."
+    else:
+        reached = "nået" if result.reached else "ikke nået"
+        verdict = (
+            f"Målet var højst {result.target_lix}: {reached}. "
+            f"{html.escape(after.band.label)}: {html.escape(after.band.description)}"
+        )
     parts = [
         _block("LIX før og efter", _table(["", "Før", "Efter"], rows)),
-        '<p class="lp-note">LIX = ord pr. sætning + procent lange ord. '
-        f"Målet var højst {result.target_lix}: {reached}. "
-        f"{html.escape(after.band.label)}: {html.escape(after.band.description)}</p>",
+        f'<p class="lp-note">LIX = ord pr. sætning + procent lange ord. {verdict}</p>',
     ]
+    if result.masked_numbers:
+        parts.append(
+            '<p class="lp-note">Værnet skjulte disse tal for modellen, så de tæller ikke som manglende: '
+            f"{html.escape(', '.join(result.masked_numbers))}.</p>"
+        )
     if result.lost_numbers:
         parts.append(_warning(f"Tal fra originalen, som mangler i omskrivningen: {', '.join(result.lost_numbers)}."))
     parts.append(_legend({"long": LONG_WORD}))
@@ -328,7 +340,7 @@ def _series(series: Series) -> str:
 
 
 def _answer_title(name: str, answer: Answer) -> str:
-    return f"{name} · seed {answer.seed} · temperatur {_number(answer.temperature)}"
+    return f"{name} · seed {answer.seed} · temperatur {decimal(answer.temperature)}"
 
 
 def _spans(spans: Sequence[Span]) -> str:
@@ -386,15 +398,6 @@ def _wrap(summary: str, parts: Iterable[str]) -> str:
 
 def _coords(points: Iterable[tuple[float, float]]) -> str:
     return " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
-
-
-def _number(value: float) -> str:
-    """0.8 -> '0,8' (Danish decimal comma)."""
-    return f"{value:g}".replace(".", ",")
-
-
-def _decimal(value: float) -> str:
-    return f"{value:.1f}".replace(".", ",")
 
 
 def _span(span: Span) -> str:

@@ -104,17 +104,6 @@ class Run:
             self.progress(self.done, self.total, label)
 
 
-def decimal(value: float, digits: int | None = None) -> str:
-    """0.8 -> '0,8'; with ``digits``, a fixed number of decimals (15.24, 1 -> '15,2').
-
-    The one place exercise results turn a fraction into text, so every number
-    a participant reads has the Danish decimal comma (a p-value, a LIX part,
-    a temperature), never Python's full stop.
-    """
-    text = f"{value:g}" if digits is None else f"{value:.{digits}f}"
-    return text.replace(".", ",")
-
-
 def percent(value: float) -> str:
     """0.734 -> '73 %', the way the exercises print shares."""
     return f"{round(100 * value)} %"

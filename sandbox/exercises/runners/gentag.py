@@ -15,8 +15,9 @@ import threading
 from dataclasses import dataclass
 
 from sandbox.exercises.measures import match_sentences, mean_pairwise, similarity_matrix
-from sandbox.exercises.runners.common import Answer, Progress, Run, Span, decimal, percent, spans_over
+from sandbox.exercises.runners.common import Answer, Progress, Run, Span, percent, spans_over
 from sandbox.exercises.settings import GentagSettings
+from sandbox.numbers import decimal
 from sandbox.pipeline import Pipeline, Session
 
 SENTENCE_KINDS = {

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from sandbox.errors import UserError
 from sandbox.exercises.measures import Lix, lix, long_word_ranges, numbers
-from sandbox.exercises.runners.common import Answer, Progress, Run, Span, decimal, spans_over
+from sandbox.exercises.runners.common import Answer, Progress, Run, Span, spans_over
 from sandbox.exercises.settings import MATERIAL, LaesbarhedSettings, fill
+from sandbox.numbers import decimal
 from sandbox.pipeline import Pipeline, Session
 
 LONG_WORD = "Langt ord (over seks bogstaver)"

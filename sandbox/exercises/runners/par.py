@@ -32,9 +32,10 @@ from sandbox.exercises.measures import (
     word_diff,
     words,
 )
-from sandbox.exercises.runners.common import Answer, Progress, Run, Span, decimal, percent
+from sandbox.exercises.runners.common import Answer, Progress, Run, Span, percent
 from sandbox.exercises.settings import ParSettings
 from sandbox.guards.redaction import PLACEHOLDER
+from sandbox.numbers import decimal
 from sandbox.pipeline import Pipeline, Session
 
 SIGNIFICANT = 0.05
