@@ -272,6 +272,10 @@ def test_lower_case_address_with_context(guard: Guard) -> None:
         # A group of staff is not a name, but a person signing for it still is.
         ("Venlig hilsen\nKaren Holm, Ledergruppen", "Karen Holm"),
         ("Henvendelse til Affald og Genbrug ved Signe Nørgaard.", "Signe Nørgaard"),
+        # A known surname typed in lower case after a name belongs to it (it used to reach the model).
+        ("Ole hansen ringede i går.", "Ole hansen"),
+        ("min nabo ole hansen er syg", "ole hansen"),
+        ("Mette Hansen og Karen nielsen kommer.", "Karen nielsen"),
     ],
 )
 def test_person_names(guard: Guard, text: str, name: str) -> None:
@@ -296,6 +300,7 @@ def test_person_names(guard: Guard, text: str, name: str) -> None:
         "Henvendelse vedrørende ordningen kan ske til Affald og Genbrug på telefon.",
         "Venlig hilsen\nLedergruppen",
         "Referat fra Styregruppen og Arbejdsgruppe Nord.",
+        "Han bor i skov og mark.",
     ],
 )
 def test_words_and_organisations_are_not_names(guard: Guard, text: str) -> None:

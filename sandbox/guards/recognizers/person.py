@@ -166,6 +166,7 @@ class DanishNameRecognizer(EntityRecognizer):
             found = self._name_at(tokens, i)
             if found is None:
                 continue
+            found = self._with_lower_case_surname(tokens, found)
             start, end = tokens[i].start, tokens[found.last].end
             if not found.certain and any(s < end and start < e for s, e in elsewhere):
                 continue
@@ -380,6 +381,23 @@ class DanishNameRecognizer(EntityRecognizer):
         if word.text.title() in self.words.first_names:
             return NameMatch(i, 0.6, f"kendt fornavn med småt efter '{tokens[i - 1].text}'", True)
         return None
+
+    def _with_lower_case_surname(self, tokens: list[Word], found: NameMatch) -> NameMatch:
+        """"Ole hansen", "min nabo ole hansen": a known surname typed in lower case right after a name is part of it.
+
+        Without this the first name was masked and the surname went to the
+        model ("[PERSON_1] hansen"). Surnames that are also ordinary words
+        ("skov", "smed") are left alone.
+        """
+        last = found.last
+        while last + 1 < len(tokens) and self._joined(tokens[last + 1]):
+            following = tokens[last + 1]
+            # words.surnames holds no surname that is also a word; those are in surname_words.
+            known_surname = following.text.title() in self.words.surnames
+            if following.capitalised or following.lower in STOP_WORDS or not known_surname:
+                break
+            last += 1
+        return found if last == found.last else found._replace(last=last)
 
     def _unambiguous_name(self, word: str) -> bool:
         return word in self.words.first_names or word in self.words.surnames
