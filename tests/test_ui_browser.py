@@ -232,6 +232,7 @@ def test_exercise_runs_and_the_learning_log_keeps_only_placeholders(page: Any, u
         download.click()
     markdown = Path(saved.value.path()).read_text(encoding="utf-8")
     assert "[CPR_1]" in markdown and "030352-1217" not in markdown and "Frandsen" not in markdown
+    page.once("dialog", lambda dialog: dialog.accept())  # "Nulstil?"
     page.locator("#lp-reset").click()
     download.wait_for(state="hidden", timeout=QUICK)  # "Nulstil" forgets the learning log, its download too
 
@@ -371,6 +372,24 @@ def test_reset_clears_the_answer_and_the_session(page: Any, url: str) -> None:
     page.locator("#lp-max-tokens input[type=number]").press("Enter")
     page.locator("#lp-send").click()
     page.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
+    asked: list[str] = []
+
+    def answer(accept: bool) -> Callable[[Any], None]:
+        def handle(dialog: Any) -> None:
+            asked.append(dialog.message)
+            if accept:
+                dialog.accept()
+            else:
+                dialog.dismiss()
+
+        return handle
+
+    page.once("dialog", answer(False))
+    page.locator("#lp-reset").click()
+    page.wait_for_timeout(1_000)
+    assert asked and "læringslog" in asked[0], "Nulstil asks first"
+    assert page.locator("#lp-prompt textarea").input_value() == "Hej Mette Hansen.", "'Annuller' keeps everything"
+    page.once("dialog", answer(True))
     page.locator("#lp-reset").click()
     page.get_by_text("Nulstillet").first.wait_for(timeout=QUICK)
     page.locator("#lp-answer").get_by_text("Svaret kommer her.").wait_for(timeout=QUICK)

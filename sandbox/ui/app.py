@@ -22,6 +22,10 @@ from sandbox.ui.exercises_tab import URL_PARAMETER, ExercisesTab
 from sandbox.ui.playground import EMPTY_ANSWER, NOTHING_YET, Playground
 from sandbox.ui.state import Visit, discard
 
+CONFIRM_RESET_JS = (
+    "(visit, confirmed) => [visit, window.confirm('Nulstil? Din historik, din læringslog og koblingen mellem "
+    "pladsholdere og dine oplysninger bliver slettet.')]"
+)
 PRESENTER_JS = "(on) => { document.body.classList.toggle('lp-presenter', on); return []; }"
 
 
@@ -46,6 +50,7 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             reset = gr.Button("Nulstil", size="sm", scale=0, elem_id="lp-reset")
             # A button, not a link: gradio opens Markdown links in a new tab, which would leave
             # this one open, still showing the answers, on a shared computer.
+            confirmed = gr.Checkbox(visible=False)  # the answer to the browser's "are you sure?"
             logout = gr.Button("Log ud", size="sm", scale=0, visible=workshop, elem_id="lp-logout")
         gr.Markdown(model_banner(pipeline), elem_id="lp-model")
         with gr.Accordion("Underviser", open=False, visible=False, elem_id="lp-trainer") as trainer_panel:
@@ -92,7 +97,9 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             waiting, running = model_queue(demo)
             return f"**Kø hos modellen:** {running} i gang, {waiting} venter."
 
-        def on_reset(visit_value: Visit) -> tuple[Any, ...]:
+        def on_reset(visit_value: Visit, confirmed: bool) -> tuple[Any, ...]:
+            if not confirmed:
+                return tuple(gr.skip() for _ in reset_outputs)
             visit_value.reset()
             gr.Info(
                 "Nulstillet: din historik, din læringslog og koblingen mellem pladsholdere og dine oplysninger "
@@ -114,24 +121,21 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
         timer.tick(on_queue, None, [queue_status], queue=False, show_progress="hidden", api_visibility="private")
         presenter.change(None, [presenter], None, js=PRESENTER_JS)
         log_tab.select(compliance.on_refresh, None, compliance.refresh_outputs(), **INSTANT)
-        reset.click(
-            on_reset,
-            [visit],
-            [
-                visit,
-                playground.prompt,
-                playground.preview,
-                playground.explanation,
-                playground.answer,
-                playground.meta,
-                playground.status,
-                playground.history,
-                exercises.result,
-                exercises.journal.status,
-                exercises.journal.download,
-            ],
-            **INSTANT,
-        )
+        reset_outputs = [
+            visit,
+            playground.prompt,
+            playground.preview,
+            playground.explanation,
+            playground.answer,
+            playground.meta,
+            playground.status,
+            playground.history,
+            exercises.result,
+            exercises.journal.status,
+            exercises.journal.download,
+        ]
+        # One click must not delete a learning log by accident: the browser asks first.
+        reset.click(on_reset, [visit, confirmed], reset_outputs, js=CONFIRM_RESET_JS, **INSTANT)
     return demo
 
 
