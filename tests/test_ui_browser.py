@@ -90,6 +90,21 @@ def shoot(tmp_path_factory: pytest.TempPathFactory) -> Shoot:
     return save
 
 
+def set_max_tokens(page: Any, max_tokens: int) -> None:
+    """Cap the answer's length under "Indstillinger" (the model shares two cores with the browser)."""
+    page.get_by_text("Indstillinger").click()
+    box = page.locator("#lp-max-tokens input[type=number]")
+    box.fill(str(max_tokens))
+    box.press("Enter")
+
+
+def write_prompt(page: Any, url: str, prompt: str, max_tokens: int) -> None:
+    """Open the app and type ``prompt``, ready to send with a short answer."""
+    page.goto(url)
+    page.locator("#lp-prompt textarea").fill(prompt)
+    set_max_tokens(page, max_tokens)
+
+
 def test_first_time_user_path(page: Any, url: str, pipeline: Pipeline, shoot: Shoot) -> None:
     page.goto(url)
     prompt = page.locator("#lp-prompt textarea")
@@ -110,10 +125,7 @@ def test_first_time_user_path(page: Any, url: str, pipeline: Pipeline, shoot: Sh
     preview.scroll_into_view_if_needed()
     shoot(page, "1-forhaandsvisning")
 
-    page.get_by_text("Indstillinger").click()
-    max_tokens = page.locator("#lp-max-tokens input[type=number]")
-    max_tokens.fill("48")
-    max_tokens.press("Enter")
+    set_max_tokens(page, 48)
     before = pipeline.log.entries(limit=1)[0]["id"] if pipeline.log.entries(limit=1) else 0
     page.locator("#lp-send").click()
     page.locator("#lp-send").click()
@@ -154,12 +166,8 @@ def test_a_second_person_sees_their_place_in_the_queue(browser: Any, url: str, s
     # The first person asks for a long answer, so the model is surely busy when the second sends.
     # With a random seed the demo model sometimes stops after a few dozen tokens; with seed 4
     # and the default settings it writes all 1,024 (checked on the demo model).
-    for person, max_tokens in ((first, "1024"), (second, "16")):
-        person.goto(url)
-        person.locator("#lp-prompt textarea").fill("Fortæl en lang historie om en kommune.")
-        person.get_by_text("Indstillinger").click()
-        person.locator("#lp-max-tokens input[type=number]").fill(max_tokens)
-        person.locator("#lp-max-tokens input[type=number]").press("Enter")
+    for person, max_tokens in ((first, 1024), (second, 16)):
+        write_prompt(person, url, "Fortæl en lang historie om en kommune.", max_tokens)
     first.locator("#lp-seed-mode").get_by_label("Fast").check()
     first.locator("#lp-seed input[type=number]").fill("4")
     first.locator("#lp-seed input[type=number]").press("Enter")
@@ -182,11 +190,7 @@ def test_a_second_person_sees_their_place_in_the_queue(browser: Any, url: str, s
 
 
 def test_a_bad_seed_is_explained_and_the_tab_still_sends(page: Any, url: str) -> None:
-    page.goto(url)
-    page.locator("#lp-prompt textarea").fill("Skriv en sætning om vejret.")
-    page.get_by_text("Indstillinger").click()
-    page.locator("#lp-max-tokens input[type=number]").fill("8")
-    page.locator("#lp-max-tokens input[type=number]").press("Enter")
+    write_prompt(page, url, "Skriv en sætning om vejret.", 8)
     page.locator("#lp-seed-mode").get_by_label("Fast").check()
     seed = page.locator("#lp-seed input[type=number]")
     for bad in ("-5", "99999999999"):
@@ -290,12 +294,7 @@ def test_presenter_view(page: Any, url: str, shoot: Shoot) -> None:
 
 
 def test_restored_answer_is_marked_as_only_on_this_screen(page: Any, url: str) -> None:
-    page.goto(url)
-    page.locator("#lp-prompt textarea").wait_for(timeout=QUICK)
-    page.locator("#lp-prompt textarea").fill("Gentag navnet Mette Hansen.")
-    page.get_by_text("Indstillinger").click()
-    page.locator("#lp-max-tokens input[type=number]").fill("8")
-    page.locator("#lp-max-tokens input[type=number]").press("Enter")
+    write_prompt(page, url, "Gentag navnet Mette Hansen.", 8)
     page.locator("#lp-send").click()
     page.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
     page.locator("#lp-restored input").check()
@@ -365,11 +364,7 @@ def test_workshop_roles_see_their_views(
 
 
 def test_reset_clears_the_answer_and_the_session(page: Any, url: str) -> None:
-    page.goto(url)
-    page.locator("#lp-prompt textarea").fill("Hej Mette Hansen.")
-    page.get_by_text("Indstillinger").click()
-    page.locator("#lp-max-tokens input[type=number]").fill("8")
-    page.locator("#lp-max-tokens input[type=number]").press("Enter")
+    write_prompt(page, url, "Hej Mette Hansen.", 8)
     page.locator("#lp-send").click()
     page.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
     asked: list[str] = []
