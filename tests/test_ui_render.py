@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 
+import gradio as gr
+
 from sandbox.backends.base import Alternative, Token
+from sandbox.exercises.schema import CATEGORIES
 from sandbox.guards import Entity, GuardResult
 from sandbox.pipeline import Pipeline, Session
 from sandbox.ui import preview, probabilities
+from sandbox.ui.exercises_tab import ExercisesTab
+from sandbox.ui.state import Visit
 
 
 def tok(text: str, prob: float, *alternatives: tuple[str, float]) -> Token:
@@ -124,3 +129,13 @@ def test_preview_labels_blocked_and_allowed_types() -> None:
 def test_preview_falls_back_to_plain_text_rather_than_a_wrong_picture() -> None:
     result = GuardResult(text="noget helt andet", entities=(), warnings=(), decision="sent")
     assert preview.highlights("Hej", result) == ([("noget helt andet", None)], {})
+
+
+def test_exercise_list_is_grouped_by_category(pipeline: Pipeline) -> None:
+    tab = ExercisesTab(pipeline, is_trainer=lambda request: False)
+    with gr.Blocks():
+        tab.build(gr.State(lambda: Visit()))
+    shown = [label.split(":")[0] for label, _ in tab.choice.choices]
+    order = list(CATEGORIES.values())
+    assert [order.index(category) for category in shown] == sorted(order.index(category) for category in shown)
+    assert shown[0] == "Brugsscenarie", "the use cases, what most participants came for, first"

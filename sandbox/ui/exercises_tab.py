@@ -40,7 +40,9 @@ class ExercisesTab:
         self.journal = JournalPanel(pipeline)
 
     def build(self, visit: gr.State) -> None:
-        cards = load_cards()
+        # Grouped by category in the schema's order (use cases first), so related cards stand together.
+        order = list(CATEGORIES)
+        cards = sorted(load_cards(), key=lambda card: (order.index(card.category), card.title))
         self.choice = gr.Dropdown(
             [(f"{CATEGORIES[card.category]}: {card.title}", card.id) for card in cards],
             value=None,
