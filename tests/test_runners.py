@@ -288,3 +288,11 @@ def test_journal_keeps_only_redacted_text(pipeline: Pipeline) -> None:
         journal.add(pipeline, session, "nej", tried="x", happened="", learned="")
     journal.remove(0)
     assert "Ingen indførsler" in journal.to_markdown()
+
+
+def test_sandsynligheder_says_so_when_the_model_answers_nothing(pipeline: Pipeline) -> None:
+    # Seed 1390059162 makes the demo model draw "end of answer" first (seen in a CI run).
+    card = get_card("blackbox-afgoerelse")
+    result = run_card(card, pipeline, Session(), settings=small(card.id, seed=1390059162))
+    assert result.answer.text == "" and result.tokens == ()
+    assert result.summary.startswith("Modellen svarede ikke med nogen tekst")

@@ -238,7 +238,10 @@ def test_exercise_runs_through_the_pipeline_and_renders_its_result(app: tuple[st
     )
     assert status == "**Færdig:** «Afslag eller bevilling? Se modellen vælge ord for ord»."
     assert "Resultat: Afslag eller bevilling?" in result, "named: another card may be on screen by now"
-    assert '<p class="lp-summary">' in result and "Ord for ord" in result and 'class="lp-tok lp-' in result
+    assert '<p class="lp-summary">' in result
+    # The card draws a random seed; now and then the demo model ends its answer at once.
+    if "Modellen svarede ikke med nogen tekst" not in result:
+        assert "Ord for ord" in result and 'class="lp-tok lp-' in result
     assert "Det så modellen" in result
     [entry] = newest(pipeline.log, before)
     assert entry["exercise_id"] == "blackbox-afgoerelse"

@@ -76,7 +76,12 @@ def run(
     hidden = joined.strip() != result.answer.strip()
     tokens = () if hidden else tuple(_view(t.text, t.prob, t.alternatives) for t in result.tokens if t.prob is not None)
     return SandsynlighederResult(
-        settings.prompt, result.input_guard.text, Answer.of(result, params), tokens, hidden, _summary(tokens, hidden)
+        settings.prompt,
+        result.input_guard.text,
+        Answer.of(result, params),
+        tokens,
+        hidden,
+        _summary(tokens, hidden, empty=not result.answer.strip()),
     )
 
 
@@ -86,7 +91,13 @@ def _view(text: str, prob: float, alternatives: tuple[Alternative, ...]) -> Toke
     return TokenView(text, prob, others, kind)
 
 
-def _summary(tokens: tuple[TokenView, ...], hidden: bool) -> str:
+def _summary(tokens: tuple[TokenView, ...], hidden: bool, empty: bool) -> str:
+    if empty:
+        # With a random seed the model sometimes draws "end of answer" first: that is the lesson too.
+        return (
+            "Modellen svarede ikke med nogen tekst: den trak «slut på svaret» som det første. "
+            "Kør øvelsen igen; et nyt tilfældigt seed giver et nyt svar."
+        )
     if hidden:
         return "Svaret indeholdt persondata, som værnet maskerede, så ord-for-ord-visningen er skjult."
     if not tokens:
