@@ -48,9 +48,9 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             gr.Markdown(f"# Legeplads\n{about.tagline(pipeline.info, workshop)}", elem_id="lp-title")
             who = gr.Markdown(elem_id="lp-who")
             reset = gr.Button("Nulstil", size="sm", scale=0, elem_id="lp-reset")
+            confirmed = gr.Checkbox(visible=False)  # the answer to the browser's "are you sure?"
             # A button, not a link: gradio opens Markdown links in a new tab, which would leave
             # this one open, still showing the answers, on a shared computer.
-            confirmed = gr.Checkbox(visible=False)  # the answer to the browser's "are you sure?"
             logout = gr.Button("Log ud", size="sm", scale=0, visible=workshop, elem_id="lp-logout")
         gr.Markdown(model_banner(pipeline), elem_id="lp-model")
         with gr.Accordion("Underviser", open=False, visible=False, elem_id="lp-trainer") as trainer_panel:
