@@ -9,6 +9,7 @@ as final or logged.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -19,13 +20,23 @@ from pathlib import Path
 from sandbox.audit import AuditLog, LogEntry
 from sandbox.audit.labels import entity_label
 from sandbox.backends.base import Backend, Finished, GenerationParams, Message, ModelInfo, Token
-from sandbox.errors import BlockedError, GuardError, UserError
+from sandbox.errors import BlockedError, GenerationError, GuardError, UserError
 from sandbox.guards import Guard, GuardPolicy, GuardResult, Vault
 from sandbox.numbers import thousands
+
+log = logging.getLogger(__name__)
 
 # A pasted report of this size is already far beyond any local model's
 # context; refusing early keeps the guard fast and the message clear.
 MAX_PROMPT_CHARS = 100_000
+# 128 random bits: `log export --session` answers access requests, so two
+# people must never share a pseudonym (at 32 bits, 50,000 sessions collide
+# with ~25 % probability; at 128 bits, never in practice).
+PSEUDONYM_BYTES = 16
+
+
+def new_pseudonym() -> str:
+    return "s-" + secrets.token_hex(PSEUDONYM_BYTES)
 
 
 @dataclass
@@ -36,7 +47,7 @@ class Session:
     it dies with the session.
     """
 
-    pseudonym: str = field(default_factory=lambda: "s-" + secrets.token_hex(4))
+    pseudonym: str = field(default_factory=new_pseudonym)
     vault: Vault = field(default_factory=Vault, repr=False)
 
 
@@ -199,6 +210,8 @@ class Pipeline:
                 else:
                     tokens.append(item)
                     yield item
+            if finished is None:
+                raise GenerationError(UNEXPECTED_MODEL_FAILURE)
         except UserError as error:
             self._log_unfinished(entry, tokens, session, started, error=error.message)
             raise
@@ -208,15 +221,23 @@ class Pipeline:
             stream.close()
             self._log_unfinished(entry, tokens, session, started, error=None)
             raise
+        except Exception as error:  # noqa: BLE001 - the prompt was sent: whatever broke, the call is logged
+            # Only the type is kept: the exception's text may quote the model's output.
+            log.warning("backend failed unexpectedly: %s", type(error).__name__)
+            self._log_unfinished(entry, tokens, session, started, error=UNEXPECTED_MODEL_FAILURE)
+            raise GenerationError(UNEXPECTED_MODEL_FAILURE) from None
         finally:
             stream.close()  # releases the model at once, whatever happened
-        assert finished is not None
 
         try:
             output = self.guard.check_output("".join(t.text for t in tokens).strip(), session.vault)
         except GuardError as error:
             self.log.append(replace(entry, error=error.message, latency_ms=_ms(started)))
             raise
+        except Exception as error:  # noqa: BLE001 - the answer is neither shown nor logged unchecked
+            log.warning("output guard failed unexpectedly: %s", type(error).__name__)
+            self.log.append(replace(entry, error=UNEXPECTED_GUARD_FAILURE, latency_ms=_ms(started)))
+            raise GuardError(UNEXPECTED_GUARD_FAILURE) from None
         latency = _ms(started)
         log_id = self.log.append(
             replace(
@@ -250,8 +271,8 @@ class Pipeline:
         partial = "".join(t.text for t in tokens).strip()
         try:
             output = self.guard.check_output(partial, session.vault) if partial else None
-        except GuardError:
-            output = None  # the unscanned text is not logged
+        except Exception:  # noqa: BLE001 - GuardError or a guard bug: either way the unscanned text is not logged
+            output = None
         self.log.append(
             replace(
                 entry,
@@ -292,6 +313,16 @@ class Pipeline:
 
     def close(self) -> None:
         self._backend.close()
+
+
+UNEXPECTED_MODEL_FAILURE = (
+    "Modellen holdt op med at svare på en uventet måde, så der er intet svar. Prompten blev sendt (maskeret), "
+    "og kaldet er registreret i loggen. Prøv igen; sker det igen, så kontakt IT."
+)
+UNEXPECTED_GUARD_FAILURE = (
+    "Kontrollen af svaret for personoplysninger fejlede, så svaret vises ikke. Kaldet er registreret i loggen. "
+    "Prøv igen; sker det igen, så kontakt IT."
+)
 
 
 def _check_prompt(prompt: str) -> None:

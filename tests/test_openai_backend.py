@@ -412,3 +412,275 @@ def test_web_app_on_the_shared_server(remote_pipeline, proxy: Proxy) -> None:
     assert_nothing_personal_sent(proxy)
     [entry] = remote_pipeline.log.entries(limit=1)
     assert entry["backend"] == "openai" and "[CPR_1]" in entry["prompt"]
+
+
+# -- a server that answers badly ------------------------------------------------------------------
+#
+# A real HTTP server on 127.0.0.1 that speaks just enough of the API to be opened,
+# then answers every chat request with the lines a test gives it: the malformed
+# replies a broken or hostile server can send. The guard and the log are real.
+
+SCRIPTED_MODEL = "skrevet"
+SERVER_CPR = "010190-1235"
+"""A CPR number in the server's reply: model output, so it must never reach the log or a message unguarded."""
+
+
+@dataclass
+class Scripted:
+    """What the scripted server answers; tests change it between requests."""
+
+    status: int = 200
+    lines: list[str] = field(default_factory=list)
+    body: bytes = b""
+    auth: str | None = None
+    """The Authorization header every request must carry, or None."""
+    seen_auth: list[str | None] = field(default_factory=list)
+    url: str = ""
+
+
+def start_scripted(script: Scripted) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_args: object) -> None:
+            pass
+
+        def _refuse_without_auth(self) -> bool:
+            script.seen_auth.append(self.headers.get("Authorization"))
+            if script.auth is not None and self.headers.get("Authorization") != script.auth:
+                self._send(401, b'{"error": {"message": "login"}}')
+                return True
+            return False
+
+        def _send(self, status: int, body: bytes, kind: str = "application/json") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            if self._refuse_without_auth():
+                return
+            if self.path == "/v1/models":
+                self._send(200, json.dumps({"data": [{"id": SCRIPTED_MODEL}]}).encode())
+            else:
+                self._send(404, b"{}")
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self._refuse_without_auth():
+                return
+            if self.path != "/v1/chat/completions":
+                self._send(404, b"{}")  # no token counting: the backend estimates
+                return
+            if script.status != 200:
+                self._send(script.status, script.body)
+                return
+            stream = "".join(line + "\n\n" for line in script.lines).encode()
+            self._send(200, stream, "text/event-stream")
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    script.url = f"http://127.0.0.1:{httpd.server_port}/v1"
+    return httpd
+
+
+@pytest.fixture
+def scripted() -> Iterator[Scripted]:
+    script = Scripted()
+    httpd = start_scripted(script)
+    yield script
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def real_guard():
+    from sandbox.guards import Guard
+
+    return Guard()
+
+
+def chunk(content: object = None, finish: str | None = None, **extra: object) -> str:
+    choice: dict = {"index": 0, "delta": {} if content is None else {"content": content}, "finish_reason": finish}
+    return "data: " + json.dumps({"choices": [choice], **extra})
+
+
+GOOD_END = [chunk("Kære borger."), chunk(finish="stop"), "data: [DONE]"]
+
+
+def scripted_pipeline(script: Scripted, guard, tmp_path: Path) -> Pipeline:
+    from sandbox.audit import AuditLog
+    from sandbox.pipeline import Pipeline
+
+    return Pipeline(OpenAIBackend(script.url, SCRIPTED_MODEL), guard, AuditLog(tmp_path / "log.sqlite3"))
+
+
+def log_bytes(pipeline: Pipeline) -> bytes:
+    import sqlite3
+
+    with sqlite3.connect(pipeline.log.path) as db:
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    return b"".join(p.read_bytes() for p in pipeline.log.path.parent.glob(pipeline.log.path.name + "*"))
+
+
+TOLERATED = {
+    "usage-null": [
+        chunk("Kære borger."),
+        chunk(finish="stop"),
+        "data: " + json.dumps({"choices": [], "usage": {"prompt_tokens": None, "completion_tokens": None}}),
+        "data: [DONE]",
+    ],
+    "usage-text": [
+        chunk("Kære borger.", finish="stop"),
+        "data: " + json.dumps({"choices": [], "usage": {"prompt_tokens": "mange", "completion_tokens": 3}}),
+    ],
+    "logprob-null": [
+        "data: " + json.dumps({"choices": [{"delta": {"content": "Kære "}, "finish_reason": None, "logprobs": {
+            "content": [{"token": "Kære ", "logprob": None, "top_logprobs": [{"token": 1}]}]}}]}),
+        "data: " + json.dumps({"choices": [{"delta": {"content": "borger."}, "finish_reason": "stop", "logprobs": {
+            "content": [{"token": "borger.", "logprob": -0.5, "top_logprobs": [
+                {"token": "borger.", "logprob": -0.5}, {"token": "x", "logprob": None}, None]}]}}]}),
+    ],
+    "logprob-huge": [
+        "data: " + json.dumps({"choices": [{"delta": {"content": "Kære borger."}, "finish_reason": "stop",
+                                            "logprobs": {"content": [{"token": "Kære borger.", "logprob": 1e308,
+                                                                      "top_logprobs": "ingen"}]}}]}),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", TOLERATED)
+def test_a_malformed_count_or_probability_does_not_cost_the_answer(
+    name: str, scripted: Scripted, real_guard, tmp_path: Path
+) -> None:
+    from sandbox.pipeline import Request, Session
+
+    scripted.lines = TOLERATED[name]
+    pipeline = scripted_pipeline(scripted, real_guard, tmp_path)
+    try:
+        result = pipeline.ask(Request("Skriv en hilsen.", GenerationParams(max_tokens=8, top_logprobs=2)), Session())
+    finally:
+        pipeline.close()
+    assert result.answer == "Kære borger." and result.finish_reason == "stop"
+    assert result.prompt_tokens > 0 and result.completion_tokens >= 1
+    assert all(t.prob is None or 0.0 <= t.prob <= 1.0 for t in result.tokens)
+    [entry] = pipeline.log.entries()
+    assert entry["error"] is None and entry["response"] == "Kære borger."
+
+
+FAILING = {
+    "chunk-is-a-list": ["data: [1, 2, 3]", *GOOD_END],
+    "chunk-is-a-number": [chunk("Kære "), "data: 12345", *GOOD_END],
+    "invalid-json-quoting-a-cpr": [
+        chunk("Kære "),
+        'data: {"choices": [{"delta": {"content": "borger med cpr ' + SERVER_CPR,
+        *GOOD_END,
+    ],
+    "nested-too-deep": ["data: " + "[" * 100_000 + "]" * 100_000, *GOOD_END],
+    "choices-not-a-list": ['data: {"choices": {"0": "x"}}', *GOOD_END],
+    "content-not-text": [chunk({"tekst": SERVER_CPR}), *GOOD_END],
+    "error-event-quoting-a-cpr": [
+        chunk("Kære "),
+        "data: " + json.dumps({"error": {"message": f"fejl i svaret 'borger {SERVER_CPR}'"}}),
+    ],
+    "no-finish": [chunk("Kære "), chunk("borger "), "data: [DONE]"],
+}
+
+
+@pytest.mark.parametrize("name", FAILING)
+def test_a_malformed_reply_is_logged_as_a_failed_call_in_danish(
+    name: str, scripted: Scripted, real_guard, tmp_path: Path
+) -> None:
+    from sandbox.pipeline import Request, Session
+
+    scripted.lines = FAILING[name]
+    pipeline = scripted_pipeline(scripted, real_guard, tmp_path)
+    try:
+        with pytest.raises(GenerationError) as failed:
+            pipeline.ask(Request("Skriv til Mette Hansen.", GenerationParams(max_tokens=8)), Session())
+    finally:
+        pipeline.close()
+    message = failed.value.message
+    assert message.startswith("Modelserveren") and SERVER_CPR not in message
+    [entry] = pipeline.log.entries()
+    assert entry["error"] == message and entry["finish_reason"] is None
+    assert entry["prompt"] == "Skriv til [PERSON_1]." and entry["decision"] == "redacted"
+    assert entry["response"] is None or entry["response"].startswith("Kære")
+    blob = log_bytes(pipeline)
+    for secret in (SERVER_CPR, "0101901235", "Mette Hansen"):
+        assert secret.encode() not in blob
+    assert pipeline.log.verify().ok
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (500, json.dumps({"error": {"message": f"intern fejl ved 'borger {SERVER_CPR}'"}}).encode()),
+        (400, f"context length exceeded near '{SERVER_CPR}'".encode()),
+        (404, f"no model for {SERVER_CPR}".encode()),
+        (502, b"[" * 50_000),
+    ],
+)
+def test_a_refusal_is_explained_without_quoting_the_server(
+    status: int, body: bytes, scripted: Scripted, real_guard, tmp_path: Path
+) -> None:
+    from sandbox.pipeline import Request, Session
+
+    scripted.status, scripted.body = status, body
+    pipeline = scripted_pipeline(scripted, real_guard, tmp_path)
+    try:
+        with pytest.raises(UserError) as failed:
+            pipeline.ask(Request("Skriv en hilsen.", GenerationParams(max_tokens=8)), Session())
+    finally:
+        pipeline.close()
+    assert SERVER_CPR not in failed.value.message and "[[" not in failed.value.message
+    if status == 400:
+        assert "Prompten er for lang" in failed.value.message
+    [entry] = pipeline.log.entries()
+    assert entry["error"] == failed.value.message
+    assert SERVER_CPR.encode() not in log_bytes(pipeline)
+
+
+# -- credentials in the server's address ----------------------------------------------------------
+
+USER, PASSWORD = "legeplads", "hemmelig-kode-42"
+
+
+def test_credentials_in_the_address_are_used_but_never_shown_or_stored(
+    scripted: Scripted, real_guard, tmp_path: Path, clean_env: None
+) -> None:
+    import base64
+
+    from click.testing import CliRunner
+
+    from sandbox.audit import AuditLog
+    from sandbox.cli import main
+    from sandbox.pipeline import Pipeline, Request, Session
+    from sandbox.ui.about import model_markdown
+
+    scripted.auth = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    scripted.lines = GOOD_END
+    secret_url = scripted.url.replace("http://", f"http://{USER}:{PASSWORD}@")
+    with pytest.raises(ModelError, match="afviser adgang"):
+        OpenAIBackend(scripted.url, SCRIPTED_MODEL)  # the server really demands the login
+    backend = OpenAIBackend(secret_url, SCRIPTED_MODEL)
+    pipeline = Pipeline(backend, real_guard, AuditLog(tmp_path / "log.sqlite3"))
+    try:
+        result = pipeline.ask(Request("Skriv en hilsen.", GenerationParams(max_tokens=8)), Session())
+    finally:
+        pipeline.close()
+    assert result.answer == "Kære borger."
+    shown = [backend.base_url, backend.info.name, *backend.info.details.values(), model_markdown(backend.info)]
+    assert backend.info.name == f"{SCRIPTED_MODEL} ({scripted.url.split('/')[2]})"
+    [entry] = pipeline.log.entries()
+    blob = log_bytes(pipeline)
+    outcome = CliRunner().invoke(main, ["ask", "Hej", "--backend", "openai", "--base-url", secret_url])
+    assert outcome.exit_code == 0, outcome.output
+    for text in (*shown, json.dumps(entry), outcome.output):
+        assert PASSWORD not in text and USER + ":" not in text
+    assert PASSWORD.encode() not in blob
+    # A wrong address is refused without repeating it (it may hold a password).
+    with pytest.raises(UserError) as refused:
+        normalise_base_url(f"{USER}:{PASSWORD}@modelserver:8080/v1")
+    assert PASSWORD not in refused.value.message

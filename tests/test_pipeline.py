@@ -239,3 +239,59 @@ def test_redact_keeps_the_sessions_placeholders_and_sends_nothing(pipeline: Pipe
     assert second.text == "[PERSON_2] skrev, og [PERSON_1] svarede.", "two people, two numbers; Karen keeps hers"
     assert pipeline.preview("Karen Nielsen", session).text == "[PERSON_1]"
     assert pipeline.log.entries(limit=1) == before, "nothing is logged"
+
+
+class BrokenBackend:
+    """A backend with a bug: it raises something other than a UserError after the prompt was sent.
+
+    The real backends turn every failure they know of into a Danish
+    GenerationError (tests/test_openai_backend.py provokes those with a real
+    server), so a bug is the one fault that cannot be provoked with them: this
+    stand-in wraps the real backend and breaks after its first token.
+    """
+
+    def __init__(self, real: Any, error: Exception | None) -> None:
+        self._real, self._error = real, error
+        self.kind, self.info = real.kind, real.info
+
+    def stream(self, messages, params, seed, cancel):
+        for item in self._real.stream(messages, params, seed, cancel):
+            if isinstance(item, Token):
+                yield item
+                break
+        if self._error is not None:
+            raise self._error
+        # else: ends without the Finished every stream must end with
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("error", [RuntimeError(f"uventet: {CPR}"), KeyError(CPR), None])
+def test_a_backend_bug_after_sending_is_logged_and_explained_in_danish(
+    pipeline: Pipeline, log: AuditLog, error: Exception | None
+) -> None:
+    broken = Pipeline(BrokenBackend(pipeline._backend, error), pipeline.guard, log)
+    with pytest.raises(UserError) as failed:
+        broken.ask(Request(PII_PROMPT, SMALL), Session())
+    assert "registreret i loggen" in failed.value.message and CPR not in failed.value.message
+    (entry,) = log.entries()
+    assert entry["error"] == failed.value.message and entry["finish_reason"] is None
+    assert "[CPR_1]" in entry["prompt"] and entry["completion_tokens"] == 1
+    assert CPR not in str(entry)
+    assert log.verify().ok
+
+
+def test_session_pseudonyms_have_128_random_bits_and_select_one_session(pipeline: Pipeline, log: AuditLog) -> None:
+    import io
+    import json
+    import re
+
+    sessions = [Session() for _ in range(3)]
+    assert all(re.fullmatch(r"s-[0-9a-f]{32}", s.pseudonym) for s in sessions)
+    assert len({s.pseudonym for s in sessions}) == 3
+    for session in sessions:
+        Pipeline(pipeline._backend, pipeline.guard, log).ask(Request("Hej", GenerationParams(max_tokens=2)), session)
+    out = io.BytesIO()
+    assert log.export("jsonl", out, session=sessions[1].pseudonym) == 1
+    assert json.loads(out.getvalue())["session"] == sessions[1].pseudonym

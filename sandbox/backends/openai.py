@@ -31,11 +31,12 @@ back with the server's own defaults for them.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -52,6 +53,19 @@ ASSUMED_CONTEXT = 4096
 CHARS_PER_TOKEN = 3.5
 
 Counter = Callable[[Sequence[Message]], int]
+
+log = logging.getLogger(__name__)
+# What parsing a reply of the wrong shape raises (RecursionError: JSON nested too deep).
+MALFORMED = (ValueError, KeyError, TypeError, RecursionError)
+
+# Everything the server sends is model output or about it, and model output can
+# hold personal data (an invented CPR number, a name from the prompt's context).
+# Error messages therefore describe what went wrong and never quote the server:
+# they reach the compliance log's error column and the user's screen unguarded.
+UNREADABLE = (
+    "Modelserveren sendte et svar, som legepladsen ikke kan læse. Svaret er ikke vist. Prøv igen; "
+    "sker det igen, så kontakt IT (serveren er måske en anden version end forventet)."
+)
 
 
 class OpenAIBackend:
@@ -72,14 +86,19 @@ class OpenAIBackend:
         api_key: str | None = None,
         timeout: float = 120.0,
     ) -> None:
+        # Only the address without user and password is kept: it is shown to every
+        # participant and stored in every log entry (the model's name).
         self.base_url = normalise_base_url(base_url)
         self._root = self.base_url.removesuffix("/v1")
         headers = {"User-Agent": "legeplads"}
+        auth = None
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
+        else:
+            auth = _basic_auth(base_url)
         self._timeout = timeout
         self._client = httpx.Client(
-            headers=headers, timeout=httpx.Timeout(timeout, connect=5.0, write=30.0, pool=10.0)
+            headers=headers, auth=auth, timeout=httpx.Timeout(timeout, connect=5.0, write=30.0, pool=10.0)
         )
         try:
             listed = self._models()
@@ -125,7 +144,7 @@ class OpenAIBackend:
             response.raise_for_status()
             data = response.json()["data"]
             return {str(item["id"]): item for item in data}
-        except (httpx.HTTPStatusError, ValueError, KeyError, TypeError):
+        except (httpx.HTTPStatusError, *MALFORMED):
             raise ModelError(
                 f"{url} svarer ikke som en OpenAI-kompatibel server (HTTP {response.status_code}). "
                 "Adressen skal normalt ende på /v1, fx http://modelserver:8080/v1."
@@ -151,7 +170,7 @@ class OpenAIBackend:
         try:
             response = self._client.get(f"{self._root}/props")
             return int(response.json()["default_generation_settings"]["n_ctx"])
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        except (httpx.HTTPError, *MALFORMED):
             return None
 
     # -- token counting ------------------------------------------------------------
@@ -159,8 +178,8 @@ class OpenAIBackend:
     def count_tokens(self, messages: Sequence[Message]) -> int:
         """Exact where the server can count with its chat template; else see ``info.details``."""
         try:
-            return self._count(messages)
-        except httpx.HTTPError:
+            return int(self._count(messages))
+        except (httpx.HTTPError, *MALFORMED):
             return _estimate(messages)
 
     def _find_counter(self) -> tuple[str, Counter]:
@@ -174,7 +193,7 @@ class OpenAIBackend:
         for label, counter in candidates:
             try:
                 counter(probe)
-            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            except (httpx.HTTPError, *MALFORMED):
                 continue
             return label, counter
         return f"skøn (tegn / {CHARS_PER_TOKEN:g}); serveren kan ikke tælle tokens", _estimate
@@ -220,9 +239,12 @@ class OpenAIBackend:
                         reason = "cancelled"
                         break
                     if "error" in event or event.get("object") == "error":  # newer and older vLLM
-                        raise GenerationError(f"Modelserveren fejlede midt i svaret: {_message(event)}")
-                    usage = event.get("usage") or usage
-                    for choice in event.get("choices") or ():
+                        log.warning("model server reported an error mid-stream")
+                        raise GenerationError(
+                            "Modelserveren fejlede midt i svaret. Prøv igen; sker det igen, så kontakt IT."
+                        )
+                    usage = _usage(event.get("usage")) or usage
+                    for choice in _choices(event):
                         for token in _tokens(choice):
                             produced += 1
                             yield token
@@ -250,8 +272,7 @@ class OpenAIBackend:
                 "modellen på serveren: forkort den. Ellers prøv igen, og kontakt IT, hvis det gentager sig."
             )
         if usage and reason != "cancelled":
-            prompt_tokens, completion_tokens = int(usage["prompt_tokens"]), int(usage["completion_tokens"])
-            yield Finished(reason, prompt_tokens, completion_tokens)  # type: ignore[arg-type]
+            yield Finished(reason, *usage)  # type: ignore[arg-type]
         else:
             yield Finished(reason, self.count_tokens(messages), produced)  # type: ignore[arg-type]
 
@@ -275,21 +296,23 @@ class OpenAIBackend:
         return body
 
     def _refused(self, response: httpx.Response) -> UserError:
-        """A Danish explanation of a non-200 answer to a chat request."""
+        """A Danish explanation of a non-200 answer to a chat request (the server's own words are not quoted)."""
         status = response.status_code
         detail = _message(_json_or_text(response))
         if status in (401, 403):
             return GenerationError(f"Modelserveren afviser adgang ({status}). Tjek API-nøglen ({API_KEY_ENV}).")
         if status == 404:
-            return GenerationError(f"Modelserveren kender ikke modellen '{self.model}' (404): {detail}")
+            return GenerationError(f"Modelserveren kender ikke modellen '{self.model}' (404).")
         if "context" in detail.lower() or status == 413:
             return UserError(
                 "Prompten er for lang til modellen på serveren (prompt og svar skal tilsammen være inden for "
-                f"modellens grænse). Forkort teksten, eller bed om et kortere svar. Serveren skrev: {detail}"
+                "modellens grænse). Forkort teksten, eller bed om et kortere svar."
             )
         if status in (429, 503):
             return GenerationError("Modelserveren har travlt med andre brugere lige nu. Prøv igen om lidt.")
-        return GenerationError(f"Modelserveren afviste forespørgslen (HTTP {status}): {detail}")
+        return GenerationError(
+            f"Modelserveren afviste forespørgslen (HTTP {status}). Prøv igen; sker det igen, så kontakt IT."
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -325,12 +348,32 @@ def from_settings(
 
 
 def normalise_base_url(base_url: str) -> str:
-    """``http://host:8080`` and ``http://host:8080/v1/`` both mean ``http://host:8080/v1``."""
-    parts = urlsplit(base_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UserError(f"Serveradressen '{base_url}' skal starte med http:// eller https://.")
+    """``http://host:8080`` and ``http://host:8080/v1/`` both mean ``http://host:8080/v1``.
+
+    A user and password in the address (``http://user:pw@host/v1``) are left
+    out: the result is shown and logged. :func:`_basic_auth` sends them.
+    """
+    try:
+        parts = urlsplit(base_url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    host = parts.netloc.rpartition("@")[2] if parts else ""
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        # The address is not repeated: it may hold a password.
+        raise UserError(
+            "Modelserverens adresse (--base-url) skal starte med http:// eller https:// og have et værtsnavn."
+        )
     path = parts.path.rstrip("/") or "/v1"
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    return urlunsplit((parts.scheme, host, path, "", ""))
+
+
+def _basic_auth(base_url: str) -> httpx.BasicAuth | None:
+    """HTTP Basic credentials written into the address, if any (a proxy in front of the server)."""
+    parts = urlsplit(base_url.strip())
+    if parts.username is None:
+        return None
+    return httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
 
 
 def _wire(messages: Sequence[Message]) -> list[dict[str, str]]:
@@ -346,29 +389,82 @@ def _events(lines: Iterable[str]) -> Iterator[dict]:
         if data == "[DONE]":
             return
         try:
-            yield json.loads(data)
-        except ValueError:
-            raise GenerationError(f"Modelserveren sendte et svar, der ikke kan læses: {data[:120]!r}") from None
+            event = json.loads(data)
+        except (ValueError, RecursionError):  # RecursionError: brackets nested beyond Python's stack
+            event = None
+        if not isinstance(event, dict):
+            log.warning("model server sent an unreadable event (%d characters)", len(data))
+            raise GenerationError(UNREADABLE)
+        yield event
+
+
+def _choices(event: dict) -> list[dict]:
+    """The event's choices; anything but a list of objects is not an answer we can read."""
+    choices = event.get("choices") or []
+    if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+        raise GenerationError(UNREADABLE)
+    return choices
 
 
 def _tokens(choice: dict) -> list[Token]:
-    """The tokens in one streamed choice, with probabilities when the server sent them."""
-    text = (choice.get("delta") or {}).get("content") or ""
-    entries = (choice.get("logprobs") or {}).get("content") or []
-    if not entries:
+    """The tokens in one streamed choice, with probabilities when the server sent them.
+
+    Probabilities are a bonus: when they are missing or malformed (``"logprob": null``),
+    the text is kept without them. Text that is not text is an unreadable answer.
+    """
+    delta = choice.get("delta") or {}
+    text = delta.get("content") if isinstance(delta, dict) else None
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise GenerationError(UNREADABLE)
+    logprobs = choice.get("logprobs")
+    entries = logprobs.get("content") if isinstance(logprobs, dict) else None
+    tokens = [t for t in map(_scored, entries) if t is not None] if isinstance(entries, list) else []
+    if not tokens or len(tokens) != len(entries):  # type: ignore[arg-type]
         return [Token(text)] if text else []
-    tokens = [
-        Token(
-            entry["token"],
-            math.exp(entry["logprob"]),
-            tuple(Alternative(alt["token"], math.exp(alt["logprob"])) for alt in entry.get("top_logprobs") or ()),
-        )
-        for entry in entries
-    ]
     if "".join(t.text for t in tokens) == text:
         return tokens
     # Token pieces that are not whole characters: keep the text as sent.
     return [Token(text, tokens[0].prob, tokens[0].alternatives)] if text else []
+
+
+def _scored(entry: object) -> Token | None:
+    """One logprobs entry as a token, or None when it is not a token with a usable probability."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
+        return None
+    prob = _probability(entry.get("logprob"))
+    if prob is None:
+        return None
+    alternatives = entry.get("top_logprobs")
+    return Token(
+        entry["token"],
+        prob,
+        tuple(
+            Alternative(alt["token"], alt_prob)
+            for alt in (alternatives if isinstance(alternatives, list) else ())
+            if isinstance(alt, dict)
+            and isinstance(alt.get("token"), str)
+            and (alt_prob := _probability(alt.get("logprob"))) is not None
+        ),
+    )
+
+
+def _probability(logprob: object) -> float | None:
+    """exp(logprob) for a real, finite log probability; servers write -9999 for "never", so 0 is fine."""
+    if isinstance(logprob, bool) or not isinstance(logprob, (int, float)) or not math.isfinite(logprob):
+        return None
+    return math.exp(min(float(logprob), 0.0))
+
+
+def _usage(usage: object) -> tuple[int, int] | None:
+    """(prompt tokens, completion tokens) when the server counted both, else None (we count ourselves)."""
+    if not isinstance(usage, dict):
+        return None
+    counts = (usage.get("prompt_tokens"), usage.get("completion_tokens"))
+    if all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        return counts  # type: ignore[return-value]
+    return None
 
 
 def _context_length(model: dict) -> int | None:
@@ -380,12 +476,12 @@ def _context_length(model: dict) -> int | None:
 def _json_or_text(response: httpx.Response) -> object:
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return response.text
 
 
 def _message(error: object) -> str:
-    """The human part of an error body, whatever shape the server uses."""
+    """The human part of an error body, whatever shape the server uses: read, never shown."""
     if isinstance(error, dict):
         inner = error.get("error", error)
         if isinstance(inner, dict):
