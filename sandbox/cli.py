@@ -2,14 +2,16 @@
 
 Every subcommand that reaches a model goes through :class:`sandbox.pipeline.Pipeline`.
 Failures a person can cause are printed as a Danish sentence on stderr with
-exit code 1, never as a traceback.
+exit code 1, never as a traceback: a traceback can quote the text it choked
+on, and that text may be personal data.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import click
@@ -18,9 +20,21 @@ from sandbox.errors import UserError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+log = logging.getLogger(__name__)
+
+UNEXPECTED = (
+    "Legepladsen stødte på en uventet fejl ({kind}) og stoppede. Detaljerne vises ikke, fordi de kan "
+    "indeholde din tekst. Kontakt den IT-ansvarlige, hvis det sker igen."
+)
+
 
 def friendly_errors(func: F) -> F:
-    """Turn a :class:`UserError` into its Danish message and exit code 1."""
+    """Turn a :class:`UserError` into its Danish message and exit code 1.
+
+    Anything else is a bug; it too ends in a Danish sentence and exit code 1,
+    naming only the exception's type, because its text or traceback could
+    quote the input.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -32,8 +46,24 @@ def friendly_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("Afbrudt.", err=True)
             sys.exit(130)
+        except Exception as error:  # noqa: BLE001 - see the docstring
+            click.echo("Fejl: " + UNEXPECTED.format(kind=type(error).__name__), err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def read_stdin(where: str = "Teksten på standard-input") -> str:
+    """All of stdin as text, read as bytes so that invalid UTF-8 is a Danish message whatever the locale.
+
+    Python decodes ``sys.stdin`` with the locale's error handler, which is
+    strict in, say, ``da_DK.UTF-8``: one stray byte would be a traceback.
+    """
+    from sandbox.guards.batch import decode
+
+    if sys.stdin is None:
+        raise UserError("Der er ingen tekst at læse: standard-input er lukket. Giv prompten som argument.")
+    return decode(sys.stdin.buffer.read(), where)
 
 
 model_option = click.option(
@@ -106,7 +136,7 @@ def ask(
     from sandbox.pipeline import Pipeline, Request, Session
 
     if prompt is None:
-        prompt = sys.stdin.read()
+        prompt = read_stdin("Prompten på standard-input")
     params = GenerationParams(
         temperature=temperature,
         top_p=top_p,
@@ -206,14 +236,60 @@ def redact(as_json: bool, as_jsonl: bool) -> None:
     out = sys.stdout.buffer
     if as_jsonl:
         guard = Guard()
-        for result in redact_jsonl(guard, sys.stdin.buffer):
-            out.write((json.dumps(result, ensure_ascii=False) + "\n").encode("utf-8"))
-            out.flush()
+        lines = _NumberedLines(sys.stdin.buffer)
+        try:
+            for result in redact_jsonl(guard, lines):
+                out.write((json.dumps(result, ensure_ascii=False) + "\n").encode("utf-8"))
+                out.flush()
+        except (ValueError, RecursionError) as error:
+            raise lines.unreadable(error) from None
         return
     data = sys.stdin.buffer.read()
     result = redact_document(Guard(), data)
     text = json.dumps(result.to_json(), ensure_ascii=False) + "\n" if as_json else result.text
     out.write(text.encode("utf-8"))
+
+
+class _NumberedLines:
+    """stdin's lines, remembering the one being read, so a JSON error the batch reader lets through can name it."""
+
+    def __init__(self, lines: Iterable[bytes]) -> None:
+        self._lines = lines
+        self.number = 0
+        self.current = b""
+
+    def __iter__(self) -> Iterator[bytes]:
+        for number, line in enumerate(self._lines, start=1):
+            self.number, self.current = number, line
+            yield line
+
+    def unreadable(self, error: ValueError | RecursionError) -> Exception:
+        """The Danish message for a line Python's JSON reader refuses beyond syntax; else the error itself.
+
+        ``json`` raises ValueError for an integer of more than 4,300 digits and
+        RecursionError for brackets nested thousands deep. Which one it was is
+        found by reading the line again, so an error from elsewhere is not
+        mistaken for bad JSON.
+        """
+        import json
+
+        from sandbox.numbers import thousands
+
+        try:
+            json.loads(self.current.decode("utf-8"))  # decodes: the batch reader already did
+        except json.JSONDecodeError:
+            return error
+        except RecursionError:
+            return UserError(
+                f"Linje {self.number} kan ikke læses: JSON'en har for mange lag af [ ] eller {{ }} inden i "
+                "hinanden. Send hver tekst som et enkelt objekt med feltet \"text\"."
+            )
+        except ValueError:
+            return UserError(
+                f"Linje {self.number} kan ikke læses: den har et tal med flere end "
+                f"{thousands(sys.get_int_max_str_digits())} cifre. Skriv lange tal som tekst i anførselstegn."
+            )
+        return error
 
 
 @main.group("log")

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 TEXT = "Mette Hansen, cpr 010190-1235, ringede fra 22 33 44 55."
 
 
@@ -57,3 +59,20 @@ def test_binary_input_is_a_danish_error_without_traceback() -> None:
 def test_empty_input() -> None:
     run = redact("--json", stdin=b"")
     assert run.returncode == 0 and json.loads(run.stdout) == {"redacted": "", "entities": []}
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"text": "x", "n": ' + "9" * 5000 + "}", "Linje 2 kan ikke læses: den har et tal med flere end 4.300 cifre"),
+        ("[" * 100_000 + "]" * 100_000, "Linje 2 kan ikke læses: JSON'en har for mange lag"),
+        ('{"text": "Ole Hansen", "x": ' + "[" * 5000 + "]" * 5000 + "}", "Linje 2 kan ikke læses: JSON'en har for"),
+    ],
+    ids=["5000-digit-integer", "nested-brackets", "nested-inside-an-object"],
+)
+def test_json_python_cannot_read_is_a_danish_error_without_traceback(line: str, message: str) -> None:
+    run = redact("--jsonl", stdin=b'{"text": "Ring til Jens Jensen."}\n' + line.encode() + b"\n")
+    assert run.returncode == 1
+    assert message in run.stderr.decode() and b"Traceback" not in run.stderr
+    assert [json.loads(out)["redacted"] for out in run.stdout.decode().splitlines()] == ["Ring til [PERSON_1]."]
+    assert b"Hansen" not in run.stdout + run.stderr
