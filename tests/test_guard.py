@@ -284,7 +284,12 @@ def test_mixed_languages(guard: Guard) -> None:
         "Hello, my name is John Smith and I live at Nørregade 41, 5000 Odense C."
     )
     result = guard.check(text, Vault())
-    assert values(text, result) == [("PERSON", "John Smith"), ("ADRESSE", "Nørregade 41, 5000 Odense C")]
+    # "Иван" is capitalised mid-sentence and no Danish word: a name, in any script.
+    assert values(text, result) == [
+        ("PERSON", "Иван"),
+        ("PERSON", "John Smith"),
+        ("ADRESSE", "Nørregade 41, 5000 Odense C"),
+    ]
 
 
 # --- Concurrency and the NLP engine ---------------------------------------------------
@@ -312,19 +317,21 @@ def test_a_danish_ner_pipeline_adds_its_person_entities(tmp_path: Path) -> None:
     nlp = spacy.blank("da")
     nlp.add_pipe("entity_ruler").add_patterns(
         [
-            {"label": "PER", "pattern": "Zorblax Quux"},
-            {"label": "ORG", "pattern": [{"TEXT": "Blåbær"}, {"TEXT": "Kompagni"}]},
+            {"label": "PER", "pattern": "Zorblax"},
+            {"label": "ORG", "pattern": [{"TEXT": "Zyxo"}, {"TEXT": "Brumlik"}]},
         ]
     )
     nlp.to_disk(tmp_path / "da_test")
     guard = Guard(model=tmp_path / "da_test")
     assert guard.nlp_model.startswith("da_") and guard.nlp_model != "da (blank)"
-    text = "aftale med zorblax Quux og Zorblax Quux i dag"
+    # One unknown word at the start of a sentence, with no verb after it: only the model knows.
+    text = "Zorblax i dag."
+    assert values(text, Guard().check(text, Vault())) == []
     result = guard.check(text, Vault())
-    assert ("PERSON", "Zorblax Quux") in values(text, result)
-    assert next(e for e in result.entities if e.type == "PERSON").recognizer == "SpacyRecognizer"
+    assert values(text, result) == [("PERSON", "Zorblax")]
+    assert result.entities[0].recognizer == "SpacyRecognizer"
     assert Guard(model=tmp_path / "da_test").config_hash != Guard().config_hash
     # The model's organisations are not persons, though two capitalised words mid-sentence would be.
-    text = "Mødet holdes hos Blåbær Kompagni i morgen."
-    assert values(text, Guard().check(text, Vault())) == [("PERSON", "Blåbær Kompagni")]
+    text = "Mødet holdes hos Zyxo Brumlik i morgen."
+    assert values(text, Guard().check(text, Vault())) == [("PERSON", "Zyxo Brumlik")]
     assert values(text, guard.check(text, Vault())) == []

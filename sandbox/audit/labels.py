@@ -33,6 +33,7 @@ ENTITY_LABELS: dict[str, str] = {
     "TELEFON": "Telefonnummer",
     "NUMMERPLADE": "Nummerplade",
     "ADRESSE": "Adresse",
+    "FØDSELSDATO": "Fødselsdato",
     "PERSON": "Navn",
 }
 

@@ -26,10 +26,12 @@ from sandbox.guards import lexicon
 from sandbox.guards.art9 import TERMS, find_special_categories
 from sandbox.guards.context import IndexedLemmaContextEnhancer
 from sandbox.guards.engine import LANGUAGE, DanishNlpEngine, load_pipeline
+from sandbox.guards.mentions import other_mentions, same_person
+from sandbox.guards.normalise import Normalised, normalise
 from sandbox.guards.policy import GuardPolicy
 from sandbox.guards.recognizers import danish_recognizers
-from sandbox.guards.redaction import PLACEHOLDER, Vault, replace_spans
-from sandbox.guards.result import ENTITY_TYPES, Entity, GuardResult
+from sandbox.guards.redaction import PLACEHOLDER_SHAPED, Vault, replace_spans
+from sandbox.guards.result import ENTITY_TYPES, Art9Warning, Entity, GuardResult
 from sandbox.numbers import thousands
 
 log = logging.getLogger(__name__)
@@ -50,8 +52,11 @@ TIMEOUT_CHARS = 100_000
 # same score and length, the more specific type wins.
 TYPE_PRIORITY = {
     t: n
-    for n, t in enumerate(("CPR", "IBAN", "EMAIL", "CVR", "BANKKONTO", "TELEFON", "NUMMERPLADE", "ADRESSE", "PERSON"))
+    for n, t in enumerate(
+        ("CPR", "IBAN", "EMAIL", "CVR", "BANKKONTO", "TELEFON", "NUMMERPLADE", "FØDSELSDATO", "ADRESSE", "PERSON")
+    )
 }
+MENTION = "Omtale"  # the recognizer name of a repeated mention (see :mod:`.mentions`)
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,41 @@ def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
     return merged
 
 
+def _with_other_mentions(text: str, findings: list[Finding]) -> tuple[list[Finding], list[int | None]]:
+    """``findings`` plus every other mention of a person among them, in text order.
+
+    The second list gives, per finding, the index of the finding it repeats
+    (or None), so a mention gets its person's placeholder.
+    """
+    persons = [i for i, f in enumerate(findings) if f.type == "PERSON"]
+    spans = [(findings[i].start, findings[i].end) for i in persons]
+    mentions = other_mentions(text, spans, [(f.start, f.end) for f in findings])
+    repeated = {persons[k]: persons[v] for k, v in same_person(text, spans).items()}
+    if not mentions and not repeated:
+        return findings, [None] * len(findings)
+    combined: list[tuple[Finding, int | None]] = [(f, repeated.get(i)) for i, f in enumerate(findings)]
+    for mention in mentions:
+        source = findings[persons[mention.source]]
+        why = f"samme navn som et fundet navn ({source.explanation})"
+        combined.append(
+            (Finding("PERSON", mention.start, mention.end, source.score, MENTION, why), persons[mention.source])
+        )
+    combined.sort(key=lambda pair: pair[0].start)
+    position = {id(f): n for n, (f, _) in enumerate(combined)}
+    ordered = [f for f, _ in combined]
+    sources = [None if s is None else position[id(findings[s])] for _, s in combined]
+    return ordered, sources
+
+
+def _root(sources: list[int | None], k: int) -> int:
+    """The finding that ``k`` repeats, following repeats of repeats ("Bjerre" → "Søren Bjerre")."""
+    seen = {k}
+    while (source := sources[k]) is not None and source not in seen:
+        seen.add(source)
+        k = source
+    return k
+
+
 def _finding(result: RecognizerResult) -> Finding:
     explanation = result.analysis_explanation
     why = "; ".join(line for line in (explanation.textual_explanation or "").splitlines() if line)
@@ -117,7 +157,6 @@ def _source_fingerprint() -> str:
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _valid_unicode(text: str) -> str:
@@ -129,13 +168,24 @@ def _valid_unicode(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
-def _analysis_text(text: str) -> str:
-    """What the recognizers read: our own placeholders and control characters blanked out.
+def _analysis_text(text: str, vault: Vault) -> str:
+    """What the recognizers read: the vault's own placeholders blanked out. Same length as ``text``.
 
-    Same length as ``text``. Placeholders ("[PERSON_1]") must never be flagged;
-    control characters ("Mette\x00Hansen") must not split a name in two.
+    A placeholder this session's vault issued ("[PERSON_1]") must never be
+    flagged. Anything else dressed as one ("[CPR_1503851234]", or a
+    "[PERSON_1]" the user typed) is no placeholder: its wrapper is blanked
+    so the value inside is analysed like all text, and the vault never
+    issues that placeholder, so the user's and the vault's cannot be confused.
     """
-    return _CONTROL.sub(" ", PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text))
+
+    def blank(match: re.Match[str]) -> str:
+        whole = match.group(0)
+        if vault.knows(whole):
+            return " " * len(whole)
+        vault.reserve(whole)
+        return " " * len(match.group(1)) + match.group(2) + " "
+
+    return PLACEHOLDER_SHAPED.sub(blank, text)
 
 
 class Guard:
@@ -207,27 +257,48 @@ class Guard:
         text = _valid_unicode(text)
         if not text.strip():
             return GuardResult(text=text, entities=(), warnings=(), decision="sent")
-        masked = _analysis_text(text)
-        findings = resolve_overlaps([_finding(r) for r in self._analyze(masked)])
-        entities = tuple(self._entity(text, f, vault) for f in findings)
-        starts = [e.start for e in entities]  # entities do not overlap, so their ends are sorted too
+        folded = normalise(text)
+        analysed = _analysis_text(folded.text, vault)
+        findings = resolve_overlaps([_finding(r) for r in self._analyze(analysed)])
+        findings, sources = _with_other_mentions(analysed, findings)
+        roots = [_root(sources, k) for k in range(len(findings))]
+        built: dict[int, Entity] = {}
+        # Names first, then their other mentions, which take the name's placeholder.
+        for k in sorted(range(len(findings)), key=lambda k: roots[k] != k):
+            same_as = built[roots[k]].placeholder if roots[k] != k else None
+            built[k] = self._entity(text, folded, findings[k], vault, same_as)
+        entities = [built[k] for k in range(len(findings))]
+        spans = [(f.start, f.end) for f in findings]
+        starts = [s for s, _ in spans]  # findings do not overlap, so their ends are sorted too
         warnings = tuple(
-            w
-            for w in find_special_categories(masked)
-            if (i := bisect_left(starts, w.end) - 1) < 0 or entities[i].end <= w.start
+            Art9Warning(w.category, *folded.original_span(w.start, w.end), w.term)
+            for w in find_special_categories(analysed)
+            if (i := bisect_left(starts, w.end) - 1) < 0 or spans[i][1] <= w.start
         )
-        redacted = replace_spans(text, ((e.start, e.end, e.placeholder) for e in entities if e.placeholder))
+        # The model gets the folded text: exactly what the recognizers read.
+        redacted = replace_spans(
+            folded.text,
+            ((f.start, f.end, e.placeholder) for f, e in zip(findings, entities, strict=True) if e.placeholder),
+        )
         actions = {e.action for e in entities}
         decision = "blocked" if "block" in actions else "redacted" if "redact" in actions else "sent"
-        return GuardResult(text=redacted, entities=entities, warnings=warnings, decision=decision)
+        return GuardResult(text=redacted, entities=tuple(entities), warnings=warnings, decision=decision)
 
-    def _entity(self, text: str, finding: Finding, vault: Vault) -> Entity:
+    def _entity(self, text: str, folded: Normalised, finding: Finding, vault: Vault, same_as: str | None) -> Entity:
+        """The finding in the user's own offsets, with its placeholder (a repeated mention shares its person's)."""
+        start, end = folded.original_span(finding.start, finding.end)
         action = self.policy.action_for(finding.type)
-        placeholder = None if action == "allow" else vault.placeholder(finding.type, text[finding.start : finding.end])
+        value = text[start:end]
+        if action == "allow":
+            placeholder = None
+        elif same_as is not None:
+            placeholder = vault.alias(finding.type, value, same_as)
+        else:
+            placeholder = vault.placeholder(finding.type, value)
         return Entity(
             type=finding.type,
-            start=finding.start,
-            end=finding.end,
+            start=start,
+            end=end,
             score=finding.score,
             recognizer=finding.recognizer,
             explanation=finding.explanation,

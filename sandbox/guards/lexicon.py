@@ -1,17 +1,29 @@
-"""The name lists under sandbox/guards/data/, loaded once.
+"""The name lists under sandbox/guards/data/, and the Danish vocabulary, loaded once.
 
 Each file is plain text, one entry per line, ``#`` comments naming source and
 licence. Lookups are case-sensitive on purpose: "Per" mid-sentence is a name,
 "per" is a preposition. Lower-case lookups exist only for the places where
 people really do write names in lower case ("jeg hedder mette hansen").
+
+The vocabulary is the Danish lemma table that spaCy's lookup lemmatizer uses
+(package ``spacy-lookups-data``, MIT): about 550,000 inflected forms of Danish
+common words and, capitalised, some 2,500 place names ("Sønderborg",
+"Limfjorden", "Algeriet"). It holds no person names, so it answers the
+question a name list cannot: is this capitalised word an ordinary Danish word
+at all? "Borgeren" is; "Warsame", "Tesfay" and "Thygesen" are not.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata, resources
+
+VOCABULARY_PACKAGE = "spacy_lookups_data"
+VOCABULARY_FILE = "data/da_lemma_lookup.json.gz"
 
 DATA_FILES = (
     "fornavne.txt",
@@ -46,6 +58,7 @@ class Lexicon:
     surname_words: frozenset[str]  # "Lund", "Skov", "Dam": names only next to another name or a title
     not_names: frozenset[str]  # places, organisation words, capitalised non-names
     lower_names: frozenset[str]  # every name above in lower case, for "jeg hedder mette"
+    common_words: frozenset[str]  # lower-case Danish word forms that are no name ("borgeren", "sagde")
 
     def is_name_like(self, word: str) -> bool:
         return (
@@ -56,10 +69,19 @@ class Lexicon:
         )
 
 
+def _vocabulary() -> frozenset[str]:
+    """Every form in spaCy's Danish lemma table, lower-case words and capitalised places alike."""
+    data = resources.files(VOCABULARY_PACKAGE).joinpath(VOCABULARY_FILE).read_bytes()
+    table: dict[str, str] = json.loads(gzip.decompress(data))
+    return frozenset(table) | frozenset(table.values())
+
+
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     first = _entries("fornavne.txt") | _entries("fornavne_udenlandsk_oprindelse.txt")
     surnames = _entries("efternavne.txt")
+    vocabulary = _vocabulary()
+    places = frozenset(w for w in vocabulary if w[:1].isupper() and not w.isupper())
     not_names = _entries("stednavne.txt") | _entries("ikke_navne.txt")
     # A name that is also a place or an organisation word ("Rønne", "Lund") is
     # ambiguous: it counts only next to another name or after a title.
@@ -71,11 +93,14 @@ def lexicon() -> Lexicon:
         surnames=frozenset(surnames - first_words - surname_words),
         first_name_words=first_words,
         surname_words=surname_words,
-        not_names=frozenset(not_names - everything),
+        # The vocabulary's places ("Nils" slipped in) never make a listed name ambiguous.
+        not_names=frozenset((not_names | places) - everything),
         lower_names=frozenset(name.lower() for name in everything),
+        common_words=frozenset(w for w in vocabulary if w.islower()),
     )
 
 
 def fingerprint() -> dict[str, str]:
     """sha256 of every data file, so the guard's configuration hash changes when a list does."""
-    return {name: hashlib.sha256(_read(name).encode("utf-8")).hexdigest() for name in DATA_FILES}
+    files = {name: hashlib.sha256(_read(name).encode("utf-8")).hexdigest() for name in DATA_FILES}
+    return {**files, VOCABULARY_PACKAGE: metadata.version(VOCABULARY_PACKAGE.replace("_", "-"))}

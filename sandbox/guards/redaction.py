@@ -16,8 +16,12 @@ from collections.abc import Iterable
 
 from sandbox.guards.result import ENTITY_TYPES
 
-#: A placeholder the guard itself writes; such text is never flagged again.
+#: A placeholder the guard writes. Only those a session's vault issued are skipped by
+#: the recognizers; the same shape typed by a user is analysed like any text.
 PLACEHOLDER = re.compile(r"\[(" + "|".join(ENTITY_TYPES) + r")_(\d+)\]")
+#: Anything dressed as a placeholder ("[CPR_1503851234]", "[TELEFON_23 45 67 89]"):
+#: group 1 is the wrapper's prefix, group 2 what it wraps.
+PLACEHOLDER_SHAPED = re.compile(r"(\[(?:" + "|".join(ENTITY_TYPES) + r")_)([^\[\]\n]{1,100})\]")
 
 _DIGITS_ONLY = {"CPR", "CVR", "TELEFON", "BANKKONTO"}
 
@@ -44,13 +48,14 @@ def normalise(entity_type: str, value: str) -> str:
 class Vault:
     """Placeholder ↔ original for one session, in memory only. Thread-safe."""
 
-    __slots__ = ("_lock", "_by_value", "_originals", "_counters")
+    __slots__ = ("_lock", "_by_value", "_originals", "_counters", "_reserved")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_value: dict[tuple[str, str], str] = {}
         self._originals: dict[str, str] = {}
         self._counters: dict[str, int] = {}
+        self._reserved: set[str] = set()  # placeholder-shaped text a user typed: never issued
 
     def placeholder(self, entity_type: str, value: str) -> str:
         """The placeholder for this value, creating the next number for its type if new."""
@@ -62,11 +67,34 @@ class Vault:
             if existing is not None:
                 return existing
             number = self._counters.get(entity_type, 0) + 1
+            while (placeholder := f"[{entity_type}_{number}]") in self._reserved:
+                number += 1
             self._counters[entity_type] = number
-            placeholder = f"[{entity_type}_{number}]"
             self._by_value[key] = placeholder
             self._originals[placeholder] = value
             return placeholder
+
+    def alias(self, entity_type: str, value: str, placeholder: str) -> str:
+        """Let ``value`` share ``placeholder`` ("Thygesen" after "Rikke Thygesen"), unless it already has one.
+
+        Returns the placeholder ``value`` has afterwards. Restoring shows the
+        original the placeholder was first issued for.
+        """
+        key = (entity_type, normalise(entity_type, value))
+        with self._lock:
+            if placeholder not in self._originals:
+                raise ValueError("alias for a placeholder this vault did not issue")
+            return self._by_value.setdefault(key, placeholder)
+
+    def reserve(self, text: str) -> None:
+        """Keep placeholder-shaped text a user typed ("[PERSON_1]") from ever being issued by this vault.
+
+        Otherwise the model would read the user's own "[PERSON_1]" and the
+        vault's "[PERSON_1]" for a real name as one person, and restoring would
+        put that name in both places.
+        """
+        with self._lock:
+            self._reserved.add(text)
 
     def restore(self, text: str) -> str:
         """``text`` with every placeholder this vault knows replaced by its original."""
@@ -85,6 +113,7 @@ class Vault:
             other._by_value = dict(self._by_value)
             other._originals = dict(self._originals)
             other._counters = dict(self._counters)
+            other._reserved = set(self._reserved)
         return other
 
     def __len__(self) -> int:

@@ -19,6 +19,7 @@ ENTITY_TYPES: tuple[str, ...] = (
     "TELEFON",
     "NUMMERPLADE",
     "ADRESSE",
+    "FØDSELSDATO",
     "PERSON",
 )
 

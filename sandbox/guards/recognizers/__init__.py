@@ -8,6 +8,7 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from sandbox.guards.recognizers.address import DanishAddressRecognizer
 from sandbox.guards.recognizers.bank_account import DanishBankAccountRecognizer
 from sandbox.guards.recognizers.base import LANGUAGE
+from sandbox.guards.recognizers.birth_date import DanishBirthDateRecognizer
 from sandbox.guards.recognizers.cpr import DanishCprRecognizer
 from sandbox.guards.recognizers.cvr import DanishCvrRecognizer
 from sandbox.guards.recognizers.email import DanishEmailRecognizer
@@ -30,6 +31,7 @@ def danish_recognizers(with_ner: bool) -> list[EntityRecognizer]:
         DanishPhoneRecognizer(),
         DanishLicencePlateRecognizer(),
         DanishAddressRecognizer(),
+        DanishBirthDateRecognizer(),
         DanishNameRecognizer(),
     ]
     if with_ner:

@@ -89,11 +89,12 @@ WEAK_SURNAME_ENDINGS = (
     "gaard", "gård", "strup", "rup", "bæk", "bek", "holm", "lund", "skov", "berg", "bjerg", "dahl", "mann",
     "quist", "qvist", "strøm", "ström", "inen", "ić", "yan", "auskas", "ienė", "aitė", "ová", "ova", "eva",
 )
-# Danish town and village endings; a lone unknown word with one is a place.
+# Danish town and village endings; a lone unknown capitalised word with one is a
+# place ("Tilst" is not, "Hasselager" is). Endings that surnames share
+# ("-holm", "-lund", "-gaard", "-bjerg") are left out: those stay names.
 PLACE_ENDINGS = (
-    "rup", "trup", "strup", "lev", "løse", "sted", "by", "bjerg", "bæk", "havn", "købing", "borg", "holm",
-    "lund", "inge", "ager", "toft", "ved", "høj", "skov", "dal", "næs", "ø", "sund", "hus", "um", "drup",
-    "vig", "bro", "mark", "gård", "gaard", "land", "ien", "ia", "en", "et",
+    "rup", "lev", "løse", "sted", "by", "havn", "købing", "borg", "inge", "ager", "toft", "høj", "næs", "sund",
+    "vig", "bro", "mark", "land", "bøl", "øre", "ø", "strand", "hede",
 )
 MAX_RUN = 5
 LONG_COMPOUND = 13

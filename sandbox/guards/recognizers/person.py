@@ -68,6 +68,8 @@ class Kind(Enum):
     SURNAME_WORD = "efternavn, der også er et ord"
     SURNAME_SHAPE = "efternavnsform"
     SURNAME_SHAPE_WEAK = "mulig efternavnsform"
+    INITIAL = "forbogstav"
+    WORD = "almindeligt dansk ord"
     NOT_NAME = "ikke et navn"
     UNKNOWN = "ukendt ord"
 
@@ -76,6 +78,10 @@ NAME_KINDS = frozenset(
     {Kind.FIRST, Kind.SURNAME, Kind.FIRST_WORD, Kind.SURNAME_WORD, Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK}
 )
 STRONG_KINDS = frozenset({Kind.FIRST, Kind.SURNAME, Kind.SURNAME_SHAPE})
+# A surname can follow these in a name ("Jonas Ravn", "Lise K. Holm", "Rikke\nThygesen").
+BEFORE_SURNAME = frozenset({Kind.FIRST, Kind.FIRST_WORD, Kind.INITIAL, Kind.SURNAME, Kind.SURNAME_SHAPE})
+SURNAME_LIKE = frozenset({Kind.SURNAME, Kind.SURNAME_WORD, Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK, Kind.UNKNOWN})
+_INITIALS = regex.compile(r"(?:\p{Lu}\.){1,3}")
 
 
 class NameMatch(NamedTuple):
@@ -95,7 +101,9 @@ class Word(NamedTuple):
 
 
 def classify(word: str, words: Lexicon) -> Kind:
-    """What a single capitalised word is, as far as the lists and its shape tell."""
+    """What a single capitalised word is, as far as the lists, the vocabulary and its shape tell."""
+    if _INITIALS.fullmatch(word):
+        return Kind.INITIAL  # "K." in "Lise K. Holm", "I.S." in "I.S. Madsen"
     if word in words.not_names or len(word) < 2:
         return Kind.NOT_NAME
     if word.isupper():
@@ -119,6 +127,8 @@ def classify(word: str, words: Lexicon) -> Kind:
     lower = word.lower()
     if word in words.not_names or lower in STOP_WORDS or lower in LABELS or lower in TITLES:
         return Kind.NOT_NAME
+    if lower in GREETINGS or lower in SIGN_OFFS:
+        return Kind.NOT_NAME
     if lower.endswith(ORGANISATION_ENDINGS) or lower.endswith(COMMON_WORD_ENDINGS):
         return Kind.NOT_NAME
     if "-" in word:
@@ -130,6 +140,8 @@ def classify(word: str, words: Lexicon) -> Kind:
             return Kind.SURNAME  # "Al-Hassan", "Winther-Schmidt"
     if len(word) > 4 and lower.endswith(STRONG_SURNAME_ENDINGS):
         return Kind.SURNAME_SHAPE
+    if lower in words.common_words or (possessive and possessive.lower() in words.common_words):
+        return Kind.WORD  # "Borgeren", "Kasserer", "Danske": capitalised at a sentence start or in a name
     if len(word) >= LONG_COMPOUND:
         return Kind.NOT_NAME  # "Distriktspsykiatrien": Danish compounds are long, names rarely
     if len(word) > 4 and lower.endswith(WEAK_SURNAME_ENDINGS):
@@ -201,10 +213,19 @@ class DanishNameRecognizer(EntityRecognizer):
             return self._lower_case_pair(tokens, i) or self._lower_case_after_preposition(tokens, i)
         run = self._capitalised_run(tokens, i)
         kinds = [classify(tokens[j].text, self.words) if tokens[j].capitalised else Kind.UNKNOWN for j in run]
-        if Kind.NOT_NAME in kinds:
-            # "Aarhus Kommune", "Jobcenter Aalborg": an organisation or place. Only a
-            # known first name before the first such word survives ("Peter Bangs Vej").
-            cut = kinds.index(Kind.NOT_NAME)
+        # "Aarhus Kommune", "Jobcenter Aalborg", "Danske Bank": an organisation or place.
+        # An ordinary word right after a name is a surname ("Jonas Ravn"); anywhere
+        # else it ends the run, and only a known first name before it survives
+        # ("Peter Bangs Vej").
+        cut = next(
+            (
+                n
+                for n, kind in enumerate(kinds)
+                if kind is Kind.NOT_NAME or (kind is Kind.WORD and (n == 0 or kinds[n - 1] not in BEFORE_SURNAME))
+            ),
+            None,
+        )
+        if cut is not None:
             if Kind.FIRST not in kinds[:cut]:
                 return None
             run, kinds = run[:cut], kinds[:cut]
@@ -230,9 +251,12 @@ class DanishNameRecognizer(EntityRecognizer):
             # Mid-sentence, or a form value after a colon ("Kontakt: Wenche Aasbø").
             return NameMatch(last, 0.6, "ord med stort begyndelsesbogstav i træk midt i sætningen", False)
         subject = self._finite_verb_after(tokens, last) or (last + 1 < len(tokens) and tokens[last + 1].lower == "og")
-        if len(run) >= 2 and (kinds[-1] in (Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK) or subject):
-            # At the start of a sentence: "Efua Asante har ...", "Efua Asante og hendes børn ...".
-            why = " med efternavnsform" if kinds[-1] is not Kind.UNKNOWN else " som grundled"
+        if len(run) >= 2 and (
+            kinds[-1] in (Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK) or subject or Kind.WORD not in kinds
+        ):
+            # At the start of a sentence or a line: "Efua Asante har ...", "Efua Asante og
+            # hendes børn ...", a signature "Efua Asante⏎Socialrådgiver". No Danish word in it.
+            why = " med efternavnsform" if kinds[-1] is not Kind.UNKNOWN else " som grundled" if subject else ""
             return NameMatch(last, 0.55, "ord med stort begyndelsesbogstav i træk" + why, False)
         if len(run) == 1:
             kind = kinds[0]
@@ -242,35 +266,27 @@ class DanishNameRecognizer(EntityRecognizer):
             if kind is Kind.FIRST_WORD and (not at_start or verb_follows):
                 where = "før udsagnsord" if at_start else "midt i sætningen"
                 return NameMatch(last, 0.6, f"fornavn med stort begyndelsesbogstav {where}", False)
-            if kind is Kind.UNKNOWN and not at_start and self._looks_like_lone_name(tokens, i):
-                why = f"ukendt ord med stort begyndelsesbogstav efter '{tokens[i - 1].text}'"
-                return NameMatch(last, 0.55, why, False)
+            if kind is Kind.SURNAME_SHAPE and verb_follows:
+                return NameMatch(last, 0.6, "efternavnsform før udsagnsord", False)
+            if kind is Kind.UNKNOWN and (not at_start or verb_follows) and self._may_be_lone_name(word):
+                # Danish capitalises only proper nouns, and this one is neither a
+                # Danish word nor a known place or organisation: "talte med Tesfay".
+                where = "før udsagnsord" if at_start else "midt i sætningen"
+                return NameMatch(last, 0.55, f"ukendt ord med stort begyndelsesbogstav {where}", False)
         return None
 
     @staticmethod
-    def _looks_like_lone_name(tokens: list[Word], i: int) -> bool:
-        """"talt med Signy om ...": one unknown capitalised word between a preposition and a lower-case word.
-
-        Places are the other thing that stands there ("flyttet til Kolding"), so
-        place-name endings ("-rup", "-købing", "-sted") rule it out.
-        """
-        word = tokens[i]
-        after = tokens[i + 1] if i + 1 < len(tokens) else None
-        return (
-            tokens[i - 1].lower in ("med", "til", "hos", "fra", "og")
-            and not tokens[i - 1].capitalised
-            and after is not None
-            and not after.capitalised
-            and after.gap_before in (" ", ", ")
-            and len(word.text) >= 3
-            and not word.lower.endswith(PLACE_ENDINGS)
-        )
+    def _may_be_lone_name(word: Word) -> bool:
+        """Whether an unknown capitalised word can be a name on its own (not an acronym or a town)."""
+        return len(word.text) >= 3 and not word.text.isupper() and not word.lower.endswith(PLACE_ENDINGS)
 
     def _capitalised_run(self, tokens: list[Word], i: int) -> list[int]:
         """Indices of the capitalised words from ``i`` on that belong together."""
         run = [i]
         j = i + 1
-        while j < len(tokens) and len(run) < MAX_RUN and self._joined(tokens[j]):
+        while j < len(tokens) and len(run) < MAX_RUN and (
+            self._joined(tokens[j]) or self._name_across_line(tokens, run, j)
+        ):
             if tokens[j].capitalised:
                 run.append(j)
             elif (
@@ -287,7 +303,16 @@ class DanishNameRecognizer(EntityRecognizer):
 
     @staticmethod
     def _joined(word: Word) -> bool:
-        return word.gap_before in (" ", "\u00a0")
+        return word.gap_before == " "
+
+    def _name_across_line(self, tokens: list[Word], run: list[int], j: int) -> bool:
+        """"Rikke\nThygesen": a first name at a line end and a surname on the next line (text from a PDF)."""
+        if len(run) != 1 or tokens[j].gap_before.strip(" \t\r") != "\n" or not tokens[j].capitalised:
+            return False
+        return (
+            classify(tokens[run[0]].text, self.words) in (Kind.FIRST, Kind.FIRST_WORD)
+            and classify(tokens[j].text, self.words) in SURNAME_LIKE
+        )
 
     @staticmethod
     def _sentence_start(tokens: list[Word], i: int) -> bool:
@@ -363,15 +388,21 @@ class DanishNameRecognizer(EntityRecognizer):
         return NameMatch(last, 0.85, "navn efter 'hedder'", True)
 
     def _lower_case_pair(self, tokens: list[Word], i: int) -> NameMatch | None:
-        """"ring til mette hansen": a known first name and a known surname, both in lower case."""
-        if i + 1 >= len(tokens) or not self._joined(tokens[i + 1]):
+        """"ring til mette hansen", "karen marie sørensen": known first names, then a known surname, in lower case."""
+        if tokens[i].lower in STOP_WORDS or tokens[i].text.title() not in self.words.first_names:
             return None
-        first, second = tokens[i].lower, tokens[i + 1].lower
-        if first in STOP_WORDS or second in STOP_WORDS:
-            return None
-        if first.title() in self.words.first_names and second.title() in self.words.surnames:
-            return NameMatch(i + 1, 0.6, "kendt fornavn + efternavn med småt", True)
-        return None
+        last = None
+        j = i + 1
+        while j < len(tokens) and j - i < MAX_RUN and self._joined(tokens[j]) and not tokens[j].capitalised:
+            word = tokens[j]
+            if word.lower in STOP_WORDS:
+                break
+            if word.text.title() in self.words.surnames:
+                last = j  # and go on: "anne sofie hansen holm"
+            elif word.text.title() not in self.words.first_names:
+                break
+            j += 1
+        return NameMatch(last, 0.6, "kendte navne med småt", True) if last is not None else None
 
     def _lower_case_after_preposition(self, tokens: list[Word], i: int) -> NameMatch | None:
         """"skriv til mette": a known first name in lower case right after til/med/fra/hos."""

@@ -1,0 +1,40 @@
+"""Fødselsdato: a person's date of birth, which with a name or a town identifies them.
+
+A date alone is no personal data (a meeting on 3. marts 2024), so a date
+counts only where the text says it is a birth date: after "født", "f.",
+"fødselsdato", "født den", "date of birth", or in brackets right after a
+name ("Karen Holm (14.02.1961)"). A birth year alone ("født 1961") is left:
+it narrows down, but does not single out.
+"""
+
+from __future__ import annotations
+
+from sandbox.guards.recognizers.base import DanishPatternRecognizer
+
+_MONTHS = (
+    "januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|okt|nov|dec"
+)
+_DATE = (
+    r"(?:\d{1,2}\.?\s?(?:" + _MONTHS + r")\.?\s\d{4}"  # 3. marts 1961, 3 mar. 1961
+    r"|\d{1,2}[./-]\s?\d{1,2}[./-]\s?(?:\d{4}|\d{2})"  # 03.03.1961, 3/3-61, 3.3.61
+    r"|(?:19|20)\d{2}-\d{2}-\d{2})"  # 1961-03-03
+    r"(?![\d])"
+)
+_CUE = (
+    r"(?i:\b(?:født|f\.|fødselsdato|fødselsdag|fødd|født\s+den|f\.\s?d\.|date\s+of\s+birth|d\.?o\.?b\.?|born))"
+    r"(?:\s+den)?[:\s]\s*"
+)
+
+
+class DanishBirthDateRecognizer(DanishPatternRecognizer):
+    ENTITY = "FØDSELSDATO"
+    PATTERNS = (
+        ("fødselsdato_efter_født", rf"(?<={_CUE}){_DATE}", 0.85),
+        ("fødselsdato_efter_navn", r"(?<=\p{Lu}\p{Ll}+\s?\(\s?)" + _DATE + r"(?=\s?\))", 0.7),
+    )
+    EXPLANATIONS = {
+        "fødselsdato_efter_født": "dato efter 'født' eller 'fødselsdato'",
+        "fødselsdato_efter_navn": "dato i parentes lige efter et navn",
+    }
+    USES_LABELS = False
