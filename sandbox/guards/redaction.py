@@ -14,6 +14,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 
+from sandbox.guards.recognizers.birth_date import as_date
 from sandbox.guards.result import ENTITY_TYPES
 
 #: A placeholder the guard writes. Only those a session's vault issued are skipped by
@@ -42,6 +43,9 @@ def normalise(entity_type: str, value: str) -> str:
         return re.sub(r"\s", "", value).upper()
     if entity_type == "EMAIL":
         return value.strip().casefold()
+    if entity_type == "FØDSELSDATO":
+        day = as_date(value)
+        return day.isoformat() if day else re.sub(r"\W+", " ", value.casefold()).strip()
     return re.sub(r"[\W_]+", " ", value.casefold()).strip()
 
 

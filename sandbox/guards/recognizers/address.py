@@ -41,7 +41,7 @@ _PREFIX = (
 # once, instead of being retried against every ending at every position.
 _WORD = rf"[{_UP}](?:[{_LO}]++|\.(?:[{_UP}]\.)*+)(?:[-'’][{_UP}{_LO}]++)*+"  # "Andersens", "H.C."
 _STREET = (
-    rf"(?:(?:{_PREFIX}) )?[{_UP}][{_LO}]++(?<=\w{{2}}(?:{_SUFFIX}))"
+    rf"(?:(?:{_PREFIX}) |[{_UP}][{_LO}]++ ){{0,2}}[{_UP}][{_LO}]++(?<=\w{{2}}(?:{_SUFFIX}))"  # "Tilst Vestervej"
     rf"|(?:{_WORD} ){{1,3}}(?:{_GENERIC})"
 )
 _NUMBER = r"\d{1,4}(?:[A-Za-z]|\s[A-Z])?(?:[-–]\d{1,4}[A-Za-z]?)?(?![\w])"
@@ -49,16 +49,20 @@ _FLOOR_DOOR = (
     r"(?:,?\s?(?:st|stuen|kl|kld|kælder|\d{1,2}(?=\.|\s?(?:sal|tv|th|mf)\b))\.?(?:\s?sal)?"
     r"(?:,?\s?(?:tv|th|mf|t\.\s?v|t\.\s?h|\d{1,3})\.?)?(?![\w]))"
 )
+# An apartment number after the house number or floor: "14B, 312", "4. sal, lejl. 17".
+_APARTMENT = r"(?:,\s?(?:lejl\.?\s?|lejlighed\s|værelse\s|vær\.\s?)?\d{1,4}(?![\w.]))"
 _TOWN_PREFIX = r"Kongens|Store|Lille|Nørre|Søndre|Vester|Øster|Ny|Gl\.|Gammel|Hvide|Sankt|Skt\."
+# Postal districts: "Aarhus C", "Viby J", "Odense SØ", "Aalborg Øst".
+_DISTRICT = r"C|K|V|N|S|Ø|J|M|NV|NØ|SV|SØ|Øst|Vest|Nord|Syd"
 _POSTCODE_TOWN = (
-    rf"(?:,\s*|\s*\n\s*|\s)\d{{4}}\s(?:(?:{_TOWN_PREFIX})\s)?[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+)?"
-    rf"(?:\s(?:C|K|V|N|S|Ø|NV|NØ|SV|SØ)(?![\w]))?"
+    rf"(?:,\s*|\s*\n\s*|\s)(?:DK-?)?\d{{4}}\s(?:(?:{_TOWN_PREFIX})\s|Kgs\.\s?)?[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+)?"
+    rf"(?:\s(?:{_DISTRICT})(?![\w]))?"
 )
 _START = r"(?<![\w.])"
 
 # Every address has a house number right after a word. The patterns are only
 # run on the text around such numbers, which keeps them fast on long text.
-_HOUSE_NUMBER = re.compile(r"[^\W\d_]\.? \d{1,4}(?!\d)")
+_HOUSE_NUMBER = re.compile(r"[^\W\d_]\.?\s\d{1,4}(?!\d)")
 _BEFORE = 80  # characters: "H.C. Andersens Boulevard " fits easily
 _AFTER = 60  # ", 2. th., 8000 Aarhus C"
 
@@ -70,10 +74,14 @@ _LOWER_POSTCODE_TOWN = rf"(?:,\s*|\s)\d{{4}}\s[{_UP}{_LO}][{_LO}]+(?:\s(?:c|k|v|
 class DanishAddressRecognizer(DanishPatternRecognizer):
     ENTITY = "ADRESSE"
     PATTERNS = (
-        ("adresse_fuld", _START + rf"(?:{_STREET}) {_NUMBER}{_FLOOR_DOOR}?{_POSTCODE_TOWN}", 0.9),
-        ("adresse_postnummer", _START + rf"(?:{_WORD} ){{0,2}}{_WORD} {_NUMBER}{_FLOOR_DOOR}?{_POSTCODE_TOWN}", 0.8),
-        ("adresse_etage", _START + rf"(?:{_STREET}) {_NUMBER}{_FLOOR_DOOR}", 0.8),
-        ("adresse_gade", _START + rf"(?:{_STREET}) {_NUMBER}", 0.7),
+        ("adresse_fuld", _START + rf"(?:{_STREET})\s{_NUMBER}{_FLOOR_DOOR}?{_APARTMENT}?{_POSTCODE_TOWN}", 0.9),
+        (
+            "adresse_postnummer",
+            _START + rf"(?:{_WORD} ){{0,2}}{_WORD} {_NUMBER}{_FLOOR_DOOR}?{_APARTMENT}?{_POSTCODE_TOWN}",
+            0.8,
+        ),
+        ("adresse_etage", _START + rf"(?:{_STREET})\s{_NUMBER}{_FLOOR_DOOR}{_APARTMENT}?", 0.8),
+        ("adresse_gade", _START + rf"(?:{_STREET})\s{_NUMBER}{_APARTMENT}?", 0.7),
         ("adresse_småt", _START + rf"(?:{_LOWER_STREET}) {_NUMBER}{_FLOOR_DOOR}?(?:{_LOWER_POSTCODE_TOWN})?", 0.45),
     )
     CONTEXT = ("bor", "adresse", "bopæl", "flyt", "lejlighed", "opgang", "address", "live")

@@ -9,6 +9,10 @@ it narrows down, but does not single out.
 
 from __future__ import annotations
 
+from datetime import date
+
+import regex
+
 from sandbox.guards.recognizers.base import DanishPatternRecognizer
 
 _MONTHS = (
@@ -25,6 +29,52 @@ _CUE = (
     r"(?i:\b(?:født|f\.|fødselsdato|fødselsdag|fødd|født\s+den|f\.\s?d\.|date\s+of\s+birth|d\.?o\.?b\.?|born))"
     r"(?:\s+den)?[:\s]\s*"
 )
+
+
+_MONTH_NUMBERS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "januar"),
+            ("feb", "februar"),
+            ("mar", "marts"),
+            ("apr", "april"),
+            ("maj",),
+            ("jun", "juni"),
+            ("jul", "juli"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("okt", "oktober"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+
+def as_date(text: str) -> date | None:
+    """The date a birth date as written means ("14.02.1961", "14. februar 1961", "1961-02-14"), or None.
+
+    So one person's birth date written two ways shares one placeholder.
+    """
+    numbers = [int(n) for n in regex.findall(r"\d+", text)]
+    month = next((_MONTH_NUMBERS[w] for w in regex.findall(r"\p{L}+", text.lower()) if w in _MONTH_NUMBERS), None)
+    if month is not None and len(numbers) == 2:
+        day, year = numbers
+    elif len(numbers) == 3 and numbers[0] > 31:
+        year, month, day = numbers
+    elif len(numbers) == 3:
+        day, month, year = numbers
+    else:
+        return None
+    if year < 100:
+        year += 1900 if year > date.today().year % 100 else 2000
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 class DanishBirthDateRecognizer(DanishPatternRecognizer):

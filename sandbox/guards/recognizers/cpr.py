@@ -1,9 +1,11 @@
 """CPR-nummer (Danish personal identity number): DDMMYY-SSSS, DDMMYYSSSS or DDMMYY SSSS.
 
 The first six digits are the birth date; the 7th digit with the year gives
-the century (CPR-kontoret's rule). Numbers issued since 2007 need not satisfy
-modulus 11, so modulus 11 is evidence, not a requirement. An invalid date
-rules a number out.
+the century (CPR-kontoret's rule). Replacement numbers ("erstatningsnumre")
+add 60 to the day. Numbers issued since 2007 need not satisfy modulus 11, so
+modulus 11 is evidence, not a requirement. Without a CPR label an invalid
+date rules a number out; after "CPR-nr." the number is masked whatever its
+date, because a mistyped CPR number is still somebody's.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from sandbox.guards.recognizers.base import NUMBER_END, NUMBER_START, DanishPatternRecognizer, digits
+from sandbox.guards.recognizers.labels import label_before
 
 MOD11_WEIGHTS = (4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
 MOD11_BONUS = 0.1
@@ -28,13 +31,19 @@ def birth_year(yy: int, seventh: int) -> int:
     return (2000 if yy <= 57 else 1800) + yy  # 5-8
 
 
+REPLACEMENT_DAY_OFFSET = 60
+
+
 def birth_date(number: str) -> date | None:
-    """The birth date a CPR number encodes, or None if it is no valid date."""
+    """The birth date a CPR number (or a replacement number, day + 60) encodes, or None if it is no valid date."""
     d = digits(number)
     if len(d) != 10:
         return None
+    day = int(d[0:2])
+    if day > REPLACEMENT_DAY_OFFSET:
+        day -= REPLACEMENT_DAY_OFFSET
     try:
-        return date(birth_year(int(d[4:6]), int(d[6])), int(d[2:4]), int(d[0:2]))
+        return date(birth_year(int(d[4:6]), int(d[6])), int(d[2:4]), day)
     except ValueError:
         return None
 
@@ -62,8 +71,6 @@ class DanishCprRecognizer(DanishPatternRecognizer):
     # A CPR number used as a case number is still a CPR number: only lower the score.
     DROP_AFTER_REFERENCE = False
 
-    def invalidate_result(self, pattern_text: str) -> bool:
-        return birth_date(pattern_text) is None
 
     def analyze(
         self,
@@ -72,7 +79,14 @@ class DanishCprRecognizer(DanishPatternRecognizer):
         nlp_artifacts: NlpArtifacts | None = None,
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
-        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        results = []
+        for result in super().analyze(text, entities, nlp_artifacts, regex_flags):
+            if birth_date(text[result.start : result.end]) is None:
+                label = label_before(text, result.start)
+                if label is None or label[0] != "CPR":
+                    continue  # ten digits that are no date and have no CPR label: some other number
+                result.analysis_explanation.append_textual_explanation_line("ugyldig dato, men efter en CPR-etiket")
+            results.append(result)
         for result in results:
             if satisfies_modulus_11(text[result.start : result.end]):
                 result.score = min(1.0, result.score + MOD11_BONUS)

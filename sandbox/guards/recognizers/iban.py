@@ -3,12 +3,19 @@
 A Danish IBAN whose check digits fail is still reported, at a lower score:
 "DK" followed by sixteen digits is an account number even with a typo in it.
 Foreign IBANs must pass mod 97, since their letter-digit shapes are less
-distinctive.
+distinctive, unless the word "IBAN" stands right before them.
 """
 
 from __future__ import annotations
 
+import regex
+from presidio_analyzer import RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
 from sandbox.guards.recognizers.base import DanishPatternRecognizer
+
+_LABEL = regex.compile(r"(?i)\biban\b[^\n\d]{0,12}$")
+LABELLED_SCORE = 0.6
 
 
 def is_valid_iban(iban: str) -> bool:
@@ -37,8 +44,21 @@ class DanishIbanRecognizer(DanishPatternRecognizer):
     USES_LABELS = False  # the check digits decide, not what stands in front
 
     def validate_result(self, pattern_text: str) -> bool | None:
-        # True lifts the score to 1.0; None keeps a Danish IBAN with bad check
-        # digits at its pattern score; False drops a foreign one.
-        if is_valid_iban(pattern_text):
-            return True
-        return None if pattern_text[:2].upper() == "DK" else False
+        # True lifts the score to 1.0; None keeps one with bad check digits at its
+        # pattern score (a Danish one over the threshold, a foreign one under it).
+        return True if is_valid_iban(pattern_text) else None
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            if result.score < LABELLED_SCORE and _LABEL.search(text, max(0, result.start - 20), result.start):
+                result.score = LABELLED_SCORE
+                result.analysis_explanation.append_textual_explanation_line("kontrolcifrene passer ikke, men 'IBAN' står foran")
+                result.analysis_explanation.set_improved_score(result.score)
+        return results
