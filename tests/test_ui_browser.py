@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from ui_server import running_app
 
 from sandbox.backends.base import GenerationParams
@@ -92,10 +93,11 @@ def shoot(tmp_path_factory: pytest.TempPathFactory) -> Shoot:
 
 def set_max_tokens(page: Any, max_tokens: int) -> None:
     """Cap the answer's length under "Indstillinger" (the model shares two cores with the browser)."""
-    page.get_by_text("Indstillinger").click()
+    page.locator("#lp-settings-toggle").click()
     box = page.locator("#lp-max-tokens input[type=number]")
     box.fill(str(max_tokens))
     box.press("Enter")
+    expect(box).to_have_value(str(max_tokens))  # what Send reads; the answer's facts show the limit it used
 
 
 def write_prompt(page: Any, url: str, prompt: str, max_tokens: int) -> None:
@@ -134,7 +136,8 @@ def test_first_time_user_path(page: Any, url: str, pipeline: Pipeline, shoot: Sh
     answer = page.locator("#lp-answer .lp-answer")
     assert answer.inner_text().strip(), "an answer is shown"
     meta = page.locator("#lp-meta").inner_text()
-    assert "Seed:" in meta and " ud" in meta and int(meta.split("ind, ")[1].split(" ud")[0]) <= 48
+    assert "Seed:" in meta and "(højst 48)" in meta, meta
+    assert int(meta.split("ind, ")[1].split(" ud")[0]) <= 48
     entries = [e for e in pipeline.log.entries() if e["id"] > before]
     assert len(entries) == 1, "pressing Send twice sends once"
     assert CPR not in entries[0]["prompt"] and "[CPR_1]" in entries[0]["prompt"]
@@ -151,6 +154,28 @@ def test_first_time_user_path(page: Any, url: str, pipeline: Pipeline, shoot: Sh
     tooltip.wait_for(state="visible")
     assert "%" in tooltip.inner_text()
     shoot(page, "3-sandsynligheder")
+
+
+def test_settings_typed_right_after_opening_are_the_ones_used(page: Any, url: str) -> None:
+    """Gradio mounted a closed accordion's inputs on opening and a frame later put their starting values back.
+
+    A value typed in that frame was lost (200 tokens instead of 48, 3 of 7
+    runs). The settings now exist, hidden, before they are opened, so there
+    is nothing left to mount.
+    """
+    page.goto(url)
+    page.locator("#lp-prompt textarea").fill("Skriv en sætning om vejret.")
+    box = page.locator("#lp-max-tokens input[type=number]")
+    expect(box).to_be_attached(timeout=QUICK)  # in the page already, folded away
+    expect(box).to_be_hidden()
+    page.locator("#lp-settings-toggle").click()
+    box.fill("16")  # at once: no wait between opening and typing
+    page.locator("#lp-send").click()
+    page.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
+    assert "(højst 16)" in page.locator("#lp-meta").inner_text()
+    assert box.input_value() == "16"
+    page.locator("#lp-settings-toggle").click()
+    box.wait_for(state="hidden", timeout=QUICK)
 
 
 def test_empty_prompt_is_refused_at_once(page: Any, url: str) -> None:
@@ -224,7 +249,7 @@ def test_exercise_runs_and_the_learning_log_keeps_only_placeholders(page: Any, u
     assert "[CPR_1]" in seen_by_model and "030352-1217" not in seen_by_model
     result.evaluate("element => element.scrollIntoView({block: 'start'})")
     shoot(page, "9-oevelse-koert")
-    page.get_by_text("Læringslog: hvad prøvede du").click()
+    page.locator("#lp-journal-toggle").click()
     journal = page.locator("#lp-journal")
     journal.get_by_label("Det prøvede jeg").fill("Indsatte notatet om Ole Kristian Frandsen, cpr 030352-1217.")
     journal.get_by_label("Det skete").fill("Modellen fik kun pladsholdere.")

@@ -24,6 +24,7 @@ from sandbox.exercises.journal import FIELDS, MAX_CHARS
 from sandbox.pipeline import Pipeline
 from sandbox.ui.compliance import EXPORT_LIFETIME_S
 from sandbox.ui.events import INSTANT, refuse
+from sandbox.ui.fold import fold
 from sandbox.ui.state import Visit
 
 
@@ -40,9 +41,7 @@ class JournalPanel:
 
     def build(self, choice: gr.Dropdown, visit: gr.State) -> None:
         """Create the panel (inside the current layout); ``choice`` is the selected exercise's id."""
-        with gr.Accordion(
-            "Læringslog: hvad prøvede du, hvad skete der, hvad lærte du?", open=False, elem_id="lp-journal"
-        ):
+        with fold("Læringslog: hvad prøvede du, hvad skete der, hvad lærte du?", "lp-journal"):
             gr.Markdown(
                 "Skriv et par linjer efter hver øvelse, og tag loggen med til næste modul. "
                 "Værnet maskerer personoplysninger, før teksten gemmes."

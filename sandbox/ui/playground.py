@@ -23,6 +23,7 @@ from sandbox.numbers import thousands
 from sandbox.pipeline import MAX_PROMPT_CHARS, Pipeline, Request, Result, too_long
 from sandbox.ui import preview, probabilities
 from sandbox.ui.events import INSTANT, model_call, refuse, stop
+from sandbox.ui.fold import fold
 from sandbox.ui.state import Visit
 
 TOP_ALTERNATIVES = 5
@@ -82,7 +83,7 @@ class Playground:
             self.send = gr.Button("Send", variant="primary", elem_id="lp-send")
             self.stop = gr.Button("Stop", variant="stop", elem_id="lp-stop")
             self.rerun = gr.Button("Kør igen", elem_id="lp-rerun")
-        with gr.Accordion("Indstillinger", open=False):
+        with fold("Indstillinger", "lp-settings"):
             with gr.Row():
                 self.temperature = gr.Slider(
                     0.0,
@@ -365,11 +366,11 @@ def answer_html(visit: Visit, show_probs: bool, show_restored: bool) -> str:
 
 
 def meta_markdown(request: Request, result: Result) -> str:
-    """The facts under an answer: the seed that was actually used, tokens, time, the guard's decision."""
+    """The facts under an answer: the seed and the token limit actually used, tokens, time, the guard's decision."""
     seed_kind = "fast" if request.params.seed is not None else "tilfældigt valgt"
     parts = [
         f"**Seed:** {result.seed} ({seed_kind})",
-        f"**Tokens:** {result.prompt_tokens} ind, {result.completion_tokens} ud",
+        f"**Tokens:** {result.prompt_tokens} ind, {result.completion_tokens} ud (højst {request.params.max_tokens})",
         f"**Tid:** {result.latency_ms / 1000:.1f} s".replace(".", ","),
         f"**Værnet:** {DECISION_LABELS.get(result.input_guard.decision, result.input_guard.decision)}",
     ]
