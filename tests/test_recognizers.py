@@ -65,9 +65,16 @@ def test_cpr_century_from_seventh_digit(number: str, born: date) -> None:
         "290200-1234",  # 7th digit 1: 1900, not a leap year
     ],
 )
-def test_cpr_invalid_dates_rejected(guard: Guard, number: str) -> None:
+def test_cpr_invalid_dates_rejected_unless_labelled(guard: Guard, number: str) -> None:
     assert birth_date(number) is None
-    assert found(guard, f"cpr-nr. {number}") == []
+    assert found(guard, f"Nummer på varelisten: {number[:6]}{number[7:]}.") == []
+    # After a CPR label it is somebody's CPR number with a typo: masked all the same.
+    assert found(guard, f"cpr-nr. {number}") == [("CPR", number)]
+
+
+def test_cpr_replacement_numbers_add_60_to_the_day(guard: Guard) -> None:
+    assert birth_date("610190-1235") == date(1990, 1, 1)
+    assert found(guard, "Erstatningsnummer 610190-1235 er tildelt.") == [("CPR", "610190-1235")]
 
 
 def test_cpr_leap_day_in_2000_is_valid(guard: Guard) -> None:

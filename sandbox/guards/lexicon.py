@@ -57,6 +57,7 @@ class Lexicon:
     first_name_words: frozenset[str]  # "Hans", "Per", "Bo": names only where the capital letter says so
     surname_words: frozenset[str]  # "Lund", "Skov", "Dam": names only next to another name or a title
     not_names: frozenset[str]  # places, organisation words, capitalised non-names
+    places: frozenset[str]  # towns, regions, countries: a surname too, right after a first name ("Jesper Kiel")
     lower_names: frozenset[str]  # every name above in lower case, for "jeg hedder mette"
     common_words: frozenset[str]  # lower-case Danish word forms that are no name ("borgeren", "sagde")
 
@@ -82,7 +83,8 @@ def lexicon() -> Lexicon:
     surnames = _entries("efternavne.txt")
     vocabulary = _vocabulary()
     places = frozenset(w for w in vocabulary if w[:1].isupper() and not w.isupper())
-    not_names = _entries("stednavne.txt") | _entries("ikke_navne.txt")
+    listed_places = _entries("stednavne.txt")
+    not_names = listed_places | _entries("ikke_navne.txt")
     # A name that is also a place or an organisation word ("Rønne", "Lund") is
     # ambiguous: it counts only next to another name or after a title.
     first_words = _entries("fornavne_der_ogsaa_er_ord.txt") | (first & not_names)
@@ -95,6 +97,7 @@ def lexicon() -> Lexicon:
         surname_words=surname_words,
         # The vocabulary's places ("Nils" slipped in) never make a listed name ambiguous.
         not_names=frozenset((not_names | places) - everything),
+        places=frozenset(listed_places | places),
         lower_names=frozenset(name.lower() for name in everything),
         common_words=frozenset(w for w in vocabulary if w.islower()),
     )

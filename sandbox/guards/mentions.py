@@ -44,9 +44,18 @@ def name_words(name: str) -> set[str]:
     return words
 
 
+def _particle_tail(name: str) -> str | None:
+    """"van der Berg" from "Pieter van der Berg": how the person is named the second time."""
+    words = name.split()
+    for n, word in enumerate(words[1:], start=1):
+        if word.lower() in PARTICLES:
+            return " ".join(words[n:])
+    return None
+
+
 def initials(name: str) -> str | None:
     """ "HL" for "Henrik Lauridsen", "JOM" for "Jens-Ole Mikkelsen": how staff sign notes."""
-    letters = [w[0] for w in regex.findall(r"\p{Lu}\p{L}+", name) if w.lower() not in PARTICLES]
+    letters = [w[0] for w in regex.findall(r"\p{Lu}\p{L}*", name) if w.lower() not in PARTICLES]
     return "".join(letters).upper() if len(letters) >= 2 else None
 
 
@@ -82,10 +91,10 @@ def same_person(text: str, persons: list[tuple[int, int]]) -> dict[int, int]:
 
 
 def _may_be_lower(word: str) -> bool:
-    """Whether ``word`` in lower case is still the name: a known name that is no ordinary word."""
+    """Whether ``word`` in lower case is still the name: a known name, or any word that is no ordinary one."""
     names = lexicon()
     title = word.title()
-    return title in names.first_names or title in names.surnames
+    return title in names.first_names or title in names.surnames or word.lower() not in names.common_words
 
 
 def other_mentions(text: str, persons: list[tuple[int, int]], taken: list[tuple[int, int]]) -> list[Mention]:
@@ -100,8 +109,12 @@ def other_mentions(text: str, persons: list[tuple[int, int]], taken: list[tuple[
         for word in name_words(text[start:end]):
             owners.setdefault(word.casefold(), []).append(index)
             variants.update({word, word.upper(), word[0].upper() + word[1:]})
-            if _may_be_lower(word) or word.islower():
+            if _may_be_lower(word):
                 variants.add(word.lower())
+        tail = _particle_tail(text[start:end])
+        if tail:
+            owners.setdefault(tail.casefold(), []).append(index)
+            variants.update({tail, tail[0].upper() + tail[1:]})
         signature = initials(text[start:end])
         if signature:
             owners.setdefault(signature.casefold(), []).append(index)

@@ -97,7 +97,7 @@ def normalise(text: str) -> Normalised:
     i = 0
     while i < n:
         char = text[i]
-        if char in INVISIBLE:
+        if char in INVISIBLE and not (char == "\u00ad" and (k := _line_end_join(text, i, out)) > i):
             i += 1
             continue
         if unicodedata.category(char) == "Cc" and char not in _CONTROL_KEEP:
@@ -106,21 +106,9 @@ def normalise(text: str) -> Normalised:
             ends.append(i + 1)
             i += 1
             continue
-        if char == "-" or char in DASHES:
-            # "Thyge-\nsen": a word hyphenated at a line end (PDF) is one word again.
-            j = i + 1
-            while j < n and text[j] in " \t\r":
-                j += 1
-            if (
-                j < n
-                and text[j] == "\n"
-                and out
-                and out[-1].isalpha()
-                and (k := _next_visible(text, j + 1)) < n
-                and text[k].islower()
-            ):
-                i = k
-                continue
+        if (char == "-" or char in DASHES or char == "\u00ad") and (k := _line_end_join(text, i, out)) > i:
+            i = k  # "Thyge-⏎sen", "Thyge\u00ad⏎sen": a word hyphenated at a line end (PDF) is one word again
+            continue
         j = i + 1
         while j < n and _is_mark(text[j]) and text[j] not in INVISIBLE:
             j += 1
@@ -135,10 +123,23 @@ def normalise(text: str) -> Normalised:
     return Normalised(plain, tuple(starts), tuple(ends), n)
 
 
-def _next_visible(text: str, i: int) -> int:
-    while i < len(text) and text[i] in " \t":
-        i += 1
-    return i
+def _line_end_join(text: str, i: int, out: list[str]) -> int:
+    """Where the word goes on if the hyphen at ``i`` ends a line inside a word, else ``i``.
+
+    A hyphen after a letter, a line break, and a lower-case letter on the
+    next line: "Thyge-⏎sen". "Nord- og Sydjylland" and "1-⏎2" stay as they are.
+    """
+    if not out or not out[-1].isalpha():
+        return i
+    j = i + 1
+    while j < len(text) and text[j] in " \t\r":
+        j += 1
+    if j >= len(text) or text[j] != "\n":
+        return i
+    k = j + 1
+    while k < len(text) and text[k] in " \t":
+        k += 1
+    return k if k < len(text) and text[k].islower() else i
 
 
 def _fold_confusables(text: str) -> str:

@@ -44,7 +44,7 @@ _STREET = (
     rf"(?:(?:{_PREFIX}) |[{_UP}][{_LO}]++ ){{0,2}}[{_UP}][{_LO}]++(?<=\w{{2}}(?:{_SUFFIX}))"  # "Tilst Vestervej"
     rf"|(?:{_WORD} ){{1,3}}(?:{_GENERIC})"
 )
-_NUMBER = r"\d{1,4}(?:[A-Za-z]|\s[A-Z])?(?:[-–]\d{1,4}[A-Za-z]?)?(?![\w])"
+_NUMBER = r"[1-9]\d{0,3}(?:[A-Za-z]|\s[A-Z])?(?:[-–]\d{1,4}[A-Za-z]?)?(?![\w]|,\d)"
 _FLOOR_DOOR = (
     r"(?:,?\s?(?:st|stuen|kl|kld|kælder|\d{1,2}(?=\.|\s?(?:sal|tv|th|mf)\b))\.?(?:\s?sal)?"
     r"(?:,?\s?(?:tv|th|mf|t\.\s?v|t\.\s?h|\d{1,3})\.?)?(?![\w]))"
@@ -59,10 +59,12 @@ _POSTCODE_TOWN = (
     rf"(?:\s(?:{_DISTRICT})(?![\w]))?"
 )
 _START = r"(?<![\w.])"
+# A village before the post town: "Klitvej 8, Tversted, 9881 Bindslev".
+_VILLAGE = rf"(?:,\s?[{_UP}][{_LO}]+)"
 
 # Every address has a house number right after a word. The patterns are only
 # run on the text around such numbers, which keeps them fast on long text.
-_HOUSE_NUMBER = re.compile(r"[^\W\d_]\.?\s\d{1,4}(?!\d)")
+_HOUSE_NUMBER = re.compile(r"[^\W\d_]\.? \d{1,4}(?!\d)")
 _BEFORE = 80  # characters: "H.C. Andersens Boulevard " fits easily
 _AFTER = 60  # ", 2. th., 8000 Aarhus C"
 
@@ -74,14 +76,18 @@ _LOWER_POSTCODE_TOWN = rf"(?:,\s*|\s)\d{{4}}\s[{_UP}{_LO}][{_LO}]+(?:\s(?:c|k|v|
 class DanishAddressRecognizer(DanishPatternRecognizer):
     ENTITY = "ADRESSE"
     PATTERNS = (
-        ("adresse_fuld", _START + rf"(?:{_STREET})\s{_NUMBER}{_FLOOR_DOOR}?{_APARTMENT}?{_POSTCODE_TOWN}", 0.9),
+        (
+            "adresse_fuld",
+            _START + rf"(?:{_STREET}) {_NUMBER}{_FLOOR_DOOR}?{_APARTMENT}?{_VILLAGE}?{_POSTCODE_TOWN}",
+            0.9,
+        ),
         (
             "adresse_postnummer",
             _START + rf"(?:{_WORD} ){{0,2}}{_WORD} {_NUMBER}{_FLOOR_DOOR}?{_APARTMENT}?{_POSTCODE_TOWN}",
             0.8,
         ),
-        ("adresse_etage", _START + rf"(?:{_STREET})\s{_NUMBER}{_FLOOR_DOOR}{_APARTMENT}?", 0.8),
-        ("adresse_gade", _START + rf"(?:{_STREET})\s{_NUMBER}{_APARTMENT}?", 0.7),
+        ("adresse_etage", _START + rf"(?:{_STREET}) {_NUMBER}{_FLOOR_DOOR}{_APARTMENT}?", 0.8),
+        ("adresse_gade", _START + rf"(?:{_STREET}) {_NUMBER}{_APARTMENT}?", 0.7),
         ("adresse_småt", _START + rf"(?:{_LOWER_STREET}) {_NUMBER}{_FLOOR_DOOR}?(?:{_LOWER_POSTCODE_TOWN})?", 0.45),
     )
     CONTEXT = ("bor", "adresse", "bopæl", "flyt", "lejlighed", "opgang", "address", "live")

@@ -59,6 +59,8 @@ class DanishIbanRecognizer(DanishPatternRecognizer):
         for result in results:
             if result.score < LABELLED_SCORE and _LABEL.search(text, max(0, result.start - 20), result.start):
                 result.score = LABELLED_SCORE
-                result.analysis_explanation.append_textual_explanation_line("kontrolcifrene passer ikke, men 'IBAN' står foran")
+                result.analysis_explanation.append_textual_explanation_line(
+                    "kontrolcifrene passer ikke, men 'IBAN' står foran"
+                )
                 result.analysis_explanation.set_improved_score(result.score)
         return results

@@ -5,7 +5,11 @@ the ending tuples with ``str.endswith`` on lower-cased words.
 """
 
 TITLES = frozenset(
-    {"hr", "fru", "frk", "frøken", "dr", "mr", "mrs", "ms", "miss", "herr", "frau", "prof", "professor", "pastor"}
+    {
+        "hr", "fru", "frk", "frøken", "dr", "mr", "mrs", "ms", "miss", "herr", "frau", "prof", "professor", "pastor",
+        "sir", "lord", "lady", "dame", "baron", "baronesse", "greve", "grevinde", "komtesse", "lensgreve", "prins",
+        "prinsesse", "kong", "dronning", "hertug", "hertuginde", "biskop", "provst", "fam", "familien",
+    }
 )
 GREETINGS = frozenset({"kære", "hej", "hejsa", "goddag", "dear", "hi", "hello"})
 SIGN_OFFS = frozenset({"hilsen", "mvh", "vh", "regards", "sincerely"})
@@ -52,8 +56,8 @@ FINITE_VERBS = frozenset(
 PREPOSITIONS = frozenset({"til", "med", "fra", "hos"})
 PARTICLES = frozenset(
     {
-        "van", "von", "de", "der", "da", "di", "du", "la", "le", "bin", "ibn", "al", "el", "abu", "ben", "dos",
-        "das", "del", "ter", "ten", "zu",
+        "van", "von", "de", "der", "da", "di", "du", "la", "le", "bin", "binti", "bint", "ibn", "al", "el", "abu",
+        "ben", "dos", "das", "del", "della", "dela", "ter", "ten", "zu", "af", "í", "y", "do", "mc", "mac",
     }
 )
 ABBREVIATIONS = TITLES | frozenset(

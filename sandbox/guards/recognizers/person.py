@@ -80,8 +80,23 @@ NAME_KINDS = frozenset(
 STRONG_KINDS = frozenset({Kind.FIRST, Kind.SURNAME, Kind.SURNAME_SHAPE})
 # A surname can follow these in a name ("Jonas Ravn", "Lise K. Holm", "Rikke\nThygesen").
 BEFORE_SURNAME = frozenset({Kind.FIRST, Kind.FIRST_WORD, Kind.INITIAL, Kind.SURNAME, Kind.SURNAME_SHAPE})
+FIRST_KINDS = frozenset({Kind.FIRST, Kind.FIRST_WORD, Kind.INITIAL})
 SURNAME_LIKE = frozenset({Kind.SURNAME, Kind.SURNAME_WORD, Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK, Kind.UNKNOWN})
 _INITIALS = regex.compile(r"(?:\p{Lu}\.){1,3}")
+# "lene p: ..." or "bo k.: ..." at the start of a chat line (checked against the first-name lists).
+_SPEAKER = regex.compile(r"(?m)^[ \t]*(\p{L}+(?:[ \t]\p{L}{1,12}\.?){0,2})(?=[ \t]?:[ \t])")
+# Initials signing a note: alone on a line ("MKJ", "/PSJ"), after a slash ("... indbakke. /CHA"),
+# or after "Referent:" and the like.
+_SIGNATURE = regex.compile(
+    r"(?m)(?:^[ \t]*/?|(?<=\s)/|(?i:referent|sekretær|initialer|init\.|ansvarlig|udført af|godkendt af)"
+    r"[ \t]*:?[ \t]*)(?P<initials>[A-ZÆØÅ]{2,4})[ \t]*(?=$|[,;.)]\s*$)"
+)
+NOT_INITIALS = frozenset(
+    {"OK", "PS", "NB", "EU", "FN", "DK", "TV", "DR", "CV", "ID", "IT", "PDF", "SMS", "USA", "UK", "NATO", "FAQ", "MVH"}
+)
+MAX_PARTICLES = 3
+MAX_WORD_NAME = 7  # "Vilde", "Storm", "Lærke": ordinary words that are first names are short
+DEFINITE_ENDINGS = ("en", "et", "ne", "er")  # "Borgeren", "Huset", "Børnene": nouns, not first names
 
 
 class NameMatch(NamedTuple):
@@ -129,15 +144,17 @@ def classify(word: str, words: Lexicon) -> Kind:
         return Kind.NOT_NAME
     if lower in GREETINGS or lower in SIGN_OFFS:
         return Kind.NOT_NAME
-    if lower.endswith(ORGANISATION_ENDINGS) or lower.endswith(COMMON_WORD_ENDINGS):
-        return Kind.NOT_NAME
     if "-" in word:
         parts = [part for part in word.split("-") if part]
         if not all(part[0].isupper() for part in parts):
             return Kind.NOT_NAME  # "Bo-tilbuddet", "Lucia-optoget": a compound noun
         kinds = [classify(part, words) for part in parts]
-        if Kind.NOT_NAME not in kinds and any(k in NAME_KINDS for k in kinds):
-            return Kind.SURNAME  # "Al-Hassan", "Winther-Schmidt"
+        if Kind.NOT_NAME not in kinds and (
+            any(k in NAME_KINDS for k in kinds) or (Kind.UNKNOWN in kinds and lower not in words.common_words)
+        ):
+            return Kind.SURNAME  # "Al-Hassan", "Holm-Nielsen", "Pemberton-Hale"
+    if lower.endswith(ORGANISATION_ENDINGS) or lower.endswith(COMMON_WORD_ENDINGS):
+        return Kind.NOT_NAME
     if len(word) > 4 and lower.endswith(STRONG_SURNAME_ENDINGS):
         return Kind.SURNAME_SHAPE
     if lower in words.common_words or (possessive and possessive.lower() in words.common_words):
@@ -184,7 +201,25 @@ class DanishNameRecognizer(EntityRecognizer):
                 continue
             taken_until = found.last
             results.append(self._result(start, end, found.score, found.why))
+        results += [
+            self._result(start, end, 0.6, why)
+            for start, end, why in self._speakers_and_signatures(text)
+            if not any(r.start < end and start < r.end for r in results)
+        ]
         return results
+
+    def _speakers_and_signatures(self, text: str) -> list[tuple[int, int, str]]:
+        """Names the line layout gives away: "lene p: ..." in a chat, "/MKJ" or "Referent: VL" under a note."""
+        found = []
+        for match in _SPEAKER.finditer(text):
+            first = match.group(1).split()[0]
+            if first.lower() not in LABELS and first.title() in self.words.first_names | self.words.first_name_words:
+                found.append((match.start(1), match.end(1), "navn som afsender i en chat"))
+        for match in _SIGNATURE.finditer(text):
+            letters = match.group("initials")
+            if letters not in NOT_INITIALS:
+                found.append((match.start("initials"), match.end("initials"), "forbogstaver som underskrift"))
+        return found
 
     @staticmethod
     def _tokens(text: str) -> list[Word]:
@@ -211,20 +246,15 @@ class DanishNameRecognizer(EntityRecognizer):
             if cue and known and word.lower not in STOP_WORDS:
                 return NameMatch(i, 0.7, f"kendt navn med småt efter '{cue}'", True)
             return self._lower_case_pair(tokens, i) or self._lower_case_after_preposition(tokens, i)
+        if self._abbreviation_or_compound_part(tokens, i):
+            return None  # "Sagsnr.:", "Børne- og Ungeudvalget"
         run = self._capitalised_run(tokens, i)
         kinds = [classify(tokens[j].text, self.words) if tokens[j].capitalised else Kind.UNKNOWN for j in run]
         # "Aarhus Kommune", "Jobcenter Aalborg", "Danske Bank": an organisation or place.
         # An ordinary word right after a name is a surname ("Jonas Ravn"); anywhere
         # else it ends the run, and only a known first name before it survives
         # ("Peter Bangs Vej").
-        cut = next(
-            (
-                n
-                for n, kind in enumerate(kinds)
-                if kind is Kind.NOT_NAME or (kind is Kind.WORD and (n == 0 or kinds[n - 1] not in BEFORE_SURNAME))
-            ),
-            None,
-        )
+        cut = next((n for n in range(len(run)) if self._ends_name(tokens, run, kinds, n)), None)
         if cut is not None:
             if Kind.FIRST not in kinds[:cut]:
                 return None
@@ -235,8 +265,6 @@ class DanishNameRecognizer(EntityRecognizer):
         if last + 1 < len(tokens) and tokens[last + 1].lower == "v" and tokens[last + 1].gap_before.strip() == "":
             return None  # "Frisør Klip v/Hatice Kaya": a business run by the person after "v/"
         at_start = self._sentence_start(tokens, i)
-        if at_start and not cue and len(run) > 1 and kinds[0] is Kind.UNKNOWN and kinds[1] is Kind.FIRST:
-            return None  # "Ifølge Mette ...": the name starts at the next word
         strong = [k for k in kinds if k in STRONG_KINDS]
         named = [k for k in kinds if k in NAME_KINDS]
         if cue:
@@ -275,6 +303,40 @@ class DanishNameRecognizer(EntityRecognizer):
                 return NameMatch(last, 0.55, f"ukendt ord med stort begyndelsesbogstav {where}", False)
         return None
 
+    def _ends_name(self, tokens: list[Word], run: list[int], kinds: list[Kind], n: int) -> bool:
+        """Whether word ``n`` of a capitalised run is no part of a person's name.
+
+        Ordinary words and places end a name, except where a name puts them:
+        an ordinary word after a first name is a surname ("Jonas Ravn"); a
+        short one before a surname is a first name ("Vilde Haugen", "Storm
+        Nielsen"); a place as the last word after a first name is a surname
+        ("Jesper Kiel"), but not before an organisation word ("Aarhus Kommune").
+        """
+        kind = kinds[n]
+        if kind is Kind.WORD:
+            if n > 0 and kinds[n - 1] in BEFORE_SURNAME and any(k in FIRST_KINDS for k in kinds[:n]):
+                return False  # "Jonas Ravn", "Anne Bach Ravn"; not "Bach Glas"
+            following = kinds[n + 1] if n + 1 < len(kinds) else None
+            word = tokens[run[n]].lower
+            return not (
+                following in (Kind.SURNAME, Kind.SURNAME_SHAPE)
+                and len(word) <= MAX_WORD_NAME
+                and not word.endswith(DEFINITE_ENDINGS)
+            )
+        if kind is Kind.NOT_NAME:
+            last = n == len(run) - 1
+            after_first = n > 0 and kinds[n - 1] in (Kind.FIRST, Kind.FIRST_WORD)
+            return not (last and after_first and tokens[run[n]].text in self.words.places)
+        return False
+
+    @staticmethod
+    def _abbreviation_or_compound_part(tokens: list[Word], i: int) -> bool:
+        """A label ending in ".:" ("Sagsnr.:", "Ledelsesrep.:") or the first part of "Børne- og Ungeudvalget"."""
+        if i + 1 >= len(tokens):
+            return False
+        gap = tokens[i + 1].gap_before
+        return gap.startswith((".:", "-")) or (gap.startswith("- ") and tokens[i + 1].lower in ("og", "eller"))
+
     @staticmethod
     def _may_be_lone_name(word: Word) -> bool:
         """Whether an unknown capitalised word can be a name on its own (not an acronym or a town)."""
@@ -289,16 +351,16 @@ class DanishNameRecognizer(EntityRecognizer):
         ):
             if tokens[j].capitalised:
                 run.append(j)
-            elif (
-                tokens[j].lower in PARTICLES
-                and j + 1 < len(tokens)
-                and tokens[j + 1].capitalised
-                and self._joined(tokens[j + 1])
-            ):
-                run.append(j)
-            else:
+                j += 1
+                continue
+            # "van der Berg", "de la Cruz", "í Gerði", "af Rosenholm": particles before a capitalised word.
+            k = j
+            while k - j < MAX_PARTICLES and k < len(tokens) and tokens[k].lower in PARTICLES and self._joined(tokens[k]):
+                k += 1
+            if k == j or k >= len(tokens) or not tokens[k].capitalised or not self._joined(tokens[k]):
                 break
-            j += 1
+            run.extend(range(j, k))
+            j = k
         return run
 
     @staticmethod
@@ -347,8 +409,8 @@ class DanishNameRecognizer(EntityRecognizer):
             return None  # "Mette Hansen" is a run, not a cue + name
         if word in TITLES and gap.strip() in ("", "."):
             return previous.text
-        if word in GREETINGS and gap.strip() in ("", ","):
-            return previous.text
+        if word in GREETINGS and gap.strip() in ("", ",") and "\n" not in gap:
+            return previous.text  # "Hej Mette", not "Hello,⏎We have"
         if word in SIGN_OFFS and gap.strip() in ("", ",", "."):
             return previous.text
         if word in NAMING_VERBS and gap.strip() in ("", ":"):

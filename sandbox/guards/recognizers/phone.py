@@ -8,6 +8,7 @@ after +45 any eight digits do. Eight bare digits that read as a date
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from presidio_analyzer import RecognizerResult
@@ -18,6 +19,8 @@ from sandbox.guards.recognizers.base import NUMBER_END, NUMBER_START, DanishPatt
 _DK = r"\d{2}(?:[ .-]?\d{2}){3}|\d{4}[ .-]?\d{4}|\d{4} \d{2} \d{2}|\d{2} \d{2} \d{4}"
 _PREFIX = r"(?:\(\s?(?:\+|00)\s?45\s?\)|(?:\+|00\s?)45)"
 DATE_LIKE_SCORE = 0.3
+# "2025-2028" is a period and "10.12.2024" a date, whatever stands in front.
+_YEARS_OR_DATE = re.compile(r"(?:19|20)\d{2}-(?:19|20)\d{2}|\d{1,2}\.\d{1,2}\.(?:19|20)\d{2}")
 
 
 def looks_like_date(eight_digits: str) -> bool:
@@ -71,7 +74,11 @@ class DanishPhoneRecognizer(DanishPatternRecognizer):
         nlp_artifacts: NlpArtifacts | None = None,
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
-        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        results = [
+            r
+            for r in super().analyze(text, entities, nlp_artifacts, regex_flags)
+            if not _YEARS_OR_DATE.fullmatch(text[r.start : r.end])
+        ]
         for result in results:
             number = text[result.start : result.end]
             if number.isdigit() and looks_like_date(number):
