@@ -355,7 +355,7 @@ class DanishNameRecognizer(EntityRecognizer):
                 continue
             # "van der Berg", "de la Cruz", "í Gerði", "af Rosenholm": particles before a capitalised word.
             k = j
-            while k - j < MAX_PARTICLES and k < len(tokens) and tokens[k].lower in PARTICLES and self._joined(tokens[k]):
+            while k - j < MAX_PARTICLES and k < len(tokens) and self._particle(tokens[k]):
                 k += 1
             if k == j or k >= len(tokens) or not tokens[k].capitalised or not self._joined(tokens[k]):
                 break
@@ -366,6 +366,9 @@ class DanishNameRecognizer(EntityRecognizer):
     @staticmethod
     def _joined(word: Word) -> bool:
         return word.gap_before == " "
+
+    def _particle(self, word: Word) -> bool:
+        return word.lower in PARTICLES and self._joined(word)
 
     def _name_across_line(self, tokens: list[Word], run: list[int], j: int) -> bool:
         """"Rikke\nThygesen": a first name at a line end and a surname on the next line (text from a PDF)."""
