@@ -14,6 +14,7 @@ import spacy
 
 from sandbox.errors import GuardError, UserError
 from sandbox.guards import Guard, GuardPolicy, GuardResult, Vault
+from sandbox.guards.engine import BLANK
 from sandbox.guards.guard import MAX_CHARS
 
 NOTE = (
@@ -331,6 +332,7 @@ def test_a_danish_ner_pipeline_adds_its_person_entities(tmp_path: Path) -> None:
     assert values(text, result) == [("PERSON", "Zorblax")]
     assert result.entities[0].recognizer == "SpacyRecognizer"
     assert Guard(model=tmp_path / "da_test").config_hash != Guard().config_hash
+    assert Guard(model=BLANK).nlp_model == "da (blank)"  # the comparison benchmarks/guard_quality.py makes
     # The model's organisations are not persons, though two capitalised words mid-sentence would be.
     text = "Mødet holdes hos Zyxo Brumlik i morgen."
     assert values(text, Guard().check(text, Vault())) == [("PERSON", "Zyxo Brumlik")]

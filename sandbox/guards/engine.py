@@ -68,13 +68,16 @@ def installed_danish_ner_model() -> str | None:
     return None
 
 
+BLANK = "blank"  # as ``model``: the blank Danish pipeline even where a NER model is installed
+
+
 def load_pipeline(model: str | Path | None = None) -> LoadedPipeline:
     """Load ``model`` (package name or path), else an installed Danish NER model, else blank Danish.
 
     Never downloads anything.
     """
     model = model or installed_danish_ner_model()
-    if model is None:
+    if model is None or model == BLANK:
         nlp = spacy.blank(LANGUAGE)
         nlp.max_length = BLANK_MAX_LENGTH
         name = f"{LANGUAGE} (blank)"
