@@ -313,7 +313,7 @@ def test_concurrent_checks_give_the_same_results(guard: Guard) -> None:
     assert len(results) == 40 and all(text == expected[n] for n, text in results)
 
 
-def test_a_danish_ner_pipeline_adds_its_person_entities(tmp_path: Path) -> None:
+def test_a_danish_ner_pipeline_adds_its_person_entities(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A rule-based entity ruler stands in for da_core_news_*: same doc.ents, no download.
     nlp = spacy.blank("da")
     nlp.add_pipe("entity_ruler").add_patterns(
@@ -333,6 +333,8 @@ def test_a_danish_ner_pipeline_adds_its_person_entities(tmp_path: Path) -> None:
     assert result.entities[0].recognizer == "SpacyRecognizer"
     assert Guard(model=tmp_path / "da_test").config_hash != Guard().config_hash
     assert Guard(model=BLANK).nlp_model == "da (blank)"  # the comparison benchmarks/guard_quality.py makes
+    monkeypatch.setenv("LEGEPLADS_NER_MODEL", str(tmp_path / "da_test"))  # a DaCy model is named this way
+    assert Guard().nlp_model == guard.nlp_model
     # The model's organisations are not persons, though two capitalised words mid-sentence would be.
     text = "Mødet holdes hos Zyxo Brumlik i morgen."
     assert values(text, Guard().check(text, Vault())) == [("PERSON", "Zyxo Brumlik")]

@@ -11,10 +11,13 @@ needs (it matches context words as substrings, so "tlf." and "cpr-nr." work).
 If a Danish pipeline with NER is installed (``da_core_news_sm/md/lg/trf`` or
 any other package whose meta says ``lang: da`` and has an ``ner`` component),
 it is used instead and its PER/LOC/ORG entities reach the recognizers.
+``$LEGEPLADS_NER_MODEL`` names one explicitly (a package or a folder, such
+as a DaCy model), or ``blank`` to use none.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +72,8 @@ def installed_danish_ner_model() -> str | None:
 
 
 BLANK = "blank"  # as ``model``: the blank Danish pipeline even where a NER model is installed
+#: A spaCy pipeline (package name or folder) to use instead of the automatic choice, e.g. a DaCy model.
+NER_MODEL_VARIABLE = "LEGEPLADS_NER_MODEL"
 
 
 def load_pipeline(model: str | Path | None = None) -> LoadedPipeline:
@@ -76,7 +81,7 @@ def load_pipeline(model: str | Path | None = None) -> LoadedPipeline:
 
     Never downloads anything.
     """
-    model = model or installed_danish_ner_model()
+    model = model or os.environ.get(NER_MODEL_VARIABLE) or installed_danish_ner_model()
     if model is None or model == BLANK:
         nlp = spacy.blank(LANGUAGE)
         nlp.max_length = BLANK_MAX_LENGTH

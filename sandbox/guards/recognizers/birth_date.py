@@ -81,7 +81,8 @@ class DanishBirthDateRecognizer(DanishPatternRecognizer):
     ENTITY = "FØDSELSDATO"
     PATTERNS = (
         ("fødselsdato_efter_født", rf"(?<={_CUE}){_DATE}", 0.85),
-        ("fødselsdato_efter_navn", r"(?<=\p{Lu}\p{Ll}+\s?\(\s?)" + _DATE + r"(?=\s?\))", 0.7),
+        # "Karen Holm (14.02.1961)", "Niels Bohr (7. oktober 1885 i København – 18. november 1962)"
+        ("fødselsdato_efter_navn", r"(?<=\p{Lu}\p{Ll}+\s?\(\s?)" + _DATE + r"(?=\s?(?:\)|,|;|\si\s|[-–]))", 0.7),
     )
     EXPLANATIONS = {
         "fødselsdato_efter_født": "dato efter 'født' eller 'fødselsdato'",
