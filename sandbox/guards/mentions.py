@@ -67,10 +67,15 @@ def _key(word: str) -> str:
     return folded
 
 
-def _nearest(candidates: list[int], persons: list[tuple[int, int]], start: int) -> int:
-    """The person named nearest before ``start``, else the first named after it."""
-    before = [c for c in candidates if persons[c][0] < start]
-    return max(before, key=lambda c: persons[c][0]) if before else min(candidates, key=lambda c: persons[c][0])
+def _first_named(candidates: list[int], persons: list[tuple[int, int]]) -> int:
+    """Which person a shared word means: the first one named in the text.
+
+    A biography names its subject first and parents after ("Morten Lindqvist
+    ... søn af Poul Lindqvist ... Lindqvist blev student"); a news story its
+    main person. Masking does not depend on the choice, only which
+    placeholder the model reads.
+    """
+    return min(candidates, key=lambda c: persons[c][0])
 
 
 def same_person(text: str, persons: list[tuple[int, int]]) -> dict[int, int]:
@@ -86,7 +91,7 @@ def same_person(text: str, persons: list[tuple[int, int]]) -> dict[int, int]:
     for index, own in enumerate(owns):
         longer = [other for other, words in enumerate(matchable) if len(owns[other]) > len(own) and own <= words]
         if own and longer:
-            result[index] = _nearest(longer, persons, persons[index][0])
+            result[index] = _first_named(longer, persons)
     return result
 
 
@@ -101,7 +106,7 @@ def other_mentions(text: str, persons: list[tuple[int, int]], taken: list[tuple[
     """Mentions of the names at ``persons`` (spans in ``text``) outside every span in ``taken``.
 
     A word shared by two persons ("Hansen" for Mette and Ole Hansen) goes to
-    the nearest person named before it, else the first named after it.
+    the one named first (see :func:`_first_named`).
     """
     owners: dict[str, list[int]] = {}  # name word, case-folded → indices into persons
     variants: set[str] = set()
@@ -136,5 +141,5 @@ def other_mentions(text: str, persons: list[tuple[int, int]], taken: list[tuple[
         key = _key(match.group(0))
         candidates = owners.get(key) or owners.get(key.removesuffix("s"))
         if candidates:
-            mentions.append(Mention(start, end, _nearest(candidates, persons, start)))
+            mentions.append(Mention(start, end, _first_named(candidates, persons)))
     return mentions
