@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from sandbox.pipeline import Pipeline
 from sandbox.ui import build_app
-from sandbox.ui.auth import UserStore
+from sandbox.ui.auth import Logins, UserStore
 from sandbox.ui.server import launch
 
 
@@ -19,11 +19,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(pipeline: Pipeline, users: UserStore | None = None) -> Iterator[tuple[str, object]]:
+def running_app(
+    pipeline: Pipeline, users: UserStore | None = None, logins: Logins | None = None
+) -> Iterator[tuple[str, object]]:
     """(url, demo) of the app serving ``pipeline``, launched with the same settings as ``legeplads serve``."""
     demo = build_app(pipeline, users)
     port = free_port()
-    launch(demo, host="127.0.0.1", port=port, users=users)
+    launch(demo, host="127.0.0.1", port=port, users=users, logins=logins)
     try:
         yield f"http://127.0.0.1:{port}/", demo
     finally:

@@ -19,6 +19,7 @@ from sandbox.ui.auth import LOCAL, ROLE_LABELS, UserStore, can, permissions, rol
 from sandbox.ui.compliance import EXPORT_LIFETIME_S, ComplianceTab
 from sandbox.ui.events import INSTANT, MODEL_QUEUE
 from sandbox.ui.exercises_tab import URL_PARAMETER, ExercisesTab
+from sandbox.ui.files import DOWNLOADS, use_private_temp
 from sandbox.ui.playground import EMPTY_ANSWER, NOTHING_YET, Playground
 from sandbox.ui.state import Visit, discard
 
@@ -40,7 +41,8 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
     exercises = ExercisesTab(pipeline, is_trainer=may("trainer"))
     compliance = ComplianceTab(pipeline.log, may_see_log=may("log"))
 
-    lifetime = EXPORT_LIFETIME_S  # gradio's copies of log exports go after the same time as ours
+    use_private_temp()  # before gr.Blocks, which takes gradio's temp folder from it
+    lifetime = EXPORT_LIFETIME_S  # downloads nobody fetched go after this time
     with gr.Blocks(title="Legeplads", analytics_enabled=False, delete_cache=(lifetime, lifetime)) as demo:
         # A factory, not the class: gradio would treat a dataclass type as a value.
         visit = gr.State(lambda: Visit(), delete_callback=discard)
@@ -97,10 +99,11 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             waiting, running = model_queue(demo)
             return f"**Kø hos modellen:** {running} i gang, {waiting} venter."
 
-        def on_reset(visit_value: Visit, confirmed: bool) -> tuple[Any, ...]:
+        def on_reset(visit_value: Visit, confirmed: bool, request: gr.Request) -> tuple[Any, ...]:
             if not confirmed:
                 return tuple(gr.skip() for _ in reset_outputs)
             visit_value.reset()
+            DOWNLOADS.discard_for(tab=request.session_hash)  # the tab's exports and learning logs
             gr.Info(
                 "Nulstillet: din historik, din læringslog og koblingen mellem pladsholdere og dine oplysninger "
                 "er slettet."

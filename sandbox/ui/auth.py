@@ -9,19 +9,27 @@ until a users file exists; each user has a role:
 * ``compliance``: also the log tab.
 
 Passwords are stored as scrypt hashes with a per-user random salt, never in
-clear text, in ``data_dir()/users.json`` (file mode 0600).
+clear text, in ``data_dir()/users.json`` (file mode 0600). The web app checks
+them off its event loop, and after failed attempts it makes the same name
+and the same address wait, longer each time (:class:`Logins`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextvars
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import secrets
-from dataclasses import asdict, dataclass
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sandbox.errors import UserError
@@ -67,27 +75,48 @@ def hash_password(password: str, salt: bytes, n: int, r: int, p: int) -> str:
 
 
 class UserStore:
-    """The users file: read on every call, so ``legeplads users add`` works while the app runs."""
+    """The users file, read again whenever it changes, so ``legeplads users`` takes effect while the app runs.
+
+    The web app asks it on every request (is this login's user still there,
+    with the same role?), so the parsed file is kept until the file's
+    identity, size or modification time changes.
+    """
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else data_dir() / USERS_FILENAME
         # Unknown names are checked against this, so a wrong name takes as
         # long as a wrong password and does not reveal which names exist.
         self._dummy = User("", "participant", base64.b64encode(secrets.token_bytes(16)).decode(), "", **SCRYPT)
+        self._cache: tuple[tuple[int, int, int], list[User]] | None = None
+        self._lock = threading.Lock()
 
     def users(self) -> list[User]:
         """Every user, sorted by name (empty if there is no users file yet)."""
-        if not self.path.exists():
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
             return []
+        except OSError as error:
+            raise UsersFileError(f"Brugerfilen {self.path} kan ikke læses: {error.strerror}.") from None
+        # The file is always replaced, never edited in place (see _write): a new inode.
+        version = (info.st_ino, info.st_mtime_ns, info.st_size)
+        with self._lock:
+            if self._cache is not None and self._cache[0] == version:
+                return list(self._cache[1])
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return sorted((User(**row) for row in data["users"]), key=lambda user: user.name)
+            users = sorted((User(**row) for row in data["users"]), key=lambda user: user.name)
+        except FileNotFoundError:
+            return []
         except OSError as error:
             raise UsersFileError(f"Brugerfilen {self.path} kan ikke læses: {error.strerror}.") from None
         except (ValueError, KeyError, TypeError):
             raise UsersFileError(
                 f"Brugerfilen {self.path} er beskadiget. Slet den, og opret brugerne igen med 'legeplads users add'."
             ) from None
+        with self._lock:
+            self._cache = (version, users)
+        return list(users)
 
     def get(self, name: str | None) -> User | None:
         return next((user for user in self.users() if user.name == name), None)
@@ -161,3 +190,102 @@ def role_for(store: UserStore | None, username: str | None) -> str | None:
 def can(store: UserStore | None, username: str | None, permission: str) -> bool:
     """Whether whoever is logged in as ``username`` may use ``permission`` ("trainer", "log")."""
     return permission in permissions(role_for(store, username))
+
+
+# The address of the client whose login is being checked. Gradio hands its
+# ``auth`` callable only the name and the password; the web app's middleware
+# (sandbox/ui/gate.py) sets this for the request it passes on.
+CLIENT_ADDRESS: contextvars.ContextVar[str | None] = contextvars.ContextVar("legeplads_client_address", default=None)
+
+
+class TooManyAttempts(UserError):
+    """A login refused without checking the password, because of earlier failed attempts."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = max(1, math.ceil(seconds))
+        unit = "sekund" if self.seconds == 1 else "sekunder"
+        super().__init__(f"For mange forsøg – prøv igen om {self.seconds} {unit}.")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How long a name or an address waits after failed logins.
+
+    The first ``free`` failures cost nothing (typing errors happen); after
+    that each failure doubles the wait, from ``first_s`` up to ``cap_s``. A
+    guesser from one machine, or against one name, gets a handful of tries
+    an hour instead of twenty a second; the room's other logins are not
+    slowed. Forgotten after ``forget_s`` without a failure, and at restart.
+    """
+
+    free: int = 3
+    first_s: float = 2.0
+    cap_s: float = 300.0
+    forget_s: float = 3600.0
+
+    def wait_s(self, failures: int) -> float:
+        if failures <= self.free:
+            return 0.0
+        return min(self.cap_s, self.first_s * 2 ** (failures - self.free - 1))
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    last: float = 0.0
+
+
+@dataclass
+class Logins:
+    """Gradio's ``auth`` for the web app: the password check off the event loop, behind a back-off.
+
+    scrypt takes ~50 ms of CPU by design; run on the event loop, every check
+    stalled the whole app for everyone (``/config`` went from 7 ms to 0.6 s
+    while one client sent wrong passwords). Here it runs in a worker thread.
+    An attempt counts as failed from the moment it starts until it succeeds,
+    so a burst of parallel guesses is throttled like a sequence of them.
+    """
+
+    store: UserStore
+    backoff: Backoff = field(default_factory=Backoff)
+    clock: Callable[[], float] = time.monotonic
+    running: int = 0  # password checks under way right now (for the tests and the load figures)
+    _failures: dict[str, _Failures] = field(default_factory=dict)
+
+    async def check(self, name: str, password: str) -> bool:
+        """True for the right password; raises :class:`TooManyAttempts` while a back-off lasts."""
+        keys = [f"user:{name}"]
+        address = CLIENT_ADDRESS.get()
+        if address:
+            keys.append(f"address:{address}")
+        self.refuse_if_waiting(keys)
+        for key in keys:
+            entry = self._failures.setdefault(key, _Failures())
+            entry.count += 1
+            entry.last = self.clock()
+        self.running += 1
+        try:
+            correct = await asyncio.to_thread(self.store.check, name, password)
+        finally:
+            self.running -= 1
+        if correct:
+            for key in keys:
+                self._failures.pop(key, None)
+        return correct
+
+    def refuse_if_waiting(self, keys: list[str]) -> None:
+        now = self.clock()
+        self._forget_old(now)
+        waits = [
+            entry.last + self.backoff.wait_s(entry.count) - now
+            for entry in (self._failures.get(key) for key in keys)
+            if entry is not None
+        ]
+        longest = max(waits, default=0.0)
+        if longest > 0:
+            raise TooManyAttempts(longest)
+
+    def _forget_old(self, now: float) -> None:
+        stale = [key for key, entry in self._failures.items() if now - entry.last > self.backoff.forget_s]
+        for key in stale:
+            del self._failures[key]

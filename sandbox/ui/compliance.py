@@ -8,13 +8,9 @@ server, because a participant could call the endpoints directly.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -26,6 +22,8 @@ from sandbox.audit.text import findings_text, local_time, parse_moment, verifica
 from sandbox.errors import UserError
 from sandbox.guards.result import ENTITY_TYPES
 from sandbox.ui.events import INSTANT, refuse
+from sandbox.ui.files import DOWNLOADS
+from sandbox.ui.gate import owner_of
 
 TABLE_LIMIT = 500
 EXPORT_LIFETIME_S = 3600
@@ -50,10 +48,6 @@ class ComplianceTab:
     def __init__(self, log: AuditLog, may_see_log: RoleCheck) -> None:
         self.log = log
         self.may_see_log = may_see_log
-        # Exports wait here for download (gradio serves a copy from its cache, which
-        # it clears after the same time); the folder goes with this object or at exit.
-        self._exports_dir = tempfile.TemporaryDirectory(prefix="legeplads-export-")
-        self._exports = Path(self._exports_dir.name)
 
     def build(self) -> None:
         """Create the tab's components (inside the current ``gr.Tab``) and wire their events."""
@@ -139,17 +133,18 @@ class ComplianceTab:
         return verification_markdown(self.log.verify())
 
     def on_export(self, fmt: str, since: str, until: str, request: gr.Request) -> str:
+        """The log as a file for this login only, deleted once downloaded (see sandbox/ui/files.py)."""
         self._check(request)
         try:
             period = _period(since, until)
-            for old in self._exports.iterdir():  # one folder per export, so two reviewers never clash
-                if old.stat().st_mtime < time.time() - EXPORT_LIFETIME_S:
-                    shutil.rmtree(old, ignore_errors=True)
-            folder = Path(tempfile.mkdtemp(dir=self._exports))
-            path = folder / f"legeplads-log-{datetime.now():%Y%m%d-%H%M%S}.{fmt}"
-            with path.open("wb") as out:
+        except UserError as error:
+            raise refuse(error.message, "Eksporten mislykkedes") from None
+        path = DOWNLOADS.new_file(owner_of(request), f"legeplads-log-{datetime.now():%Y%m%d-%H%M%S}.{fmt}")
+        try:
+            with DOWNLOADS.open(path) as out:
                 count = self.log.export(fmt, out, **period)  # type: ignore[arg-type]
         except UserError as error:
+            DOWNLOADS.discard(path.parent.name)
             raise refuse(error.message, "Eksporten mislykkedes") from None
         gr.Info(f"{count} poster eksporteret.")
         return str(path)

@@ -29,8 +29,33 @@
     const panel = element && element.closest(".panel");
     return Boolean(panel && panel.querySelector("input[type=password]"));
   };
+  // After failed logins the server makes the name and the address wait, and says so in the
+  // detail of its refusal ("For mange forsøg – prøv igen om 8 sekunder."). Gradio's login form
+  // shows any refusal as "Incorrect Credentials", so the detail is read here and shown instead.
+  let loginMessage = login["Incorrect Credentials"];
+  const fetchBefore = window.fetch.bind(window);
+  window.fetch = async (resource, options) => {
+    const response = await fetchBefore(resource, options);
+    const url = new URL(typeof resource === "string" ? resource : resource.url, location.href);
+    if (response.status === 400 && options && options.method === "POST" && /\/login\/?$/.test(url.pathname)) {
+      let detail = null;
+      try {
+        detail = (await response.clone().json()).detail;
+      } catch (error) {
+        detail = null;
+      }
+      loginMessage = typeof detail === "string" && detail.startsWith("For mange forsøg") ? detail : login["Incorrect Credentials"];
+      // The form keeps its message element after the first refusal; later ones only change its text.
+      setTimeout(() => document.querySelectorAll(".creds").forEach((element) => { element.textContent = loginMessage; }));
+    }
+    return response;
+  };
   const translate = (node) => {
     const text = (node.nodeValue || "").trim();
+    if (text === "Incorrect Credentials" && inLoginForm(node.parentElement)) {
+      node.nodeValue = loginMessage;
+      return;
+    }
     if (login[text] && inLoginForm(node.parentElement)) {
       node.nodeValue = node.nodeValue.replace(text, login[text]);
       return;

@@ -10,9 +10,6 @@ placeholders, not the citizen they happened to mention.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,9 +19,10 @@ import gradio as gr
 from sandbox.errors import UserError
 from sandbox.exercises.journal import FIELDS, MAX_CHARS
 from sandbox.pipeline import Pipeline
-from sandbox.ui.compliance import EXPORT_LIFETIME_S
 from sandbox.ui.events import INSTANT, refuse
+from sandbox.ui.files import DOWNLOADS, Owner
 from sandbox.ui.fold import fold
+from sandbox.ui.gate import owner_of
 from sandbox.ui.state import Visit
 
 
@@ -33,11 +31,6 @@ class JournalPanel:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
-        # Downloads wait here, one folder per export (two participants never
-        # share a file); gradio serves its own copy and clears that after the
-        # same lifetime, and the folder goes with this object or at exit.
-        self._exports_dir = tempfile.TemporaryDirectory(prefix="legeplads-journal-")
-        self._exports = Path(self._exports_dir.name)
 
     def build(self, choice: gr.Dropdown, visit: gr.State) -> None:
         """Create the panel (inside the current layout); ``choice`` is the selected exercise's id."""
@@ -58,7 +51,15 @@ class JournalPanel:
             **INSTANT,
         )
 
-    def on_save(self, card_id: str | None, tried: str, happened: str, learned: str, visit: Visit) -> tuple[Any, ...]:
+    def on_save(
+        self,
+        card_id: str | None,
+        tried: str,
+        happened: str,
+        learned: str,
+        visit: Visit,
+        request: gr.Request | None = None,
+    ) -> tuple[Any, ...]:
         """Redact and keep one entry; clear the boxes and offer the whole log for download."""
         if not card_id:
             raise refuse("Vælg den øvelse, du skriver om, først.", "Ingen øvelse valgt")
@@ -72,14 +73,12 @@ class JournalPanel:
         status = (
             f"**Gemt** under «{entry.exercise_title}». Læringsloggen har {count} indførsel{'er' if count > 1 else ''}."
         )
-        path = self.export(visit)
+        path = self.export(visit, owner_of(request))
         return status, "", "", "", gr.DownloadButton(value=str(path), visible=True)
 
-    def export(self, visit: Visit) -> Path:
-        """Write the visit's journal as Markdown to a fresh file and return its path."""
-        for old in self._exports.iterdir():
-            if old.stat().st_mtime < time.time() - EXPORT_LIFETIME_S:
-                shutil.rmtree(old, ignore_errors=True)
-        path = Path(tempfile.mkdtemp(dir=self._exports)) / f"laeringslog-{datetime.now():%Y%m%d-%H%M%S}.md"
-        path.write_text(visit.journal.to_markdown(), encoding="utf-8")
+    def export(self, visit: Visit, owner: Owner) -> Path:
+        """Write the visit's journal as Markdown to a fresh file for ``owner`` only, and return its path."""
+        path = DOWNLOADS.new_file(owner, f"laeringslog-{datetime.now():%Y%m%d-%H%M%S}.md")
+        with DOWNLOADS.open(path) as out:
+            out.write(visit.journal.to_markdown().encode("utf-8"))
         return path

@@ -162,12 +162,14 @@ class Playground:
         )
         model_event = model_call(shows_progress_on=self.answer)
         presses = [self.send.click, self.prompt.submit]
-        gr.on(presses, self.on_accept, [self.prompt, *params, visit], [self.status], **INSTANT).success(
-            self.on_send, [self.prompt, *params, *toggles, visit], outputs, api_name="send", **model_event
-        )
-        self.rerun.click(self.on_accept_rerun, [*params, visit], [self.status], **INSTANT).success(
-            self.on_rerun, [*params, *toggles, visit], outputs, api_name="koer_igen", **model_event
-        )
+        # Every press reaches the server ("multiple"): gradio would otherwise drop a second
+        # press silently while the first is being accepted, and tell it only when it came later.
+        gr.on(
+            presses, self.on_accept, [self.prompt, *params, visit], [self.status], trigger_mode="multiple", **INSTANT
+        ).success(self.on_send, [self.prompt, *params, *toggles, visit], outputs, api_name="send", **model_event)
+        self.rerun.click(
+            self.on_accept_rerun, [*params, visit], [self.status], trigger_mode="multiple", **INSTANT
+        ).success(self.on_rerun, [*params, *toggles, visit], outputs, api_name="koer_igen", **model_event)
         self.stop.click(stop, [visit], None, api_name="stop", concurrency_limit=None, show_progress="hidden")
         for toggle in toggles:
             toggle.change(self.on_toggle, [*toggles, visit], [self.answer], queue=False, api_visibility="private")

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import threading
 from pathlib import Path
@@ -20,11 +21,14 @@ from starlette.middleware import Middleware
 from sandbox.errors import UserError
 from sandbox.pipeline import Pipeline
 from sandbox.ui.app import build_app
-from sandbox.ui.auth import UserStore
+from sandbox.ui.auth import Logins, UserStore
 from sandbox.ui.danish import DanishPages
+from sandbox.ui.files import use_private_temp
+from sandbox.ui.gate import Gate, auth_for
 
 THEME_CSS = Path(__file__).with_name("theme.css")
 AUTH_MESSAGE = "Log ind med det brugernavn og den adgangskode, du har fået af underviseren."
+MAX_UPLOAD = "1kb"
 
 
 def is_loopback(host: str) -> bool:
@@ -70,16 +74,21 @@ def workshop_users(host: str, store: UserStore | None = None) -> UserStore | Non
     return store
 
 
-def launch(demo: gr.Blocks, *, host: str, port: int, users: UserStore | None) -> FastAPI:
-    """Start ``demo`` on ``host:port`` in the background and return its FastAPI app."""
+def launch(demo: gr.Blocks, *, host: str, port: int, users: UserStore | None, logins: Logins | None = None) -> FastAPI:
+    """Start ``demo`` on ``host:port`` in the background and return its FastAPI app.
+
+    ``logins`` checks the passwords of ``users`` (by default with the standard back-off).
+    """
     if not is_loopback(host) and users is None:
         raise UserError(f"Legepladsen starter ikke på {host} uden logins.")
+    if users is not None and logins is None:
+        logins = Logins(users)
     demo.queue(default_concurrency_limit=1)
     app, _, _ = demo.launch(
         server_name=host,
         server_port=port,
         share=False,
-        auth=users.check if users is not None else None,
+        auth=auth_for(logins) if users is not None and logins is not None else None,
         auth_message=AUTH_MESSAGE,
         prevent_thread_lock=True,
         inbrowser=False,
@@ -92,7 +101,8 @@ def launch(demo: gr.Blocks, *, host: str, port: int, users: UserStore | None) ->
         pwa=False,
         ssr_mode=False,
         css_paths=[THEME_CSS],
-        app_kwargs={"middleware": [Middleware(DanishPages)]},
+        max_file_size=MAX_UPLOAD,  # the app has no upload; the gate refuses them anyway
+        app_kwargs={"middleware": [Middleware(Gate, users=users), Middleware(DanishPages)]},
     )
     return app
 
@@ -104,6 +114,10 @@ def serve(model: str | None = None, host: str = "127.0.0.1", port: int = 7860, *
     (``backend``, ``base_url``, ``api_key``, ``remote_model``).
     """
     users = workshop_users(host)
+    # Everything this process writes is its user's alone (gradio's temp files included),
+    # and what an earlier run left in the temp folder goes.
+    os.umask(0o077)
+    use_private_temp(empty=True)
     pipeline = Pipeline.open(model=model, **backend)
     try:
         demo = build_app(pipeline, users)
