@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,6 +53,10 @@ class Normalised:
     starts: Sequence[int]  # original offset where character i begins
     ends: Sequence[int]  # original offset where character i ends
     original_length: int
+
+    def folded_offset(self, original: int) -> int:
+        """The offset in ``text`` of the first character that comes from at or after ``original``."""
+        return bisect_left(self.starts, original)
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original offsets of the normalised span [start, end)."""

@@ -1,16 +1,19 @@
 """The live preview: the text the model will see, with what the guard did marked.
 
 The guard reports offsets into the *original* text, while the user should see
-the *redacted* text. So the preview walks the original text once, writing
-each finding's placeholder (or, for a type the policy allows, the original
-words) and each art. 9 word, labelled for ``gr.HighlightedText``.
-If that walk does not spell exactly the redacted text the model will get,
-the preview shows the redacted text unmarked rather than a wrong picture.
+the *redacted* text, which is built from the text with look-alike characters
+folded (see :mod:`sandbox.guards.normalise`). So the preview folds the
+original the same way and walks it once, writing each finding's placeholder
+(or, for a type the policy allows, the words) and each art. 9 word,
+labelled for ``gr.HighlightedText``. If that walk does not spell exactly the
+redacted text the model will get, the preview shows the redacted text
+unmarked rather than a wrong picture.
 """
 
 from __future__ import annotations
 
 from sandbox.audit.labels import category_label, entity_label
+from sandbox.guards.normalise import normalise
 from sandbox.guards.result import GuardResult
 
 # One colour per kind of marking; the legend lists only the labels in the text.
@@ -23,33 +26,41 @@ def art9_label(category: str) -> str:
 
 def highlights(original: str, result: GuardResult) -> tuple[list[tuple[str, str | None]], dict[str, str]]:
     """The redacted text as (piece, label) pairs (label None: unmarked), and each used label's colour."""
+    folded = normalise(original)
+    text_of = folded.text
+
+    def span(start: int, end: int) -> tuple[int, int]:
+        return folded.folded_offset(start), folded.folded_offset(end)
+
     marks: list[tuple[int, int, str, str | None]] = []
     colours: dict[str, str] = {}
     kinds = {"redact": ("", MASKED), "block": ("Blokeres: ", BLOCKED), "allow": ("Tilladt: ", ALLOWED)}
     for entity in result.entities:
+        start, end = span(entity.start, entity.end)
         # Allowed values pass unchanged (no placeholder); everything else is replaced.
-        text = entity.placeholder or original[entity.start : entity.end]
+        text = entity.placeholder or text_of[start:end]
         prefix, colour = kinds[entity.action]
         label = prefix + entity_label(entity.type)
         colours[label] = colour
-        marks.append((entity.start, entity.end, text, label))
+        marks.append((start, end, text, label))
     taken = [(start, end) for start, end, _, _ in marks]
     for warning in result.warnings:
-        if not any(start < warning.end and warning.start < end for start, end in taken):
+        start, end = span(warning.start, warning.end)
+        if not any(s < end and start < e for s, e in taken):
             label = art9_label(warning.category)
             colours[label] = ART9
-            marks.append((warning.start, warning.end, original[warning.start : warning.end], label))
+            marks.append((start, end, text_of[start:end], label))
     pieces: list[tuple[str, str | None]] = []
     position = 0
     for start, end, text, label in sorted(marks):
         if start < position:
             continue
         if start > position:
-            pieces.append((original[position:start], None))
+            pieces.append((text_of[position:start], None))
         pieces.append((text, label))
         position = end
-    if position < len(original):
-        pieces.append((original[position:], None))
+    if position < len(text_of):
+        pieces.append((text_of[position:], None))
     if "".join(text for text, _ in pieces) != result.text:
         return [(result.text, None)], {}
     return pieces, colours
