@@ -159,3 +159,17 @@ def test_no_bypass_reaches_the_log(tmp_path: Path, pipeline: Pipeline) -> None:
     plain = _alnum(normalise(stored).text)
     for _, secret in BYPASSES:
         assert secret not in plain, f"{secret!r} found in the log file"
+
+
+def test_the_preview_marks_pasted_text_as_the_model_gets_it(guard: Guard) -> None:
+    from sandbox.ui.preview import highlights
+
+    text = "Ring til Mette Han\u00adsen på +45\u00a023\u00a045\u00a067\u00a089, hun har diabetes."
+    result = guard.check(text, Vault())
+    pieces, _ = highlights(text, result)
+    assert "".join(piece for piece, _ in pieces) == result.text
+    assert [(piece, label) for piece, label in pieces if label] == [
+        ("[PERSON_1]", "Navn"),
+        ("[TELEFON_1]", "Telefonnummer"),
+        ("diabetes", "Art. 9: helbred"),
+    ]
