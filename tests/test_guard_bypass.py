@@ -173,3 +173,18 @@ def test_the_preview_marks_pasted_text_as_the_model_gets_it(guard: Guard) -> Non
         ("[TELEFON_1]", "Telefonnummer"),
         ("diabetes", "Art. 9: helbred"),
     ]
+
+
+def test_an_answer_with_look_alike_characters_keeps_its_probabilities(guard: Guard) -> None:
+    """The output guard folds "–" and no-break spaces; the token view must still line up."""
+    from sandbox.backends.base import Token
+    from sandbox.ui import probabilities
+
+    tokens = [Token("Mødet", 0.9), Token(" kl. 10–12", 0.8), Token("\u00a0med", 0.7), Token(" Mette Hansen", 0.6)]
+    raw = "".join(t.text for t in tokens)
+    result = guard.check_output(raw, Vault())
+    assert result.text == "Mødet kl. 10-12 med [PERSON_1]"
+    masked = [(e.start, e.end, e.placeholder) for e in result.entities]
+    pieces = probabilities.align(tokens, result.text, masked)
+    assert pieces is not None
+    assert [p.prob for p in pieces] == [0.9, 0.8, 0.7, None, None]

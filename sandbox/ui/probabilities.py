@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sandbox.backends.base import Alternative, Token
 from sandbox.exercises.runners.common import percent
 from sandbox.exercises.runners.sandsynligheder import KINDS, LIKELY, SURE
+from sandbox.guards.normalise import normalise
 
 MASKED_LABEL = "Maskeret af værnet: sandsynligheder og alternativer vises ikke her."
 
@@ -45,7 +46,8 @@ def align(tokens: Sequence[Token], answer: str, masked: Sequence[tuple[int, int,
     ``masked`` holds ``(start, end, placeholder)`` ranges of what the output
     guard replaced, as offsets into the stripped raw text (the guard checks
     the stripped text). Returns ``None`` when the pieces do not spell the
-    answer exactly: then the colouring is not shown rather than shown wrong.
+    answer (up to the guard's folding of look-alike characters): then the
+    colouring is not shown rather than shown wrong.
     """
     joined = "".join(token.text for token in tokens)
     shift = len(joined) - len(joined.lstrip())
@@ -68,7 +70,8 @@ def align(tokens: Sequence[Token], answer: str, masked: Sequence[tuple[int, int,
             cursor = max(cursor, span_end)
         if cursor < end:
             pieces.append(Piece(token.text[cursor - start :]))
-    if "".join(piece.text for piece in pieces).strip() != answer.strip():
+    # The guarded answer is built from the text with look-alike characters folded.
+    if normalise("".join(piece.text for piece in pieces)).text.strip() != answer.strip():
         return None
     return tuple(pieces)
 
