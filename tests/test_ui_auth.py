@@ -1,7 +1,8 @@
-"""Workshop logins: the users file, its hashes, and ``legeplads users``."""
+"""Workshop logins: the users file, its hashes, the back-off after failed logins, and ``legeplads users``."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 from pathlib import Path
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 
 from sandbox.cli import main
 from sandbox.errors import UserError
-from sandbox.ui.auth import PERMISSIONS, UserStore, permissions
+from sandbox.ui.auth import CLIENT_ADDRESS, PERMISSIONS, Backoff, Logins, TooManyAttempts, UserStore, permissions
 
 
 @pytest.fixture
@@ -97,3 +98,79 @@ def test_cli_add_list_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     removed = runner.invoke(main, ["users", "remove", "kirsten"])
     assert removed.exit_code == 0
     assert runner.invoke(main, ["users", "list"]).output.splitlines() == ["lars  compliance"]
+
+
+class Clock:
+    """A clock the test moves by hand, so the back-off is checked without waiting for it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def attempt(logins: Logins, name: str, password: str, address: str = "10.0.0.7") -> bool | str:
+    """One login as the web app makes it: True/False, or the Danish back-off message."""
+
+    async def run() -> bool:
+        CLIENT_ADDRESS.set(address)
+        return await logins.check(name, password)
+
+    try:
+        return asyncio.run(run())
+    except TooManyAttempts as refused:
+        return refused.message
+
+
+def test_failed_logins_make_the_name_wait_longer_each_time_up_to_a_cap(store: UserStore) -> None:
+    store.add("anna", "participant", "korrekt-hest")
+    clock = Clock()
+    logins = Logins(store, Backoff(free=3, first_s=2, cap_s=60), clock=clock)
+    assert [attempt(logins, "anna", "forkert") for _ in range(4)] == [False] * 4, "three typing errors are free"
+    assert attempt(logins, "anna", "korrekt-hest") == "For mange forsøg – prøv igen om 2 sekunder."
+    clock.now += 1.5
+    assert attempt(logins, "anna", "korrekt-hest") == "For mange forsøg – prøv igen om 1 sekund."
+    clock.now += 0.5
+    assert attempt(logins, "anna", "forkert") is False
+    assert attempt(logins, "anna", "forkert") == "For mange forsøg – prøv igen om 4 sekunder."
+    for _ in range(10):
+        clock.now += 60
+        assert attempt(logins, "anna", "forkert") is False
+    assert attempt(logins, "anna", "forkert") == "For mange forsøg – prøv igen om 60 sekunder.", "capped"
+    clock.now += 60
+    assert attempt(logins, "anna", "korrekt-hest") is True
+    assert attempt(logins, "anna", "forkert") is False, "a login forgives the failures before it"
+
+
+def test_failed_logins_make_the_address_wait_whatever_name_it_tries(store: UserStore) -> None:
+    store.add("anna", "participant", "korrekt-hest")
+    logins = Logins(store, Backoff(free=2), clock=Clock())
+    for name in ("bo", "carl", "dorte"):
+        assert attempt(logins, name, "gæt", address="10.0.0.66") is False
+    assert attempt(logins, "anna", "korrekt-hest", address="10.0.0.66").startswith("For mange forsøg")
+    assert attempt(logins, "anna", "korrekt-hest", address="10.0.0.8") is True, "another machine in the room"
+
+
+def test_a_burst_of_parallel_guesses_is_throttled_like_a_sequence(store: UserStore) -> None:
+    store.add("anna", "participant", "korrekt-hest")
+    logins = Logins(store, Backoff(free=3), clock=Clock())
+
+    async def burst() -> list[bool | BaseException]:
+        CLIENT_ADDRESS.set("10.0.0.9")
+        return await asyncio.gather(*(logins.check("anna", f"gæt-{i}") for i in range(20)), return_exceptions=True)
+
+    results = asyncio.run(burst())
+    assert results.count(False) == 4, "each attempt counts as failed from its start, not its end"
+    assert all(isinstance(result, TooManyAttempts) for result in results if result is not False)
+
+
+def test_the_users_file_is_read_again_only_when_it_changes(store: UserStore) -> None:
+    """The app asks on every request; the file is parsed again only after it has changed."""
+    store.add("anna", "trainer", "korrekt-hest")
+    first = store.users()
+    assert store.users()[0] is first[0], "unchanged file: the parsed users are reused"
+    UserStore(store.path).remove("anna")  # another process: `legeplads users remove`
+    assert store.users() == [] and store.role("anna") is None
+    UserStore(store.path).add("anna", "compliance", "korrekt-hest")
+    assert store.role("anna") == "compliance"

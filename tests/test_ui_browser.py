@@ -360,6 +360,23 @@ def test_the_login_page_is_danish_and_a_wrong_password_is_explained(page: Any, w
     shoot(page, "10-login")
 
 
+def test_repeated_wrong_passwords_make_the_login_wait_and_say_so(
+    page: Any, pipeline: Pipeline, tmp_path: Path
+) -> None:
+    store = UserStore(tmp_path / "users.json")
+    store.add("deltager", "participant", "hemmelig-kode")
+    with running_app(pipeline, users=store) as (address, _):  # its own back-off, not the other tests'
+        page.goto(address)
+        for password in ("forkert-1", "forkert-2", "forkert-3", "forkert-4", "hemmelig-kode"):
+            page.get_by_label("Brugernavn").fill("deltager")
+            page.get_by_label("Adgangskode").fill(password)
+            with page.expect_response(lambda response: response.url.endswith("/login")):
+                page.get_by_role("button", name="Log ind").click()
+        message = page.locator(".creds")
+        expect(message).to_have_text(re.compile(r"^For mange forsøg – prøv igen om \d+ sekund(er)?\.$"))
+        assert not page.locator("#lp-prompt").count(), "the right password waits too"
+
+
 def test_workshop_says_where_text_goes_and_log_out_stays_in_the_tab(page: Any, workshop_url: str) -> None:
     log_in(page, workshop_url, "deltager")
     assert page.get_by_text("Legepladsen kører på underviserens computer her i lokalet").is_visible()

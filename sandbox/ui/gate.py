@@ -173,17 +173,20 @@ class Gate:
         return None
 
     def _then_delete(self, folder: str, send: Send, method: str) -> Send:
-        """``send``, and once a whole file has gone out (200), delete it: it is downloaded."""
+        """``send``, deleting the file once it has been read to its end for a download (GET, 200).
+
+        It goes before the last piece is sent, so it is gone by the time the browser has it all.
+        """
         status = 0
 
         async def sending(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            await send(message)
             finished = message["type"] == "http.response.body" and not message.get("more_body", False)
             if finished and status == 200 and method == "GET":
                 self.downloads.discard(folder)
+            await send(message)
 
         return sending
 
