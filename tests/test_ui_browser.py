@@ -360,9 +360,7 @@ def test_the_login_page_is_danish_and_a_wrong_password_is_explained(page: Any, w
     shoot(page, "10-login")
 
 
-def test_repeated_wrong_passwords_make_the_login_wait_and_say_so(
-    page: Any, pipeline: Pipeline, tmp_path: Path
-) -> None:
+def test_repeated_wrong_passwords_make_the_login_wait_and_say_so(page: Any, pipeline: Pipeline, tmp_path: Path) -> None:
     store = UserStore(tmp_path / "users.json")
     store.add("deltager", "participant", "hemmelig-kode")
     with running_app(pipeline, users=store) as (address, _):  # its own back-off, not the other tests'
