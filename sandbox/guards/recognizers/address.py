@@ -28,6 +28,7 @@ _SUFFIX = (
     "|banke|bjerg|bjerget|brink|brinken|brygge|bryggen|bryn|brynet|dige|diget|gyde|gyden|kilde|kilden"
     "|krog|krogen|mose|mosen|næs|næsset|odde|ring|ringen|slette|sletten|strand|stranden|vold|volden"
     "|vig|vigen|kaj|kajen|havn|havnen|bane|banen|port|porten|passage|promenade|række|rækken|linie|linien"
+    "|drag|draget|skrænt|skrænten|stykke|stykket|sving|svinget|spor|sporet|minde|mindet|høje|tved|lyst|led"
 )
 _GENERIC = (
     "Vej|Gade|Allé|Alle|Plads|Torv|Stræde|Boulevard|Avenue|Vænge|Vænget|Park|Parken|Have|Haven|Bro"
@@ -46,7 +47,7 @@ _STREET = (
 )
 _NUMBER = r"[1-9]\d{0,3}(?:[A-Za-z]|\s[A-Z])?(?:[-–]\d{1,4}[A-Za-z]?)?(?![\w]|,\d)"
 _FLOOR_DOOR = (
-    r"(?:,?\s?(?:st|stuen|kl|kld|kælder|\d{1,2}(?=\.|\s?(?:sal|tv|th|mf)\b))\.?(?:\s?sal)?"
+    r"(?i:,?\s?(?:st|stuen|kl|kld|kælder|\d{1,2}(?=\.|\s?(?:sal|tv|th|mf)\b))\.?(?:\s?sal)?"
     r"(?:,?\s?(?:tv|th|mf|t\.\s?v|t\.\s?h|\d{1,3})\.?)?(?![\w]))"
 )
 # An apartment number after the house number or floor: "14B, 312", "4. sal, lejl. 17".
@@ -55,7 +56,8 @@ _TOWN_PREFIX = r"Kongens|Store|Lille|Nørre|Søndre|Vester|Øster|Ny|Gl\.|Gammel
 # Postal districts: "Aarhus C", "Viby J", "Odense SØ", "Aalborg Øst".
 _DISTRICT = r"C|K|V|N|S|Ø|J|M|NV|NØ|SV|SØ|Øst|Vest|Nord|Syd"
 _POSTCODE_TOWN = (
-    rf"(?:,\s*|\s*\n\s*|\s)(?:DK-?)?\d{{4}}\s(?:(?:{_TOWN_PREFIX})\s|Kgs\.\s?)?[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+)?"
+    rf"(?:,\s*|\s*\n\s*|\s)(?:DK-?)?\d{{4}}\s"
+    rf"(?:(?:(?:{_TOWN_PREFIX})\s|Kgs\.\s?)?[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+)?|[Kk]bh\.?|KBH)"
     rf"(?:\s(?:{_DISTRICT})(?![\w]))?"
 )
 _START = r"(?<![\w.])"
@@ -64,7 +66,9 @@ _VILLAGE = rf"(?:,\s?[{_UP}][{_LO}]+)"
 
 # Every address has a house number right after a word. The patterns are only
 # run on the text around such numbers, which keeps them fast on long text.
-_HOUSE_NUMBER = re.compile(r"[^\W\d_]\.? \d{1,4}(?!\d)")
+_HOUSE_NUMBER = re.compile(r"[^\W\d_]\.?\s+\d{1,4}(?!\d)")
+# Words of three or more capitals; title-casing keeps their length, so offsets hold.
+_CAPITALS = re.compile(r"\b[A-ZÆØÅÄÖÜÉ]{3,}\b")
 _BEFORE = 80  # characters: "H.C. Andersens Boulevard " fits easily
 _AFTER = 60  # ", 2. th., 8000 Aarhus C"
 
@@ -86,6 +90,12 @@ class DanishAddressRecognizer(DanishPatternRecognizer):
             _START + rf"(?:{_WORD} ){{0,2}}{_WORD} {_NUMBER}{_FLOOR_DOOR}?{_APARTMENT}?{_POSTCODE_TOWN}",
             0.8,
         ),
+        (
+            # A table copied from a PDF: "Bjergbygade⏎        22, 4200 Slagelse".
+            "adresse_linjeskift",
+            _START + rf"(?:{_STREET})[ \t]*\n[ \t]*{_NUMBER}{_FLOOR_DOOR}?{_APARTMENT}?{_POSTCODE_TOWN}",
+            0.85,
+        ),
         ("adresse_etage", _START + rf"(?:{_STREET}) {_NUMBER}{_FLOOR_DOOR}{_APARTMENT}?", 0.8),
         ("adresse_gade", _START + rf"(?:{_STREET}) {_NUMBER}{_APARTMENT}?", 0.7),
         ("adresse_småt", _START + rf"(?:{_LOWER_STREET}) {_NUMBER}{_FLOOR_DOOR}?(?:{_LOWER_POSTCODE_TOWN})?", 0.45),
@@ -96,6 +106,7 @@ class DanishAddressRecognizer(DanishPatternRecognizer):
         "adresse_postnummer": "navn + husnummer + postnummer og by",
         "adresse_etage": "vejnavn + husnummer + etage/dør",
         "adresse_gade": "vejnavn + husnummer",
+        "adresse_linjeskift": "vejnavn, linjeskift, husnummer + postnummer og by",
         "adresse_småt": "vejnavn med småt + husnummer",
     }
 
@@ -107,11 +118,17 @@ class DanishAddressRecognizer(DanishPatternRecognizer):
         regex_flags: int | None = None,
     ) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
-        for start, end in _windows(text):
-            for result in super().analyze(text[start:end], entities, nlp_artifacts, regex_flags):
-                result.start += start
-                result.end += start
-                results.append(result)
+        seen: set[tuple[int, int]] = set()
+        # A form in capitals ("STENGÅRDSVEJ 61, 1. MF., 6705 ESBJERG Ø") is read title-cased too.
+        titled = _CAPITALS.sub(lambda m: m.group(0).title(), text)
+        for version in (text, titled) if titled != text else (text,):
+            for start, end in _windows(version):
+                for result in super().analyze(version[start:end], entities, nlp_artifacts, regex_flags):
+                    result.start += start
+                    result.end += start
+                    if (result.start, result.end) not in seen:
+                        seen.add((result.start, result.end))
+                        results.append(result)
         return results
 
 

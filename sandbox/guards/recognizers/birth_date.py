@@ -21,7 +21,7 @@ _MONTHS = (
 )
 _DATE = (
     r"(?:\d{1,2}\.?\s?(?:" + _MONTHS + r")\.?\s\d{4}"  # 3. marts 1961, 3 mar. 1961
-    r"|\d{1,2}[./-]\s?\d{1,2}[./-]\s?(?:\d{4}|\d{2})"  # 03.03.1961, 3/3-61, 3.3.61
+    r"|\d{1,2}[./-]\s?\d{1,2}(?:[./-]\s?|\s)(?:\d{4}|\d{2})"  # 03.03.1961, 3/3-61, 3.3.61, 12/9 1971
     r"|(?:19|20)\d{2}-\d{2}-\d{2})"  # 1961-03-03
     r"(?![\d])"
 )
@@ -81,11 +81,17 @@ class DanishBirthDateRecognizer(DanishPatternRecognizer):
     ENTITY = "FØDSELSDATO"
     PATTERNS = (
         ("fødselsdato_efter_født", rf"(?<={_CUE}){_DATE}", 0.85),
+        # A death notice: "* 3.5.1938   † 14.1.2025".
+        ("fødselsdato_stjerne", rf"(?<=(?:^|\s|\()\*\s?){_DATE}", 0.8),
+        # "hendes fødselsdato til bookingen, er det ikke 07.06.1975?"
+        ("fødselsdato_i_sætningen", rf"(?<=(?i:fødselsdato|fødselsdag|født)[^.!?\n]{{1,60}}){_DATE}", 0.6),
         # "Karen Holm (14.02.1961)", "Niels Bohr (7. oktober 1885 i København – 18. november 1962)"
         ("fødselsdato_efter_navn", r"(?<=\p{Lu}\p{Ll}+\s?\(\s?)" + _DATE + r"(?=\s?(?:\)|,|;|\si\s|[-–]))", 0.7),
     )
     EXPLANATIONS = {
         "fødselsdato_efter_født": "dato efter 'født' eller 'fødselsdato'",
         "fødselsdato_efter_navn": "dato i parentes lige efter et navn",
+        "fødselsdato_stjerne": "dato efter '*' (født) i en dødsannonce",
+        "fødselsdato_i_sætningen": "dato i samme sætning som 'fødselsdato' eller 'født'",
     }
     USES_LABELS = False

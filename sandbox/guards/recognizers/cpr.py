@@ -56,7 +56,7 @@ def satisfies_modulus_11(number: str) -> bool:
 class DanishCprRecognizer(DanishPatternRecognizer):
     ENTITY = "CPR"
     PATTERNS = (
-        ("cpr_bindestreg", NUMBER_START + r"\d{6}[-–]\d{4}" + NUMBER_END, 0.6),
+        ("cpr_bindestreg", NUMBER_START + r"\d{6}(?:[-–]| [-–] )\d{4}" + NUMBER_END, 0.6),
         ("cpr_mellemrum", NUMBER_START + r"\d{6} \d{4}" + NUMBER_END, 0.5),
         ("cpr_samlet", NUMBER_START + r"\d{10}" + NUMBER_END, 0.5),
     )

@@ -57,7 +57,7 @@ PREPOSITIONS = frozenset({"til", "med", "fra", "hos"})
 PARTICLES = frozenset(
     {
         "van", "von", "de", "der", "da", "di", "du", "la", "le", "bin", "binti", "bint", "ibn", "al", "el", "abu",
-        "ben", "dos", "das", "del", "della", "dela", "ter", "ten", "zu", "af", "í", "y", "do", "mc", "mac",
+        "ben", "dos", "das", "del", "della", "dela", "ter", "ten", "zu", "af", "í", "á", "við", "y", "do", "mc", "mac",
     }
 )
 ABBREVIATIONS = TITLES | frozenset(

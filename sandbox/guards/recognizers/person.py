@@ -59,7 +59,8 @@ from sandbox.guards.recognizers.name_cues import (
 
 # Words: letters with inner hyphens/apostrophes ("Al-Hassan", "O'Brien"), or initials ("H.C.", "M.").
 _TOKEN = regex.compile(r"(?:\p{Lu}\.){1,3}(?!\p{L})|\p{L}+(?:['’\-]\p{L}+)*")
-_SENTENCE_BREAK = regex.compile(r"[.!?:;•*\"“”«»()\[\]\n]|(?:^|\s)[-–—](?:\s|$)")
+# An opening bracket is no sentence break: "Hibas mor (Ruqiya)" is mid-sentence.
+_SENTENCE_BREAK = regex.compile(r"[.!?:;•*\"“”«»)\[\]\n]|(?:^|\s)[-–—](?:\s|$)")
 
 class Kind(Enum):
     FIRST = "fornavn"
@@ -83,8 +84,13 @@ BEFORE_SURNAME = frozenset({Kind.FIRST, Kind.FIRST_WORD, Kind.INITIAL, Kind.SURN
 FIRST_KINDS = frozenset({Kind.FIRST, Kind.FIRST_WORD, Kind.INITIAL})
 SURNAME_LIKE = frozenset({Kind.SURNAME, Kind.SURNAME_WORD, Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK, Kind.UNKNOWN})
 _INITIALS = regex.compile(r"(?:\p{Lu}\.){1,3}")
+_LATIN = regex.compile(r"\p{Latin}+$")
 # "lene p: ..." or "bo k.: ..." at the start of a chat line (checked against the first-name lists).
-_SPEAKER = regex.compile(r"(?m)^[ \t]*(\p{L}+(?:[ \t]\p{L}{1,12}\.?){0,2})(?=[ \t]?:[ \t])")
+_SPEAKER = regex.compile(
+    r"(?m)^[ \t]*(?:\[[^\]\n]{1,30}\][ \t]*)?"  # a WhatsApp time stamp "[14.03.25, 18:12]"
+    r"(\p{L}+(?:[ \t]\p{L}{1,12}\.?){0,2})"  # "lene p", "bo k."
+    r"(?=[ \t]?(?:[^\w\s:]{1,3}[ \t]?)?:[ \t])"  # an emoji, then the colon
+)
 # Initials signing a note: alone on a line ("MKJ", "/PSJ"), after a slash ("... indbakke. /CHA"),
 # or after "Referent:" and the like.
 _SIGNATURE = regex.compile(
@@ -209,11 +215,26 @@ class DanishNameRecognizer(EntityRecognizer):
         return results
 
     def _speakers_and_signatures(self, text: str) -> list[tuple[int, int, str]]:
-        """Names the line layout gives away: "lene p: ..." in a chat, "/MKJ" or "Referent: VL" under a note."""
+        """Names the line layout gives away: "lene p: ..." in a chat, "/MKJ" or "Referent: VL" under a note.
+
+        A chat speaker is a label at the start of a line before a colon whose
+        first word is a known first name, or which starts two or more lines
+        ("linh 🌸: ...", "[14.03.25, 18:12] Mustafe: ..."), and is no form
+        label ("Til:", "Adresse:") or ordinary word ("Mig:", "Svar:").
+        """
         found = []
-        for match in _SPEAKER.finditer(text):
-            first = match.group(1).split()[0]
-            if first.lower() not in LABELS and first.title() in self.words.first_names | self.words.first_name_words:
+        speakers = list(_SPEAKER.finditer(text))
+        counts: dict[str, int] = {}
+        for match in speakers:
+            counts[match.group(1).lower()] = counts.get(match.group(1).lower(), 0) + 1
+        for match in speakers:
+            label = match.group(1)
+            first = label.split()[0]
+            if first.lower() in LABELS or first.lower() in STOP_WORDS or first.lower() in TITLES:
+                continue
+            known = first.title() in self.words.first_names | self.words.first_name_words
+            repeated = counts[label.lower()] >= 2 and not self._ordinary(first)
+            if known or repeated:
                 found.append((match.start(1), match.end(1), "navn som afsender i en chat"))
         for match in _SIGNATURE.finditer(text):
             letters = match.group("initials")
@@ -296,7 +317,11 @@ class DanishNameRecognizer(EntityRecognizer):
                 return NameMatch(last, 0.6, f"fornavn med stort begyndelsesbogstav {where}", False)
             if kind is Kind.SURNAME_SHAPE and verb_follows:
                 return NameMatch(last, 0.6, "efternavnsform før udsagnsord", False)
-            if kind is Kind.UNKNOWN and (not at_start or verb_follows) and self._may_be_lone_name(word):
+            # "Siva, hvis du ...": a Latin-script name addressed at the start of a sentence.
+            addressed = (
+                last + 1 < len(tokens) and tokens[last + 1].gap_before.startswith(",") and bool(_LATIN.match(word.text))
+            )
+            if kind is Kind.UNKNOWN and (not at_start or verb_follows or addressed) and self._may_be_lone_name(word):
                 # Danish capitalises only proper nouns, and this one is neither a
                 # Danish word nor a known place or organisation: "talte med Tesfay".
                 where = "før udsagnsord" if at_start else "midt i sætningen"
@@ -325,8 +350,9 @@ class DanishNameRecognizer(EntityRecognizer):
             )
         if kind is Kind.NOT_NAME:
             last = n == len(run) - 1
-            after_first = n > 0 and kinds[n - 1] in (Kind.FIRST, Kind.FIRST_WORD)
-            return not (last and after_first and tokens[run[n]].text in self.words.places)
+            after_name = n > 0 and kinds[n - 1] in BEFORE_SURNAME | {Kind.SURNAME_WORD, Kind.UNKNOWN}
+            named = any(k in FIRST_KINDS or k is Kind.UNKNOWN for k in kinds[:n])
+            return not (last and after_name and named and tokens[run[n]].text in self.words.places)
         return False
 
     @staticmethod
@@ -336,6 +362,10 @@ class DanishNameRecognizer(EntityRecognizer):
             return False
         gap = tokens[i + 1].gap_before
         return gap.startswith((".:", "-")) or (gap.startswith("- ") and tokens[i + 1].lower in ("og", "eller"))
+
+    def _ordinary(self, word: str) -> bool:
+        """An ordinary Danish word, a form label or a known place or organisation, not a name."""
+        return word.lower() in self.words.common_words or word in self.words.not_names or word.isupper()
 
     @staticmethod
     def _may_be_lone_name(word: Word) -> bool:
