@@ -60,9 +60,12 @@ def fn_index(http: httpx.Client, name: str) -> int:
     return dependency["id"]
 
 
-def call(http: httpx.Client, handler: str | int, data: list[Any]) -> dict[str, Any]:
-    """Call a handler (name or id) the way the browser does: queue/join, then the event stream; its last message."""
-    session = secrets.token_hex(8)
+def call(http: httpx.Client, handler: str | int, data: list[Any], session: str | None = None) -> dict[str, Any]:
+    """Call a handler (name or id) the way the browser does: queue/join, then the event stream; its last message.
+
+    ``session`` is the browser tab (gradio's session hash); a new tab by default.
+    """
+    session = session or secrets.token_hex(8)
     index = handler if isinstance(handler, int) else fn_index(http, handler)
     body = {"data": data, "fn_index": index, "session_hash": session, "event_data": None}
     joined = http.post("gradio_api/queue/join", json=body)
@@ -225,3 +228,21 @@ def test_wrong_passwords_do_not_stall_the_app_for_others(pipeline: Pipeline, tmp
             results = [future.result() for future in statuses]
         assert answered_during < 50, "the page loaded while wrong passwords were still being checked"
         assert results == [400] * 50
+
+
+def test_nulstil_deletes_the_tabs_learning_log_file(app: tuple[str, Any]) -> None:
+    url, _ = app
+    tab = secrets.token_hex(8)
+    with logged_in(url, "deltager") as participant:
+        entry = ["privatliv-journalnotat", "Notatet om [CPR_1].", "Maskeret.", "", None]
+        saved = call(participant, "on_save", entry, session=tab)
+        assert saved["success"] is True, saved
+        path = Path(saved["output"]["data"][-1]["value"]["path"])
+        assert path.name.startswith("laeringslog-") and path.is_relative_to(temp_root())
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        with logged_in(url, "revisor") as reviewer:
+            assert reviewer.get(f"gradio_api/file={path}").status_code == 404, "a learning log is its writer's"
+        other_tab = call(participant, "on_reset", [None, True], session=secrets.token_hex(8))
+        assert other_tab["success"] is True and path.exists(), "another tab's Nulstil leaves it"
+        assert call(participant, "on_reset", [None, True], session=tab)["success"] is True
+        assert not path.parent.exists()

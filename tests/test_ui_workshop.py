@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -110,6 +111,9 @@ def test_security_defaults_of_a_running_app(pipeline: Pipeline) -> None:
 def test_legeplads_serve_starts_on_loopback_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "LEGEPLADS_DATA_DIR": str(tmp_path)}
+    leftover = tmp_path / "tmp" / "lp-0123" / "legeplads-log-20260101-120000.csv"  # from a run that was killed
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text("Nr.;Prompt\n", encoding="utf-8")
     server = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "serve", "--port", str(port)],
         env=env,
@@ -129,6 +133,8 @@ def test_legeplads_serve_starts_on_loopback_and_stops_on_ctrl_c(tmp_path: Path) 
                 time.sleep(0.5)
         config = httpx.get(f"http://127.0.0.1:{port}/config", timeout=30).json()
         assert config["title"] == "Legeplads"
+        assert not leftover.exists(), "exports left by an earlier run are deleted at start-up"
+        assert stat.S_IMODE((tmp_path / "tmp").stat().st_mode) == 0o700, "gradio's temp folder, private"
     finally:
         server.send_signal(signal.SIGINT)
         output, _ = server.communicate(timeout=60)
