@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -315,3 +318,29 @@ def test_catalogue_is_consistent() -> None:
         assert item.sha256 is None or len(item.sha256) == 64
         assert item.sha256 is None or len(item.revision) == 40, "a catalogued sha256 needs a pinned commit"
         assert "skøn" in item.tokens_per_second_estimate
+
+
+def run_script(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """scripts/download_model.py in its own process: huggingface_hub reads HF_HUB_OFFLINE when imported."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    environment.update(env)
+    script = Path(__file__).resolve().parent.parent / "scripts" / "download_model.py"
+    return subprocess.run(
+        [sys.executable, str(script), *args], env=environment, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_hf_hub_offline_turns_off_the_hub_not_other_servers(remote: Remote, payload: bytes, tmp_path: Path) -> None:
+    url = f"{remote.base}/{REPO}/resolve/main/{FILE}"  # type: ignore[attr-defined]
+    digest = hashlib.sha256(payload).hexdigest()
+    done = run_script("--url", url, "--sha256", digest, "--dest", str(tmp_path), HF_HUB_OFFLINE="1")
+    assert done.returncode == 0, done.stderr
+    assert "slået fra" not in done.stderr + done.stdout
+    assert hashlib.sha256((tmp_path / FILE).read_bytes()).hexdigest() == digest
+    # The same server named as the Hub's endpoint is the Hub: offline means no request at all.
+    before = len(remote.requests)
+    refused = run_script(
+        "--url", url, "--dest", str(tmp_path / "hub"), HF_HUB_OFFLINE="1", HF_ENDPOINT=remote.base  # type: ignore[attr-defined]
+    )
+    assert refused.returncode == 1 and "Hugging Face er slået fra" in refused.stderr
+    assert "Traceback" not in refused.stderr and len(remote.requests) == before

@@ -29,7 +29,8 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -55,6 +56,8 @@ from sandbox.numbers import thousands
 PARTIAL_DIR = ".partial"
 # Room left over after the download: a full disk breaks the log and the OS.
 DISK_MARGIN_BYTES = 200 * 1024 * 1024
+# The Hub and its download hosts (cdn-lfs.huggingface.co, cas-bridge.xethub.hf.co, ...).
+HUB_HOSTS = ("huggingface.co", "hf.co")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 LOGIN_HELP = (
     "Log ind på Hugging Face med 'hf auth login' (eller sæt miljøvariablen HF_TOKEN til et "
@@ -141,7 +144,8 @@ def download(
     if final.exists():
         return _existing(final, source, say)
 
-    size, etag, location = _metadata(source)
+    with _offline_means_the_hub(source):
+        size, etag, location = _metadata(source)
     expected, verified_by = _expected_hash(source, etag)
     partial = _partial_path(dest, source, etag, size)
     have = partial.stat().st_size if partial.exists() else 0
@@ -152,7 +156,8 @@ def download(
     if have:
         say(f"Fortsætter en afbrudt download: {_mb(have)} af {_mb(size) if size else '?'} er hentet.")
 
-    _transfer(source, location, partial, have, size)
+    with _offline_means_the_hub(source):
+        _transfer(source, location, partial, have, size)
 
     say("Kontrollerer filen (sha256) ...")
     digest = file_sha256(partial)
@@ -174,6 +179,31 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextmanager
+def _offline_means_the_hub(source: Source) -> Iterator[None]:
+    """Let a download from a server that is not Hugging Face through while ``HF_HUB_OFFLINE`` is set.
+
+    The variable turns off the Hub, but huggingface_hub refuses every request
+    its session makes, whatever the host; the transfer code is still worth
+    using for any server (resume, retries, size check). A ``--url`` on the
+    Hub itself (or on ``$HF_ENDPOINT``) stays refused.
+    """
+    host = (urlsplit(source.url).hostname or "").lower()
+    on_hub = (
+        source.hub
+        or host == urlsplit(hub_endpoint()).hostname
+        or any(host == name or host.endswith("." + name) for name in HUB_HOSTS)
+    )
+    if on_hub or not constants.HF_HUB_OFFLINE:
+        yield
+        return
+    constants.HF_HUB_OFFLINE = False
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = True
 
 
 def _existing(final: Path, source: Source, say: Callable[[str], None]) -> Downloaded:
