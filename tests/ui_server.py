@@ -1,10 +1,19 @@
-"""Start the real web app in this process on a free loopback port, for the UI tests."""
+"""Start the real web app in this process on a free loopback port, for the UI tests; and fill a workshop room."""
 
 from __future__ import annotations
 
 import contextlib
+import json
+import secrets
 import socket
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
 
 from sandbox.pipeline import Pipeline
 from sandbox.ui import build_app
@@ -30,3 +39,143 @@ def running_app(
         yield f"http://127.0.0.1:{port}/", demo
     finally:
         demo.close()
+
+
+# -- a workshop room, for tests/test_ui_load.py and benchmarks/workshop.py ------------------------
+
+PASSWORD = "hemmelig-kode"
+
+
+@dataclass
+class Room:
+    """What a room of participants saw: per model call the wait for its turn and its total time."""
+
+    waits: list[float] = field(default_factory=list)
+    totals: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    told_place: int = 0  # calls that were told their place in the queue, or started at once
+    statuses: list[str] = field(default_factory=list)
+    queue_lines: list[str] = field(default_factory=list)  # what the trainer's queue line said
+    exports: list[bytes] = field(default_factory=list)  # what the compliance user downloaded
+    elapsed: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+def room_prompt(person: int, turn: int) -> tuple[str, list[str]]:
+    """A prompt with personal data unique to (person, turn), and the raw values in it."""
+    cpr = f"{person % 28 + 1:02d}0385-{1000 + person * 3 + turn}"
+    phone = f"{20 + person:02d} 4{turn} 56 78"
+    name = ["Mette Hansen", "Ole Kristian Frandsen", "Birgitte Nielsen", "Jens Mikkelsen"][(person + turn) % 4]
+    prompt = f"Skriv et kort svar til {name}, CPR {cpr}, tlf. {phone}, om at ansøgningen om boligstøtte er modtaget."
+    return prompt, [cpr, cpr.replace("-", ""), phone, name]
+
+
+def workshop_room(url: str, participants: int, prompts: int, max_tokens: int, store: UserStore) -> Room:
+    """``participants`` people log in (each from an address of their own) and send ``prompts`` prompts each.
+
+    Meanwhile a trainer watches the queue line as presenter view does and a
+    compliance user exports the log and downloads it, again and again, until
+    the last answer is in. Nothing is asserted here; the caller judges.
+    """
+    names = [f"kursist{index:02d}" for index in range(participants)]
+    for name in names:
+        store.add(name, "participant", PASSWORD)
+    store.add("underviser", "trainer", PASSWORD)
+    store.add("revisor", "compliance", PASSWORD)
+    room = Room()
+    done = threading.Event()
+
+    @contextlib.contextmanager
+    def client(name: str, address: int) -> Iterator[httpx.Client]:
+        transport = httpx.HTTPTransport(local_address=f"127.0.0.{address}")
+        with httpx.Client(base_url=url, timeout=900, transport=transport) as http:
+            answer = http.post("login", data={"username": name, "password": PASSWORD})
+            if answer.status_code != 200:
+                room.errors.append(f"{name}: login {answer.status_code} {answer.text}")
+            yield http
+
+    def reporting(work: Callable[..., None], *args: Any) -> None:
+        try:
+            work(*args)
+        except Exception as error:  # reported, not raised: the caller counts errors
+            room.errors.append(f"{work.__name__}: {type(error).__name__}: {error}")
+
+    def dependency(http: httpx.Client, api_name: str) -> int:
+        return next(d["id"] for d in http.get("config").json()["dependencies"] if d["api_name"] == api_name)
+
+    def participant(index: int) -> None:
+        with client(names[index], 10 + index) as http:
+            send = dependency(http, "send")
+            for turn in range(prompts):
+                prompt, _ = room_prompt(index, turn)
+                session = secrets.token_hex(8)
+                data = [prompt, 0.7, 0.95, max_tokens, "Tilfældig", 42, False, False, None]
+                started = time.perf_counter()
+                joined = http.post(
+                    "gradio_api/queue/join", json={"data": data, "fn_index": send, "session_hash": session}
+                )
+                if joined.status_code != 200:
+                    room.errors.append(f"{names[index]}: join {joined.status_code}")
+                    continue
+                waited, told = None, False
+                with http.stream("GET", "gradio_api/queue/data", params={"session_hash": session}) as events:
+                    for line in events.iter_lines():
+                        if not line.startswith("data:"):
+                            continue
+                        message = json.loads(line[5:])
+                        kind = message.get("msg")
+                        told = told or kind == "process_starts" or (kind == "estimation" and "rank" in message)
+                        if kind == "process_starts" and waited is None:
+                            waited = time.perf_counter() - started
+                        if kind == "process_completed":
+                            with room.lock:
+                                room.totals.append(time.perf_counter() - started)
+                                room.waits.append(waited if waited is not None else 0.0)
+                                room.told_place += told
+                                if not message.get("success"):
+                                    room.errors.append(f"{names[index]}: {message.get('output')}")
+                                else:
+                                    room.statuses.append(message["output"]["data"][2])
+                            break
+
+    def trainer() -> None:
+        with client("underviser", 5) as http:
+            on_queue = dependency(http, "on_queue")
+            while not done.is_set():
+                answer = http.post(
+                    "gradio_api/run/predict", json={"data": [], "fn_index": on_queue, "session_hash": "t"}
+                )
+                if answer.status_code != 200:
+                    room.errors.append(f"underviser: {answer.status_code} {answer.text}")
+                else:
+                    room.queue_lines.append(answer.json()["data"][0])
+                done.wait(0.5)
+
+    def compliance() -> None:
+        with client("revisor", 6) as http:
+            on_export = dependency(http, "on_export")
+            while not done.is_set():
+                session = secrets.token_hex(8)
+                body = {"data": ["csv", "", ""], "fn_index": on_export, "session_hash": session}
+                if http.post("gradio_api/queue/join", json=body).status_code != 200:
+                    room.errors.append("revisor: export refused")
+                with http.stream("GET", "gradio_api/queue/data", params={"session_hash": session}) as events:
+                    for line in events.iter_lines():
+                        message = json.loads(line[5:]) if line.startswith("data:") else {}
+                        if message.get("msg") == "process_completed":
+                            path = message["output"]["data"][0]["path"]
+                            room.exports.append(http.get(f"gradio_api/file={path}").content)
+                            break
+                done.wait(2)
+
+    started = time.perf_counter()
+    watchers = [threading.Thread(target=reporting, args=(work,)) for work in (trainer, compliance)]
+    for watcher in watchers:
+        watcher.start()
+    with ThreadPoolExecutor(max_workers=participants) as pool:
+        list(pool.map(reporting, [participant] * participants, range(participants)))
+    room.elapsed = time.perf_counter() - started
+    done.set()
+    for watcher in watchers:
+        watcher.join()
+    return room
