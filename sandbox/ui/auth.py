@@ -269,8 +269,15 @@ class Logins:
         finally:
             self.running -= 1
         if correct:
-            for key in keys:
-                self._failures.pop(key, None)
+            # The name's failures are forgiven; the address keeps those of other names (else a
+            # guesser with a login of their own could clear them between guesses).
+            self._failures.pop(keys[0], None)
+            for key in keys[1:]:
+                entry = self._failures.get(key)
+                if entry is not None:
+                    entry.count -= 1
+                    if entry.count <= 0:
+                        del self._failures[key]
         return correct
 
     def refuse_if_waiting(self, keys: list[str]) -> None:

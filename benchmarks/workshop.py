@@ -1,0 +1,121 @@
+"""A workshop room against the real app: waits in the queue, total time, and logins under attack.
+
+Starts the app on 127.0.0.1 with logins (the same gate and launch settings
+as ``legeplads serve --host 0.0.0.0``) around the bundled demo model and a
+throwaway data folder, then:
+
+* room: N participants log in, each from an address of their own, and send
+  three prompts with personal data each, while a trainer watches the queue
+  line (presenter view) and a compliance user exports and downloads the log
+  again and again (the scenario of tests/test_ui_load.py). Prints the wait
+  for one's turn and the total time per call (p50/p95) and the whole room;
+* logins: how long another person's ``/config`` takes while 120 wrong
+  passwords arrive at once: with the back-off set out of the way (the
+  password checks themselves, off the event loop), and with the standard
+  back-off.
+
+Run: .venv/bin/python benchmarks/workshop.py [--participants 30] [--prompts 3] [--max-tokens 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the room scenario is shared with the load test
+os.environ.setdefault("LEGEPLADS_DATA_DIR", tempfile.mkdtemp(prefix="legeplads-bench-workshop-"))
+
+import httpx  # noqa: E402
+from ui_server import PASSWORD, running_app, workshop_room  # noqa: E402
+
+from sandbox.pipeline import Pipeline  # noqa: E402
+from sandbox.ui.auth import Backoff, Logins, UserStore  # noqa: E402
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def seconds(value: float) -> str:
+    return f"{value:6.2f} s"
+
+
+def room(pipeline: Pipeline, participants: int, prompts: int, max_tokens: int) -> None:
+    store = UserStore(Path(tempfile.mkdtemp(prefix="users-")) / "users.json")
+    with running_app(pipeline, users=store) as (url, _):
+        result = workshop_room(url, participants, prompts, max_tokens, store)
+    calls = len(result.totals)
+    waits = f"p50 {seconds(percentile(result.waits, 0.5))}   p95 {seconds(percentile(result.waits, 0.95))}"
+    totals = f"p50 {seconds(percentile(result.totals, 0.5))}   p95 {seconds(percentile(result.totals, 0.95))}"
+    print(f"room: {participants} participants × {prompts} prompts, max {max_tokens} tokens, one model")
+    print(f"  calls answered        {calls} of {participants * prompts}, errors {len(result.errors)}")
+    print(f"  wait for one's turn   {waits}")
+    print(f"  total per call        {totals}")
+    print(f"  whole room            {seconds(result.elapsed)}  ({calls / result.elapsed:.2f} calls/s)")
+    print(f"  trainer's queue line  {len(result.queue_lines)} updates; exports downloaded {len(result.exports)}")
+    for error in result.errors[:5]:
+        print(f"  error: {error}")
+
+
+def config_ms(http: httpx.Client, runs: int = 20) -> float:
+    """Median time for ``/config`` (ms)."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        assert http.get("config").status_code == 200
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def logins(pipeline: Pipeline, guesses: int) -> None:
+    for label, backoff in (("back-off out of the way", Backoff(free=10**6)), ("standard back-off", Backoff())):
+        store = UserStore(Path(tempfile.mkdtemp(prefix="users-")) / "users.json")
+        store.add("kursist1", "participant", PASSWORD)
+        checker = Logins(store, backoff)
+        with running_app(pipeline, users=store, logins=checker) as (url, _), httpx.Client(base_url=url) as other:
+            assert other.post("login", data={"username": "kursist1", "password": PASSWORD}).status_code == 200
+            idle = config_ms(other)
+
+            def guess(index: int) -> int:
+                return httpx.post(url + "login", data={"username": "kursist1", "password": f"gæt-{index}"}).status_code
+
+            with ThreadPoolExecutor(max_workers=guesses) as pool:
+                started = time.perf_counter()
+                futures = [pool.submit(guess, index) for index in range(guesses)]
+                while checker.running == 0 and not all(future.done() for future in futures):
+                    time.sleep(0.001)
+                busy = config_ms(other, runs=5)
+                statuses = [future.result() for future in futures]
+                burst = time.perf_counter() - started
+        print(
+            f"logins ({label}): /config {idle:.1f} ms idle, {busy:.1f} ms during {guesses} wrong passwords "
+            f"(all refused: {statuses.count(400) == guesses}, burst over in {burst:.2f} s)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--participants", type=int, default=30)
+    parser.add_argument("--prompts", type=int, default=3)
+    parser.add_argument("--max-tokens", type=int, default=16)
+    parser.add_argument("--guesses", type=int, default=120)
+    args = parser.parse_args()
+    pipeline = Pipeline.open(log_path=Path(os.environ["LEGEPLADS_DATA_DIR"]) / "bench-log.sqlite3")
+    try:
+        logins(pipeline, args.guesses)
+        room(pipeline, args.participants, args.prompts, args.max_tokens)
+    finally:
+        pipeline.close()
+
+
+if __name__ == "__main__":
+    main()
