@@ -85,6 +85,8 @@ FIRST_KINDS = frozenset({Kind.FIRST, Kind.FIRST_WORD, Kind.INITIAL})
 SURNAME_LIKE = frozenset({Kind.SURNAME, Kind.SURNAME_WORD, Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK, Kind.UNKNOWN})
 _INITIALS = regex.compile(r"(?:\p{Lu}\.){1,3}")
 _LATIN = regex.compile(r"\p{Latin}+$")
+# What follows a name that is a firm's: "& Søn", "& Partnere", "ApS", "A/S".
+_COMPANY = regex.compile(r"\s*(?:&|\+)\s*\p{Lu}|\s+(?:ApS|A/S|I/S|K/S|P/S|IVS|AMBA|A\.m\.b\.a\.)\b")
 # "lene p: ..." or "bo k.: ..." at the start of a chat line (checked against the first-name lists).
 _SPEAKER = regex.compile(
     r"(?m)^[ \t]*(?:\[[^\]\n]{1,30}\][ \t]*)?"  # a WhatsApp time stamp "[14.03.25, 18:12]"
@@ -119,6 +121,31 @@ class Word(NamedTuple):
     gap_before: str  # the text between the previous word and this one
     lower: str
     capitalised: bool
+
+
+def is_definite_compound(lower: str, words: Lexicon) -> bool:
+    """Whether ``lower`` ends in an ordinary Danish noun in the definite form ("-hallen", "-byen", "-formanden").
+
+    Danish writes compounds as one word, so an unknown capitalised word that
+    ends in "hallen" is a hall and one ending in "formanden" a chair, while
+    names rarely end in a definite noun. The first part must be three letters
+    or more ("Haugen" is no "Ha" + "ugen"), and a four-letter ending counts
+    only after a known word or place ("Syd" + "byen").
+    """
+    for split in range(3, len(lower) - 3):
+        head, tail = lower[:split], lower[split:]
+        if tail.endswith(("en", "et", "ene", "erne")) and tail in words.common_words:
+            if len(tail) >= 5 or head in words.common_words or head.title() in words.places:
+                return True
+    return False
+
+
+def text_after(tokens: list[Word], last: int) -> str:
+    """The gap after word ``last`` and the next word: enough to see "& Søn" or "ApS"."""
+    if last + 1 >= len(tokens):
+        return ""
+    following = tokens[last + 1]
+    return following.gap_before + following.text
 
 
 def classify(word: str, words: Lexicon) -> Kind:
@@ -165,6 +192,8 @@ def classify(word: str, words: Lexicon) -> Kind:
         return Kind.SURNAME_SHAPE
     if lower in words.common_words or (possessive and possessive.lower() in words.common_words):
         return Kind.WORD  # "Borgeren", "Kasserer", "Danske": capitalised at a sentence start or in a name
+    if is_definite_compound(lower, words):
+        return Kind.WORD  # "Tilsthallen", "Sydbyen", "Regionsrådsformanden": a place or a role, not a name
     if len(word) >= LONG_COMPOUND:
         return Kind.NOT_NAME  # "Distriktspsykiatrien": Danish compounds are long, names rarely
     if len(word) > 4 and lower.endswith(WEAK_SURNAME_ENDINGS):
@@ -277,9 +306,16 @@ class DanishNameRecognizer(EntityRecognizer):
         # ("Peter Bangs Vej").
         cut = next((n for n in range(len(run)) if self._ends_name(tokens, run, kinds, n)), None)
         if cut is not None:
+            # A name right before an organisation or street word names the organisation
+            # ("Henning Larsen Architects", "Søren Frichs Vej", "Hoa's Køkken"), unless
+            # the words before it start with a title or cue.
+            if cut > 0 and not cue:
+                return None
             if Kind.FIRST not in kinds[:cut]:
                 return None
             run, kinds = run[:cut], kinds[:cut]
+        if _COMPANY.match(text_after(tokens, run[-1])):
+            return None  # "Bach & Søn Byg ApS", "Rydahl & Partnere", "Mette Hansen ApS"
         while len(run) > 1 and tokens[run[-1]].lower in PARTICLES:
             run, kinds = run[:-1], kinds[:-1]
         last = run[-1]
@@ -349,10 +385,19 @@ class DanishNameRecognizer(EntityRecognizer):
                 and not word.endswith(DEFINITE_ENDINGS)
             )
         if kind is Kind.NOT_NAME:
+            word = tokens[run[n]]
             last = n == len(run) - 1
-            after_name = n > 0 and kinds[n - 1] in BEFORE_SURNAME | {Kind.SURNAME_WORD, Kind.UNKNOWN}
-            named = any(k in FIRST_KINDS or k is Kind.UNKNOWN for k in kinds[:n])
-            return not (last and after_name and named and tokens[run[n]].text in self.words.places)
+            # After a known first name, or a particle ("Marivic dela Paz"), a place can be a surname.
+            known_first = any(k in (Kind.FIRST, Kind.FIRST_WORD) for k in kinds[:n])
+            after_particle = tokens[run[n] - 1].lower in PARTICLES
+            if not (known_first or after_particle) or word.lower in STOP_WORDS:
+                return True
+            if word.lower.endswith(ORGANISATION_ENDINGS):
+                return True
+            if not last:  # a middle name: "Mikael Strand Jepsen", "Karen Rørbæk Kjær"
+                return kinds[n + 1] not in SURNAME_LIKE
+            # The last name: "Jesper Kiel", "Susanne Maj"; not "Aarhus Kommune".
+            return not (word.text in self.words.places or len(word.text) <= MAX_WORD_NAME)
         return False
 
     @staticmethod
@@ -365,7 +410,13 @@ class DanishNameRecognizer(EntityRecognizer):
 
     def _ordinary(self, word: str) -> bool:
         """An ordinary Danish word, a form label or a known place or organisation, not a name."""
-        return word.lower() in self.words.common_words or word in self.words.not_names or word.isupper()
+        lower = word.lower()
+        return (
+            lower in self.words.common_words
+            or word in self.words.not_names
+            or word.isupper()
+            or is_definite_compound(lower, self.words)
+        )
 
     @staticmethod
     def _may_be_lone_name(word: Word) -> bool:
