@@ -17,7 +17,7 @@ import regex
 from spacy.lang.da.stop_words import STOP_WORDS
 
 from sandbox.guards.lexicon import lexicon
-from sandbox.guards.recognizers.name_cues import PARTICLES, TITLES
+from sandbox.guards.recognizers.name_cues import COMPANY, PARTICLES, TITLES
 
 # The words of a found name: letters with inner apostrophes, split at hyphens too
 # ("Jensen-Bech" is mentioned as "Jensen-Bech" and as "Bech").
@@ -138,6 +138,8 @@ def other_mentions(text: str, persons: list[tuple[int, int]], taken: list[tuple[
         i = bisect_right(taken_starts, start) - 1
         if (i >= 0 and taken_sorted[i][1] > start) or (i + 1 < len(taken_sorted) and taken_sorted[i + 1][0] < end):
             continue
+        if COMPANY.match(text, end):
+            continue  # "Rydahl & Partnere", "Vogel Byg ApS": the firm, not the person
         key = _key(match.group(0))
         candidates = owners.get(key) or owners.get(key.removesuffix("s"))
         if candidates:

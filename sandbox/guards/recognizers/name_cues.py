@@ -4,6 +4,13 @@ Used by :mod:`.person`. Lower-case sets are compared with lower-cased words;
 the ending tuples with ``str.endswith`` on lower-cased words.
 """
 
+import regex
+
+# What follows a name that is a firm's: "& Søn", "& Partnere", "ApS", "Byg ApS", "A/S".
+COMPANY = regex.compile(
+    r"\s*(?:&|\+)\s*\p{Lu}|(?:\s+\p{Lu}\p{L}*){0,2}\s+(?:ApS|A/S|I/S|K/S|P/S|IVS|AMBA|A\.m\.b\.a\.)(?!\w)"
+)
+
 TITLES = frozenset(
     {
         "hr", "fru", "frk", "frøken", "dr", "mr", "mrs", "ms", "miss", "herr", "frau", "prof", "professor", "pastor",

@@ -38,6 +38,7 @@ from sandbox.guards.recognizers.base import LANGUAGE
 from sandbox.guards.recognizers.name_cues import (
     ABBREVIATIONS,
     COMMON_WORD_ENDINGS,
+    COMPANY,
     FINITE_VERBS,
     GREETINGS,
     LABELS,
@@ -85,8 +86,6 @@ FIRST_KINDS = frozenset({Kind.FIRST, Kind.FIRST_WORD, Kind.INITIAL})
 SURNAME_LIKE = frozenset({Kind.SURNAME, Kind.SURNAME_WORD, Kind.SURNAME_SHAPE, Kind.SURNAME_SHAPE_WEAK, Kind.UNKNOWN})
 _INITIALS = regex.compile(r"(?:\p{Lu}\.){1,3}")
 _LATIN = regex.compile(r"\p{Latin}+$")
-# What follows a name that is a firm's: "& Søn", "& Partnere", "ApS", "A/S".
-_COMPANY = regex.compile(r"\s*(?:&|\+)\s*\p{Lu}|\s+(?:ApS|A/S|I/S|K/S|P/S|IVS|AMBA|A\.m\.b\.a\.)\b")
 # "lene p: ..." or "bo k.: ..." at the start of a chat line (checked against the first-name lists).
 _SPEAKER = regex.compile(
     r"(?m)^[ \t]*(?:\[[^\]\n]{1,30}\][ \t]*)?"  # a WhatsApp time stamp "[14.03.25, 18:12]"
@@ -103,6 +102,7 @@ NOT_INITIALS = frozenset(
     {"OK", "PS", "NB", "EU", "FN", "DK", "TV", "DR", "CV", "ID", "IT", "PDF", "SMS", "USA", "UK", "NATO", "FAQ", "MVH"}
 )
 MAX_PARTICLES = 3
+VERB_ENDINGS = ("er", "ede", "te")  # present and past tense: "understreger", "ringede", "sagde" is listed
 MAX_WORD_NAME = 7  # "Vilde", "Storm", "Lærke": ordinary words that are first names are short
 DEFINITE_ENDINGS = ("en", "et", "ne", "er")  # "Borgeren", "Huset", "Børnene": nouns, not first names
 
@@ -141,11 +141,8 @@ def is_definite_compound(lower: str, words: Lexicon) -> bool:
 
 
 def text_after(tokens: list[Word], last: int) -> str:
-    """The gap after word ``last`` and the next word: enough to see "& Søn" or "ApS"."""
-    if last + 1 >= len(tokens):
-        return ""
-    following = tokens[last + 1]
-    return following.gap_before + following.text
+    """The gaps and words after word ``last``, three of them: enough to see "& Søn" or "Byg ApS"."""
+    return "".join(t.gap_before + t.text for t in tokens[last + 1 : last + 4])
 
 
 def classify(word: str, words: Lexicon) -> Kind:
@@ -236,11 +233,8 @@ class DanishNameRecognizer(EntityRecognizer):
                 continue
             taken_until = found.last
             results.append(self._result(start, end, found.score, found.why))
-        results += [
-            self._result(start, end, 0.6, why)
-            for start, end, why in self._speakers_and_signatures(text)
-            if not any(r.start < end and start < r.end for r in results)
-        ]
+        # Where one overlaps a name found above ("lene" in "lene p:"), the guard joins the two.
+        results += [self._result(start, end, 0.6, why) for start, end, why in self._speakers_and_signatures(text)]
         return results
 
     def _speakers_and_signatures(self, text: str) -> list[tuple[int, int, str]]:
@@ -314,7 +308,7 @@ class DanishNameRecognizer(EntityRecognizer):
             if Kind.FIRST not in kinds[:cut]:
                 return None
             run, kinds = run[:cut], kinds[:cut]
-        if _COMPANY.match(text_after(tokens, run[-1])):
+        if COMPANY.match(text_after(tokens, run[-1])):
             return None  # "Bach & Søn Byg ApS", "Rydahl & Partnere", "Mette Hansen ApS"
         while len(run) > 1 and tokens[run[-1]].lower in PARTICLES:
             run, kinds = run[:-1], kinds[:-1]
@@ -477,9 +471,18 @@ class DanishNameRecognizer(EntityRecognizer):
             return True  # "jeg hedder", "mit navn er" (the last word before "er" is "navn")
         return len(before) >= 2 and before[-1] in ("der", "som") and before[-2] in ROLES
 
-    @staticmethod
-    def _finite_verb_after(tokens: list[Word], i: int) -> bool:
-        return i + 1 < len(tokens) and tokens[i + 1].gap_before.strip() == "" and tokens[i + 1].lower in FINITE_VERBS
+    def _finite_verb_after(self, tokens: list[Word], i: int) -> bool:
+        """Whether a finite verb follows word ``i``: "Frederiksen understreger", "Efua ringede".
+
+        The listed verbs, or an ordinary lower-case Danish word with a present
+        or past tense ending ("-er", "-ede", "-te").
+        """
+        if i + 1 >= len(tokens) or tokens[i + 1].gap_before.strip() != "" or tokens[i + 1].capitalised:
+            return False
+        following = tokens[i + 1].lower
+        return following in FINITE_VERBS or (
+            len(following) >= 4 and following.endswith(VERB_ENDINGS) and following in self.words.common_words
+        )
 
     @staticmethod
     def _cue_before(tokens: list[Word], i: int) -> str | None:
@@ -551,12 +554,14 @@ class DanishNameRecognizer(EntityRecognizer):
         return NameMatch(last, 0.6, "kendte navne med småt", True) if last is not None else None
 
     def _lower_case_after_preposition(self, tokens: list[Word], i: int) -> NameMatch | None:
-        """"skriv til mette": a known first name in lower case right after til/med/fra/hos."""
+        """"skriv til mette", "spurgte mette om det": a known first name in lower case that is no Danish word."""
         word = tokens[i]
-        if i == 0 or tokens[i - 1].lower not in PREPOSITIONS or not self._joined(word) or word.lower in STOP_WORDS:
+        if word.lower in STOP_WORDS or word.text.title() not in self.words.first_names:
             return None
-        if word.text.title() in self.words.first_names:
+        if i > 0 and tokens[i - 1].lower in PREPOSITIONS and self._joined(word):
             return NameMatch(i, 0.6, f"kendt fornavn med småt efter '{tokens[i - 1].text}'", True)
+        if word.lower not in self.words.common_words and len(word.text) >= 3:
+            return NameMatch(i, 0.55, "kendt fornavn med småt", False)
         return None
 
     def _with_lower_case_surname(self, tokens: list[Word], found: NameMatch) -> NameMatch:
