@@ -11,9 +11,9 @@ docs/vaernet.md), and prints what the model changes. ``--leaks N`` lists the
 first N words that reached the model, to see what the rules miss.
 
 The sets: ``pii_da.jsonl`` was written with the recognizers (an upper bound);
-``pii_da_world_a/b`` were written afterwards in real genres and used to
-develop the rules; ``pii_da_world_c`` was written last and kept out of
-development: its figure is the honest one.
+``pii_da_world_a/b/c`` were written afterwards in real genres by writers who
+never saw the rules, and then used to develop them; ``pii_da_world_d`` was
+written last and kept out of development: its figure is the honest one.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from sandbox.guards.engine import BLANK  # noqa: E402
 
 SETS = {
     "egne (skrevet med reglerne)": ["pii_da.jsonl"],
-    "virkelige genrer, udvikling (a+b)": ["pii_da_world_a.jsonl", "pii_da_world_b.jsonl"],
-    "virkelige genrer, holdt ude (c)": ["pii_da_world_c.jsonl"],
+    "virkelige genrer, udvikling (a+b+c)": ["pii_da_world_a.jsonl", "pii_da_world_b.jsonl", "pii_da_world_c.jsonl"],
+    "virkelige genrer, holdt ude (d)": ["pii_da_world_d.jsonl"],
 }
 
 

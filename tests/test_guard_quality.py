@@ -5,11 +5,14 @@ Two kinds of set:
 * ``pii_da.jsonl``: written by the team that wrote the recognizers (case
   notes, letters, consultation responses, forms, chat prompts and hard
   negatives). An upper bound, not a measurement.
-* ``pii_da_world_a.jsonl`` and ``pii_da_world_b.jsonl``: 88 documents
-  written afterwards, without looking at the recognizers, in the genres the
-  guard meets in real use: forum posts, e-mails with signatures, case notes,
-  text copied from PDFs, parliamentary and council speeches, news,
-  biographies and minutes.
+* ``pii_da_world_a/b/c.jsonl``: 128 documents written afterwards by writers
+  who never saw the recognizers, in the genres the guard meets in real use:
+  forum posts, e-mails with signatures, case notes, text copied from PDFs,
+  parliamentary and council speeches, news, biographies, minutes and chats.
+  The rules were developed against these, so they too are an upper bound.
+* ``pii_da_world_d.jsonl``: 36 more documents written last and kept out of
+  development (measured, never tuned on): the honest figure. Its test holds
+  the bar the guard must keep on text it has not seen.
 
 Recall is what the product promises (nothing personal reaches the model);
 precision keeps the redacted text usable. A name with one word left visible
@@ -21,13 +24,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pii_scoring import Record, Report, Span, load, score
+from pii_scoring import DIRECT_IDENTIFIERS, Record, Report, Span, load, score
 
 from sandbox.guards import ENTITY_TYPES, Guard, Vault
 
 DATA = Path(__file__).parent / "data"
 OWN_SET = DATA / "pii_da.jsonl"
-WORLD_SETS = (DATA / "pii_da_world_a.jsonl", DATA / "pii_da_world_b.jsonl")
+WORLD_SETS = tuple(DATA / f"pii_da_world_{part}.jsonl" for part in "abc")
+HELD_OUT = DATA / "pii_da_world_d.jsonl"
 IDENTIFIERS = ["CPR", "EMAIL", "TELEFON", "IBAN", "CVR"]
 
 
@@ -49,7 +53,12 @@ def own(guard: Guard) -> Report:
 
 @pytest.fixture(scope="module")
 def world(guard: Guard) -> Report:
-    return _report(guard, [r for path in WORLD_SETS for r in load(path)], "pii_da_world_a + b")
+    return _report(guard, [r for path in WORLD_SETS for r in load(path)], "pii_da_world_a + b + c")
+
+
+@pytest.fixture(scope="module")
+def held_out(guard: Guard) -> Report:
+    return _report(guard, load(HELD_OUT), HELD_OUT.name)
 
 
 def test_the_sets_are_large_varied_and_consistent() -> None:
@@ -59,8 +68,11 @@ def test_the_sets_are_large_varied_and_consistent() -> None:
     world_records = [r for path in WORLD_SETS for r in load(path)]
     assert len(world_records) >= 80
     assert len([s for r in world_records for s in r.spans]) >= 800
-    assert {r.kind for r in world_records} >= {"forum", "email", "sagsnotat", "pdf", "tale", "nyhed", "biografi"}
-    for record in own_records + world_records:
+    genres = {"forum", "email", "sagsnotat", "pdf", "tale", "nyhed", "biografi", "referat", "sms"}
+    assert {r.kind for r in world_records} == genres
+    held_out = load(HELD_OUT)
+    assert {r.kind for r in held_out} == genres and len([s for r in held_out for s in r.spans]) >= 360
+    for record in own_records + world_records + held_out:
         assert {s.type for s in record.spans} <= set(ENTITY_TYPES)
         for span in record.spans:
             assert 0 <= span.start < span.end <= len(record.text)
@@ -89,3 +101,12 @@ def test_token_precision(which: str, request: pytest.FixtureRequest) -> None:
 def test_every_mention_of_a_person(world: Report) -> None:
     """Most persons have every mention masked, not just the first."""
     assert world.entity_recall("PERSON") >= 0.93
+
+
+def test_text_never_tuned_on(held_out: Report) -> None:
+    """The bar for real Danish text: direct identifiers ≥ 0.95 of their words masked, at precision ≥ 0.90."""
+    direct = sorted(DIRECT_IDENTIFIERS & set(held_out.gold_words))
+    assert held_out.token_recall(*direct) >= 0.95, held_out.leaks
+    assert held_out.token_precision() >= 0.90, held_out.false_alarms
+    for entity_type in ("CPR", "TELEFON"):
+        assert held_out.token_recall(entity_type) == 1.0
