@@ -2,7 +2,9 @@
 
 Run: ``.venv/bin/python benchmarks/log.py [ENTRIES]`` (default 100,000).
 Targets from issue 4: append p95 < 5 ms, verify 100,000 entries < 5 s.
-Everything runs on a real SQLite file in a temporary folder.
+Everything runs on a real SQLite file in a temporary folder. The entries are
+the ones the app writes today: one real call through the pipeline (demo model,
+real guard) gives the template, which is varied per entry.
 """
 
 from __future__ import annotations
@@ -12,48 +14,48 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sandbox.audit import AuditLog, LogEntry
+from sandbox.backends.base import GenerationParams
+from sandbox.pipeline import Pipeline, Request, Session, new_pseudonym
 
 TIMED_APPENDS = 2_000
+SESSIONS = 50
+# A case-work prompt of about 1 kB with the personal data a caseworker pastes in.
+PROMPT = (
+    "Skriv et venligt svar til Mette Kirstine Sørensen, cpr-nr. 150385-1234, Vestergade 12B, 2. th., "
+    "8000 Aarhus C, tlf. 23 45 67 89, mette.sorensen@example.dk, om ansøgningen om ældrebolig. Hun har "
+    "diabetes. Forklar reglerne for boligstøtte, hvilke dokumenter vi mangler, og hvornår borgeren kan "
+    "forvente en afgørelse. " + "Husk at nævne klagevejledningen og vores telefontid. " * 12
+)
 
 
-def realistic_entry(i: int) -> LogEntry:
-    """A redacted case-work prompt of about 1 kB and a masked answer of about 1 kB."""
-    prompt = (
-        f"Sag {i}: Skriv et venligt svar til <PERSON_1> (CPR <CPR_NUMBER_1>) om ansøgningen om "
-        "ældrebolig. Forklar reglerne for boligstøtte, hvilke dokumenter vi mangler, og hvornår "
-        "borgeren kan forvente en afgørelse. " * 4
-    )
-    return LogEntry(
-        session=f"s-{i % 50:08x}",
+def template_entry(pipeline: Pipeline) -> LogEntry:
+    """The entry the app writes today for a realistic prompt: the real guard, the real model, the real pipeline.
+
+    Entity types, placeholders, recognizer names, art. 9 warnings and the
+    guard's configuration hash all come from the code that writes the log,
+    so the benchmark measures what is really stored.
+    """
+    pipeline.ask(Request(PROMPT, GenerationParams(max_tokens=200, seed=1)), Session())
+    [row] = pipeline.log.entries(limit=1)
+    return LogEntry(**{name: row[name] for name in LogEntry.__dataclass_fields__})
+
+
+def realistic_entry(template: LogEntry, i: int, sessions: list[str]) -> LogEntry:
+    """Entry ``i``: the template with its own case number, session, exercise and seed."""
+    prompt = f"Sag {i}: {template.prompt}"
+    return replace(
+        template,
+        session=sessions[i % len(sessions)],
         exercise_id=("brev-1", "journal-2", None)[i % 3],
-        model_name="gemma-3-270m-it",
-        model_sha256="3f2a9c1d0b7e",
-        backend="llama.cpp",
-        params={"temperature": 0.7, "top_p": 0.95, "top_k": 40, "repeat_penalty": 1.1,
-                "max_tokens": 256, "seed": 1000 + i, "top_logprobs": 0},
-        messages=[{"role": "system", "content": "Du er en hjælpsom assistent i en kommune."},
-                  {"role": "user", "content": prompt}],
+        params={**template.params, "seed": 1000 + i},
+        messages=[*template.messages[:-1], {"role": "user", "content": prompt}],
         prompt=prompt,
-        entities=[
-            {"type": "PERSON", "count": 1, "max_score": 0.85, "min_score": 0.85,
-             "recognizers": ["SpacyRecognizer"], "action": "redact"},
-            {"type": "CPR_NUMBER", "count": 1, "max_score": 1.0, "min_score": 1.0,
-             "recognizers": ["DaCprRecognizer"], "action": "redact"},
-        ],
-        warnings=[{"category": "helbred", "count": 1}] if i % 10 == 0 else [],
-        decision="redacted",
-        output_findings=[],
-        response="Kære <PERSON_1>. Tak for din ansøgning om ældrebolig. " * 15,
-        prompt_tokens=240,
-        completion_tokens=180,
-        finish_reason="stop",
         latency_ms=2400.0 + i % 500,
-        error=None,
-        guard_config="a1b2c3d4e5f6",
     )
 
 
@@ -73,20 +75,28 @@ def main(total: int) -> None:
 
 
 def run(folder: Path, total: int) -> None:
+    pipeline = Pipeline.open(log_path=folder / "template.sqlite3")
+    try:
+        template = template_entry(pipeline)
+    finally:
+        pipeline.close()
+    types = ", ".join(f"{row['type']} ({row['count']})" for row in template.entities)
+    print(f"entry as the app writes it: {len(template.prompt):,} characters, found {types}")
+    sessions = [new_pseudonym() for _ in range(SESSIONS)]
     # One simulated minute per entry, ending now, so retention has old entries to purge.
     moment = [datetime.now(UTC) - timedelta(minutes=total)]
     log = AuditLog(folder / "log.sqlite3", clock=lambda: moment[0])
 
     def append(i: int) -> None:
         moment[0] += timedelta(minutes=1)
-        log.append(realistic_entry(i))
+        log.append(realistic_entry(template, i, sessions))
 
     appends, checks = [], []
     for i in range(TIMED_APPENDS):
         checks.append(timed(log.check_writable)[0] * 1000)
         appends.append(timed(lambda i=i: append(i))[0] * 1000)
     fill, _ = timed(lambda: [append(i) for i in range(TIMED_APPENDS, total)])
-    size_mb = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
+    size_mb = sum(p.stat().st_size for p in folder.glob("log.sqlite3*")) / 1e6
 
     print(f"compliance log benchmark: {total:,} entries, {size_mb:,.0f} MB on disk")
     p95 = percentile(appends, 95)
@@ -102,7 +112,7 @@ def run(folder: Path, total: int) -> None:
 
     for label, action in (
         ("entries(50)", lambda: log.entries(limit=50)),
-        ("entries(type)", lambda: log.entries(entity_type="CPR_NUMBER", limit=50)),
+        ("entries(type)", lambda: log.entries(entity_type="CPR", limit=50)),
         ("counts_per_type", log.counts_per_type),
         ("counts_per_day", log.counts_per_day),
     ):

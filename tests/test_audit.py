@@ -10,13 +10,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import shutil
 import signal
 import sqlite3
 import stat
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -562,70 +565,193 @@ def test_a_process_killed_mid_burst_leaves_a_verifiable_log(tmp_path: Path) -> N
 
 
 # -- faults: read-only folder, full disk ---------------------------------------
+#
+# Each fault is provoked for real, in one of two ways, and both run wherever
+# they can: a small tmpfs remounted read-only or filled to the last byte; or,
+# without mounting, a folder without write permission for a process that
+# cannot override file modes (root can, so that process runs without the
+# capabilities that let it: CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
+# CAP_FOWNER) and a file-size limit (RLIMIT_FSIZE) that makes the kernel
+# refuse the write.
+# Where tmpfs cannot be mounted, the tmpfs variant uses the other way; a
+# fault test is never skipped, so CI cannot go green without it.
+
+# Run as root, a process started through this cannot write where the file modes say no.
+WITHOUT_ROOT_POWERS = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
 
 
-@pytest.fixture
-def tmpfs(tmp_path: Path):
-    """A real, small file system we can make read-only or fill up.
+class Tmpfs:
+    """A 32 MB tmpfs: remounted read-only, or filled until the kernel says ENOSPC."""
 
-    Tests run as root, and root ignores file permissions, so chmod cannot
-    make a folder read-only; a tmpfs remounted ``ro`` can.
+    seen_by_free_space = True  # check_writable's disk_usage sees a full tmpfs
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def read_only(self) -> None:
+        subprocess.run(["mount", "-o", "remount,ro", str(self.folder)], check=True)
+
+    def writable(self) -> None:
+        subprocess.run(["mount", "-o", "remount,rw", str(self.folder)], check=True)
+
+    def fill(self) -> None:
+        with pytest.raises(OSError), (self.folder / "filler").open("wb") as out:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+
+    def free(self) -> None:
+        (self.folder / "filler").unlink()
+
+
+class Permissions:
+    """A folder and files without write permission, for a process that cannot override file modes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def read_only(self) -> None:
+        for path in self.folder.iterdir():
+            path.chmod(0o444)
+        self.folder.chmod(0o555)
+
+    def writable(self) -> None:
+        self.folder.chmod(0o755)
+        for path in self.folder.iterdir():
+            path.chmod(0o644)
+
+
+class FileSizeLimit:
+    """RLIMIT_FSIZE just above what the log's files hold: a write past it fails with EFBIG.
+
+    Only set in a process of its own (it limits every file that process
+    writes); SIGXFSZ is ignored so the write fails instead of killing it.
     """
-    mountpoint = tmp_path / "mnt"
-    mountpoint.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mountpoint)], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    yield mountpoint
-    subprocess.run(["umount", "-l", str(mountpoint)], check=True)
+
+    seen_by_free_space = False  # free space is plenty; only the write itself fails
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def fill(self) -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        largest = max(p.stat().st_size for p in self.folder.iterdir())
+        resource.setrlimit(resource.RLIMIT_FSIZE, (largest + 16_384, resource.RLIM_INFINITY))
+
+    def free(self) -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
 
-def remount(mountpoint: Path, mode: str) -> None:
-    subprocess.run(["mount", "-o", f"remount,{mode}", str(mountpoint)], check=True)
-
-
-def test_a_log_cannot_be_created_in_a_read_only_folder(tmpfs: Path) -> None:
-    remount(tmpfs, "ro")
+def read_only_folder_refuses_a_new_log(fault: Tmpfs | Permissions) -> None:
+    fault.read_only()
     with pytest.raises(LogError, match="skrivebeskyttet"):
-        AuditLog(tmpfs / "log.sqlite3")
+        AuditLog(fault.folder / "log.sqlite3")
 
 
-def test_check_writable_refuses_a_read_only_folder(tmpfs: Path) -> None:
-    log = AuditLog(tmpfs / "log.sqlite3")
+def read_only_folder_is_refused_before_sending(fault: Tmpfs | Permissions) -> None:
+    log = AuditLog(fault.folder / "log.sqlite3")
     log.append(make_entry())
     log.close()  # a file system with files open for writing cannot be remounted read-only
-    remount(tmpfs, "ro")
+    fault.read_only()
     with pytest.raises(LogError, match="skrivebeskyttet") as refused:
         log.check_writable()
     assert "ikke sendt til modellen" in refused.value.message
     with pytest.raises(LogError, match="skrivebeskyttet"):
         log.append(make_entry())
-    remount(tmpfs, "rw")
+    fault.writable()
     log.check_writable()
     assert log.append(make_entry()) == 2
     assert log.verify().ok
     log.close()
 
 
-def test_a_full_disk_is_refused_and_the_log_recovers(tmpfs: Path) -> None:
-    log = AuditLog(tmpfs / "log.sqlite3")
+def full_disk_is_refused_and_the_log_recovers(fault: Tmpfs | FileSizeLimit) -> None:
+    log = AuditLog(fault.folder / "log.sqlite3")
     log.append(make_entry())
-    filler = tmpfs / "filler"
-    with pytest.raises(OSError), filler.open("wb") as out:
-        while True:
-            out.write(b"\0" * 65536)
-            out.flush()
-    with pytest.raises(LogError, match="fuld"):
-        log.check_writable()
-    with pytest.raises(LogError, match="fuld"):  # SQLite's own "database or disk is full"
-        log.append(make_entry(prompt="lang tekst " * 20_000))
-    filler.unlink()
+    log.check_writable()
+    fault.fill()
+    if fault.seen_by_free_space:
+        with pytest.raises(LogError, match="fuld"):
+            log.check_writable()
+    with pytest.raises(LogError, match="fuld" if fault.seen_by_free_space else "Kaldet er ikke registreret"):
+        log.append(make_entry(prompt="lang tekst " * 20_000))  # tmpfs: SQLite's own "database or disk is full"
+    fault.free()
     log.check_writable()
     assert log.append(make_entry()) == 2, "the failed append left no gap"
     assert log.verify().ok
     log.close()
+
+
+def mounted_tmpfs(mountpoint: Path) -> bool:
+    mountpoint.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mountpoint)], capture_output=True, text=True
+    )
+    return done.returncode == 0
+
+
+def in_own_process(scenario: str, fault: str, folder: Path, *, without_root_powers: bool = False) -> None:
+    """Run ``scenario`` with ``fault`` in a fresh Python process, if asked unable to override file modes."""
+    code = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import test_audit as t; "
+        "getattr(t, sys.argv[2])(getattr(t, sys.argv[3])(Path(sys.argv[4])))"
+    )
+    prefix = WITHOUT_ROOT_POWERS if without_root_powers and os.geteuid() == 0 else []
+    if prefix and shutil.which(prefix[0]) is None:
+        pytest.fail("setpriv (util-linux) is needed to provoke a read-only folder without mounting")
+    done = subprocess.run(
+        [*prefix, sys.executable, "-c", code, str(Path(__file__).parent), scenario, fault, str(folder)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.fixture
+def fault_folder(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "log"
+    subprocess.run(["umount", "-l", str(tmp_path / "log")], capture_output=True)
+
+
+def run_fault(scenario: str, way: str, folder: Path) -> None:
+    if way == "tmpfs" and mounted_tmpfs(folder):
+        globals()[scenario](Tmpfs(folder))
+        return
+    folder.mkdir(exist_ok=True)
+    if scenario.startswith("full"):
+        in_own_process(scenario, "FileSizeLimit", folder)
+    else:
+        in_own_process(scenario, "Permissions", folder, without_root_powers=True)
+
+
+FAULT_WAYS = ["tmpfs", "without-mount"]
+
+
+@pytest.mark.parametrize("way", FAULT_WAYS)
+def test_a_log_cannot_be_created_in_a_read_only_folder(way: str, fault_folder: Path) -> None:
+    run_fault("read_only_folder_refuses_a_new_log", way, fault_folder)
+
+
+@pytest.mark.parametrize("way", FAULT_WAYS)
+def test_check_writable_refuses_a_read_only_folder(way: str, fault_folder: Path) -> None:
+    run_fault("read_only_folder_is_refused_before_sending", way, fault_folder)
+
+
+@pytest.mark.parametrize("way", FAULT_WAYS)
+def test_a_full_disk_is_refused_and_the_log_recovers(way: str, fault_folder: Path) -> None:
+    run_fault("full_disk_is_refused_and_the_log_recovers", way, fault_folder)
+
+
+def test_the_fault_tests_fail_when_the_fault_does_not_happen(fault_folder: Path) -> None:
+    # The control: a "read-only" folder that a root process can still write is no fault, and the test says so.
+    if os.geteuid() != 0:
+        pytest.skip("the control needs root, who can write a folder without write permission")
+    fault_folder.mkdir()
+    with pytest.raises(AssertionError, match="DID NOT RAISE"):
+        in_own_process("read_only_folder_refuses_a_new_log", "Permissions", fault_folder, without_root_powers=False)
 
 
 def test_check_writable_passes_with_room(log: AuditLog) -> None:
@@ -685,3 +811,28 @@ def test_a_file_that_is_not_a_log_is_refused(tmp_path: Path) -> None:
 def test_an_entry_cannot_carry_found_values_or_unknown_states(changes: dict) -> None:
     with pytest.raises(ValueError):
         make_entry(**changes)
+
+
+# -- the log benchmark measures what the app writes ------------------------------------------
+
+
+def test_the_log_benchmark_writes_what_the_app_writes(pipeline, tmp_path: Path) -> None:
+    import importlib.util
+
+    from sandbox.pipeline import Pipeline, new_pseudonym
+
+    spec = importlib.util.spec_from_file_location("bench_log", ROOT / "benchmarks" / "log.py")
+    bench = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(bench)  # type: ignore[union-attr]
+    real = Pipeline(pipeline._backend, pipeline.guard, AuditLog(tmp_path / "template.sqlite3"))
+    template = bench.template_entry(real)
+    entry = bench.realistic_entry(template, 7, [new_pseudonym()])
+    assert {row["type"] for row in entry.entities} >= {"CPR", "PERSON", "ADRESSE", "TELEFON", "EMAIL"}
+    assert {row["type"] for row in entry.entities} <= set(ENTITY_TYPES)
+    placeholders = set(re.findall(r"[\[<]([A-ZÆØÅ_]+?)_\d+[\]>]", entry.prompt))
+    assert placeholders <= set(ENTITY_TYPES) and "[CPR_1]" in entry.prompt and "<" not in entry.prompt
+    assert [w["category"] for w in entry.warnings] == ["HELBRED"] and "HELBRED" in ART9_LABELS
+    assert entry.guard_config == pipeline.guard.config_hash
+    with AuditLog(tmp_path / "bench.sqlite3") as log:
+        log.append(entry)
+        assert log.entries(entity_type="CPR") and log.verify().ok
