@@ -81,12 +81,18 @@ def logins(pipeline: Pipeline, guesses: int) -> None:
         store = UserStore(Path(tempfile.mkdtemp(prefix="users-")) / "users.json")
         store.add("kursist1", "participant", PASSWORD)
         checker = Logins(store, backoff)
-        with running_app(pipeline, users=store, logins=checker) as (url, _), httpx.Client(base_url=url) as other:
+        with (
+            running_app(pipeline, users=store, logins=checker) as (url, _),
+            httpx.Client(base_url=url, timeout=600) as other,
+        ):
             assert other.post("login", data={"username": "kursist1", "password": PASSWORD}).status_code == 200
             idle = config_ms(other)
 
             def guess(index: int) -> int:
-                return httpx.post(url + "login", data={"username": "kursist1", "password": f"gæt-{index}"}).status_code
+                answer = httpx.post(
+                    url + "login", data={"username": "kursist1", "password": f"gæt-{index}"}, timeout=600
+                )
+                return answer.status_code
 
             with ThreadPoolExecutor(max_workers=guesses) as pool:
                 started = time.perf_counter()

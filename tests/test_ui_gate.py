@@ -115,6 +115,7 @@ def test_a_compliance_user_gets_the_export_and_only_they_can_fetch_it_once(app: 
         assert httpx.get(url + address).status_code == 401
         downloaded = reviewer.get(address)
         assert downloaded.status_code == 200 and downloaded.content.decode("utf-8-sig").startswith("Nr.;")
+        assert downloaded.headers["cache-control"] == "no-store", "the browser keeps no copy of the log"
         assert not path.exists() and not path.parent.exists(), "deleted once downloaded"
         assert reviewer.get(address).status_code == 404
 
@@ -154,6 +155,8 @@ def test_without_a_login_every_route_answers_401(app: tuple[str, Any]) -> None:
         assert upload.status_code == 401
         page = anonymous.get("")
         assert page.status_code == 200 and 'lang = "da"' in page.text, "the (Danish) login page"
+        assert page.headers["x-frame-options"] == "DENY", "never inside another site's frame"
+        assert page.headers["x-content-type-options"] == "nosniff"
 
 
 def test_uploads_and_huge_bodies_are_refused_even_when_logged_in(app: tuple[str, Any]) -> None:

@@ -17,7 +17,9 @@ that is not enough, so this ASGI middleware also:
   than the longest prompt;
 * serves a log export or a learning log only to the login that made it, and
   deletes it once downloaded (:mod:`sandbox.ui.files`); "Log ud" deletes
-  the login's files.
+  the login's files;
+* adds the response headers a browser needs to keep the app out of other
+  sites' frames and to keep downloads out of its cache.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ NOT_LOGGED_IN = "Log ind først."
 NO_UPLOADS = "Legepladsen tager ikke imod filer."
 TOO_LARGE = "Det, der blev sendt, er for stort."
 NOT_FOUND = "Filen findes ikke (længere). Hent den igen fra legepladsen."
+SECURITY_HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+)
 
 
 def auth_for(logins: Logins) -> Any:
@@ -104,6 +112,7 @@ class Gate:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
+        send = _with_security_headers(send, private=self._download_folder(path) is not None)
         if method == "POST" and path.rstrip("/").endswith("/upload"):
             await _refuse(scope, send, 403, NO_UPLOADS)
             return
@@ -189,6 +198,20 @@ class Gate:
             await send(message)
 
         return sending
+
+
+def _with_security_headers(send: Send, private: bool) -> Send:
+    """``send`` with :data:`SECURITY_HEADERS` on every response, and ``no-store`` on a download."""
+    extra = SECURITY_HEADERS + (((b"cache-control", b"no-store"),) if private else ())
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            present = {key.lower() for key, _ in message.get("headers", [])}
+            added = [(key, value) for key, value in extra if key not in present]
+            message = {**message, "headers": [*message.get("headers", []), *added]}
+        await send(message)
+
+    return sending
 
 
 def _is_public(path: str) -> bool:
