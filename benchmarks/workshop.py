@@ -114,11 +114,14 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--guesses", type=int, default=120)
+    parser.add_argument("--only", choices=["logins", "room"], help="run one part only")
     args = parser.parse_args()
     pipeline = Pipeline.open(log_path=Path(os.environ["LEGEPLADS_DATA_DIR"]) / "bench-log.sqlite3")
     try:
-        logins(pipeline, args.guesses)
-        room(pipeline, args.participants, args.prompts, args.max_tokens)
+        if args.only in (None, "logins"):
+            logins(pipeline, args.guesses)
+        if args.only in (None, "room"):
+            room(pipeline, args.participants, args.prompts, args.max_tokens)
     finally:
         pipeline.close()
 

@@ -29,6 +29,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -241,16 +242,22 @@ class Logins:
 
     scrypt takes ~50 ms of CPU by design; run on the event loop, every check
     stalled the whole app for everyone (``/config`` went from 7 ms to 0.6 s
-    while one client sent wrong passwords). Here it runs in a worker thread.
-    An attempt counts as failed from the moment it starts until it succeeds,
-    so a burst of parallel guesses is throttled like a sequence of them.
+    while one client sent wrong passwords). Here the checks run one at a time
+    in a thread of their own: off the event loop, and never on more than one
+    core, so that on a two-core laptop a burst of logins leaves the other
+    core to the app and the model (twenty checks a second is plenty for a
+    room). An attempt counts as failed from the moment it starts until it
+    succeeds, so a burst of parallel guesses is throttled like a sequence.
     """
 
     store: UserStore
     backoff: Backoff = field(default_factory=Backoff)
     clock: Callable[[], float] = time.monotonic
-    running: int = 0  # password checks under way right now (for the tests and the load figures)
+    running: int = 0  # password checks under way or waiting for the checker (for the tests and the figures)
     _failures: dict[str, _Failures] = field(default_factory=dict)
+    _checker: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="legeplads-login")
+    )
 
     async def check(self, name: str, password: str) -> bool:
         """True for the right password; raises :class:`TooManyAttempts` while a back-off lasts."""
@@ -265,7 +272,7 @@ class Logins:
             entry.last = self.clock()
         self.running += 1
         try:
-            correct = await asyncio.to_thread(self.store.check, name, password)
+            correct = await asyncio.get_running_loop().run_in_executor(self._checker, self.store.check, name, password)
         finally:
             self.running -= 1
         if correct:
