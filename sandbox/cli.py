@@ -9,18 +9,18 @@ on, and that text may be personal data.
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from sandbox.errors import UserError
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from sandbox.guards import Guard
 
-log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 UNEXPECTED = (
     "Legepladsen stødte på en uventet fejl ({kind}) og stoppede. Detaljerne vises ikke, fordi de kan "
@@ -230,12 +230,11 @@ def redact(as_json: bool, as_jsonl: bool) -> None:
     """Erstat personoplysninger i tekst fra stdin. Intet sendes til en model eller logges."""
     import json
 
-    from sandbox.guards import Guard
     from sandbox.guards.batch import redact_document, redact_jsonl
 
     out = sys.stdout.buffer
     if as_jsonl:
-        guard = Guard()
+        guard = _guard()
         lines = _NumberedLines(sys.stdin.buffer)
         try:
             for result in redact_jsonl(guard, lines):
@@ -245,9 +244,21 @@ def redact(as_json: bool, as_jsonl: bool) -> None:
             raise lines.unreadable(error) from None
         return
     data = sys.stdin.buffer.read()
-    result = redact_document(Guard(), data)
+    result = redact_document(_guard(), data)
     text = json.dumps(result.to_json(), ensure_ascii=False) + "\n" if as_json else result.text
     out.write(text.encode("utf-8"))
+
+
+@functools.cache
+def _guard() -> Guard:
+    """The guard, loaded once per process.
+
+    Loading takes seconds, and one process may run ``redact`` many times (the
+    fuzz tests do, through click's test runner).
+    """
+    from sandbox.guards import Guard
+
+    return Guard()
 
 
 class _NumberedLines:

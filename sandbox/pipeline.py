@@ -13,6 +13,7 @@ import logging
 import secrets
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -326,10 +327,15 @@ UNEXPECTED_GUARD_FAILURE = (
 
 
 def _check_prompt(prompt: str) -> None:
-    if not isinstance(prompt, str) or not prompt.strip():
+    if not isinstance(prompt, str) or not any(_visible(c) for c in prompt):
         raise UserError("Prompten er tom. Skriv en opgave eller et spørgsmål, før du sender.")
     if len(prompt) > MAX_PROMPT_CHARS:
         raise UserError(too_long(prompt))
+
+
+def _visible(char: str) -> bool:
+    """Not white space, a control or an invisible format character (a zero-width space, a direction mark)."""
+    return unicodedata.category(char)[0] not in "ZC" and not char.isspace()
 
 
 def too_long(prompt: str) -> str:

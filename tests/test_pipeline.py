@@ -123,7 +123,7 @@ def test_unwritable_log_fails_closed(pipeline: Pipeline, log: AuditLog) -> None:
     assert names(calls) == ["log.check_writable"]
 
 
-@pytest.mark.parametrize("prompt", ["", "   \n ", "x" * 200_000])
+@pytest.mark.parametrize("prompt", ["", "   \n ", "\u200b\u200e\ufeff \t", "x" * 200_000])
 def test_bad_prompts_get_danish_messages_and_nothing_is_logged(pipeline: Pipeline, log: AuditLog, prompt: str) -> None:
     spied, calls = recorded(pipeline, log)
     with pytest.raises(UserError) as error:
