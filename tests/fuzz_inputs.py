@@ -18,16 +18,19 @@ from hypothesis import strategies as st
 
 CORPUS = Path(__file__).parent / "data" / "fuzz" / "corpus.jsonl"
 
-# derandomize: CI runs the same examples every time, so a red run can be repeated. No shrinking:
-# on these targets it can take many minutes; the failing input is printed as found, to be kept
-# as an @example and in the corpus.
-PHASES = [Phase.explicit, Phase.reuse, Phase.generate]
-IN_PROCESS = settings(
-    max_examples=60, deadline=None, derandomize=True, phases=PHASES, suppress_health_check=[HealthCheck.too_slow]
-)
-SUBPROCESS = settings(
-    max_examples=10, deadline=None, derandomize=True, phases=PHASES, suppress_health_check=[HealthCheck.too_slow]
-)
+# derandomize: CI runs the same examples every time, so a red run can be repeated. No example
+# database: what failed once is kept in the code (@example) and the corpus, not in a local
+# folder. No shrinking: on these targets it can take many minutes; the failing input is
+# printed as found.
+_COMMON = {
+    "deadline": None,
+    "derandomize": True,
+    "database": None,
+    "phases": [Phase.explicit, Phase.generate],
+    "suppress_health_check": [HealthCheck.too_slow],
+}
+IN_PROCESS = settings(max_examples=60, **_COMMON)
+SUBPROCESS = settings(max_examples=10, **_COMMON)
 
 # A message the CLI prints for a bug (sandbox.cli.UNEXPECTED): a fuzz input must never get it.
 BUG_MARKER = "uventet fejl"
