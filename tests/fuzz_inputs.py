@@ -85,9 +85,13 @@ def utf8(value: str) -> bytes:
 
 stdin_bytes = st.one_of(text.map(utf8), st.binary(max_size=300))
 
+def _containers(inner: st.SearchStrategy) -> st.SearchStrategy:
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+
+
 json_value = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(any_char, max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    _containers,
     max_leaves=12,
 )
 
