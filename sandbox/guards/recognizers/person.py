@@ -295,17 +295,12 @@ class DanishNameRecognizer(EntityRecognizer):
         run = self._capitalised_run(tokens, i)
         kinds = [classify(tokens[j].text, self.words) if tokens[j].capitalised else Kind.UNKNOWN for j in run]
         # "Aarhus Kommune", "Jobcenter Aalborg", "Danske Bank": an organisation or place.
-        # An ordinary word right after a name is a surname ("Jonas Ravn"); anywhere
-        # else it ends the run, and only a known first name before it survives
-        # ("Peter Bangs Vej").
+        # A name right before such a word names the organisation too ("Henning Larsen
+        # Architects", "Søren Frichs Vej", "Hoa's Køkken"); only after a title or cue
+        # does a known first name before it stay a person.
         cut = next((n for n in range(len(run)) if self._ends_name(tokens, run, kinds, n)), None)
         if cut is not None:
-            # A name right before an organisation or street word names the organisation
-            # ("Henning Larsen Architects", "Søren Frichs Vej", "Hoa's Køkken"), unless
-            # the words before it start with a title or cue.
-            if cut > 0 and not cue:
-                return None
-            if Kind.FIRST not in kinds[:cut]:
+            if not cue or Kind.FIRST not in kinds[:cut]:
                 return None
             run, kinds = run[:cut], kinds[:cut]
         if COMPANY.match(text_after(tokens, run[-1])):
@@ -361,11 +356,13 @@ class DanishNameRecognizer(EntityRecognizer):
     def _ends_name(self, tokens: list[Word], run: list[int], kinds: list[Kind], n: int) -> bool:
         """Whether word ``n`` of a capitalised run is no part of a person's name.
 
-        Ordinary words and places end a name, except where a name puts them:
-        an ordinary word after a first name is a surname ("Jonas Ravn"); a
-        short one before a surname is a first name ("Vilde Haugen", "Storm
-        Nielsen"); a place as the last word after a first name is a surname
-        ("Jesper Kiel"), but not before an organisation word ("Aarhus Kommune").
+        Ordinary words, places and organisation words end a name, except
+        where a name puts them: an ordinary word after a first name is a
+        surname ("Jonas Ravn"); a short one before a surname is a first name
+        ("Vilde Haugen", "Storm Nielsen"); after a known first name or a
+        particle, a place or a short listed word is a middle or last name
+        ("Mikael Strand Jepsen", "Jesper Kiel", "Marivic dela Paz"), an
+        organisation word never is ("Aarhus Kommune").
         """
         kind = kinds[n]
         if kind is Kind.WORD:
