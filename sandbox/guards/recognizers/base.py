@@ -48,6 +48,19 @@ class DanishPatternRecognizer(PatternRecognizer):
             version=self.VERSION,
         )
 
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        return self.refine(text, super().analyze(text, entities, nlp_artifacts, regex_flags))
+
+    def refine(self, text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+        """This type's own checks on the pattern matches (a date, check digits, a label); none by default."""
+        return results
+
     def build_regex_explanation(  # type: ignore[override]
         self,
         recognizer_name: str,

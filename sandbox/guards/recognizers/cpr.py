@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date
 
 from presidio_analyzer import RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from sandbox.guards.recognizers.base import NUMBER_END, NUMBER_START, DanishPatternRecognizer, digits
 from sandbox.guards.recognizers.labels import label_before
@@ -72,24 +71,18 @@ class DanishCprRecognizer(DanishPatternRecognizer):
     DROP_AFTER_REFERENCE = False
 
 
-    def analyze(
-        self,
-        text: str,
-        entities: list[str],
-        nlp_artifacts: NlpArtifacts | None = None,
-        regex_flags: int | None = None,
-    ) -> list[RecognizerResult]:
-        results = []
-        for result in super().analyze(text, entities, nlp_artifacts, regex_flags):
+    def refine(self, text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+        kept = []
+        for result in results:
             if birth_date(text[result.start : result.end]) is None:
                 label = label_before(text, result.start)
                 if label is None or label[0] != "CPR":
                     continue  # ten digits that are no date and have no CPR label: some other number
                 result.analysis_explanation.append_textual_explanation_line("ugyldig dato, men efter en CPR-etiket")
-            results.append(result)
-        for result in results:
+            kept.append(result)
+        for result in kept:
             if satisfies_modulus_11(text[result.start : result.end]):
                 result.score = min(1.0, result.score + MOD11_BONUS)
                 result.analysis_explanation.append_textual_explanation_line("opfylder modulus 11")
                 result.analysis_explanation.set_improved_score(result.score)
-        return results
+        return kept

@@ -10,7 +10,6 @@ number harmless), but only with the label.
 from __future__ import annotations
 
 from presidio_analyzer import RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from sandbox.guards.recognizers.base import NUMBER_END, NUMBER_START, DanishPatternRecognizer, digits
 
@@ -41,14 +40,7 @@ class DanishCvrRecognizer(DanishPatternRecognizer):
     OWN_LABELS = frozenset({"CVR"})
     FOREIGN_LABELS = frozenset({"TELEFON", "CPR", "BANKKONTO", "REGNR", "NUMMERPLADE"})
 
-    def analyze(
-        self,
-        text: str,
-        entities: list[str],
-        nlp_artifacts: NlpArtifacts | None = None,
-        regex_flags: int | None = None,
-    ) -> list[RecognizerResult]:
-        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+    def refine(self, text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
         for result in results:
             if is_valid_cvr(text[result.start : result.end]):
                 result.analysis_explanation.append_textual_explanation_line("opfylder modulus 11")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import regex
 from presidio_analyzer import RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from sandbox.guards.recognizers.base import DanishPatternRecognizer
 
@@ -48,14 +47,7 @@ class DanishIbanRecognizer(DanishPatternRecognizer):
         # pattern score (a Danish one over the threshold, a foreign one under it).
         return True if is_valid_iban(pattern_text) else None
 
-    def analyze(
-        self,
-        text: str,
-        entities: list[str],
-        nlp_artifacts: NlpArtifacts | None = None,
-        regex_flags: int | None = None,
-    ) -> list[RecognizerResult]:
-        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+    def refine(self, text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
         for result in results:
             if result.score < LABELLED_SCORE and _LABEL.search(text, max(0, result.start - 20), result.start):
                 result.score = LABELLED_SCORE

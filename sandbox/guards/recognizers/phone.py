@@ -12,7 +12,6 @@ import re
 from datetime import date
 
 from presidio_analyzer import RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from sandbox.guards.recognizers.base import NUMBER_END, NUMBER_START, DanishPatternRecognizer
 
@@ -67,18 +66,8 @@ class DanishPhoneRecognizer(DanishPatternRecognizer):
     OWN_LABELS = frozenset({"TELEFON"})
     FOREIGN_LABELS = frozenset({"CPR", "CVR", "BANKKONTO", "REGNR", "NUMMERPLADE"})
 
-    def analyze(
-        self,
-        text: str,
-        entities: list[str],
-        nlp_artifacts: NlpArtifacts | None = None,
-        regex_flags: int | None = None,
-    ) -> list[RecognizerResult]:
-        results = [
-            r
-            for r in super().analyze(text, entities, nlp_artifacts, regex_flags)
-            if not _YEARS_OR_DATE.fullmatch(text[r.start : r.end])
-        ]
+    def refine(self, text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+        results = [r for r in results if not _YEARS_OR_DATE.fullmatch(text[r.start : r.end])]
         for result in results:
             number = text[result.start : result.end]
             if number.isdigit() and looks_like_date(number):
