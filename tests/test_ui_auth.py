@@ -65,6 +65,16 @@ def test_duplicate_and_unknown_names(store: UserStore) -> None:
     assert store.users() == []
 
 
+def test_a_role_can_be_changed_and_the_password_stays(store: UserStore) -> None:
+    store.add("anna", "participant", "korrekt-hest")
+    store.set_role("anna", "compliance")
+    assert store.role("anna") == "compliance" and store.check("anna", "korrekt-hest")
+    with pytest.raises(UserError, match="Ukendt rolle"):
+        store.set_role("anna", "chef")
+    with pytest.raises(UserError, match="findes ikke"):
+        store.set_role("bo", "trainer")
+
+
 def test_damaged_file_gives_a_danish_message(store: UserStore) -> None:
     store.path.write_text("{ikke json", encoding="utf-8")
     with pytest.raises(UserError, match="beskadiget"):

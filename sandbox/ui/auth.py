@@ -152,6 +152,18 @@ class UserStore:
             raise UserError(f"Brugeren '{name}' findes ikke.")
         self._write([user for user in users if user.name != name])
 
+    def set_role(self, name: str, role: str) -> User:
+        """Give ``name`` another role (password kept); a running app ends their logins at once."""
+        if role not in ROLES:
+            raise UserError(f"Ukendt rolle '{role}'. Vælg en af: {', '.join(ROLES)}.")
+        users = self.users()
+        user = next((user for user in users if user.name == name), None)
+        if user is None:
+            raise UserError(f"Brugeren '{name}' findes ikke.")
+        changed = User(**{**asdict(user), "role": role})
+        self._write([changed if other.name == name else other for other in users])
+        return changed
+
     def check(self, name: str, password: str) -> bool:
         """True if ``password`` is ``name``'s password (gradio's ``auth`` callable)."""
         user = self.get(name)
