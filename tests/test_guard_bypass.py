@@ -188,3 +188,11 @@ def test_an_answer_with_look_alike_characters_keeps_its_probabilities(guard: Gua
     pieces = probabilities.align(tokens, result.text, masked)
     assert pieces is not None
     assert [p.prob for p in pieces] == [0.9, 0.8, 0.7, None, None]
+
+
+@pytest.mark.parametrize("text", ["[" * 20_000, "!?" * 20_000, "Mette Hansen " + "(" * 30_000])
+def test_a_run_of_brackets_cannot_stall_the_guard(guard: Guard, text: str) -> None:
+    """spaCy's tokenizer is quadratic on such runs and holds the interpreter, so the guard's own
+    time limit could not stop it: before the fix the first case took 95 s, for every session."""
+    result = guard.check(text, Vault())  # a GuardError here would be the time limit
+    assert "Mette Hansen" not in result.text

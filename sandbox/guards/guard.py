@@ -157,6 +157,7 @@ def _source_fingerprint() -> str:
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_PUNCTUATION_RUN = re.compile(r"[^\w\s]{20,}")
 
 
 def _valid_unicode(text: str) -> str:
@@ -185,7 +186,10 @@ def _analysis_text(text: str, vault: Vault) -> str:
         vault.reserve(whole)
         return " " * len(match.group(1)) + match.group(2) + " "
 
-    return PLACEHOLDER_SHAPED.sub(blank, text)
+    # spaCy's tokenizer takes quadratic time on a long run of brackets or "!?" and
+    # holds the interpreter while it does (20,000 "[" took 95 s, stalling every
+    # session): such runs carry no personal data and are read as spaces.
+    return _PUNCTUATION_RUN.sub(lambda m: " " * len(m.group(0)), PLACEHOLDER_SHAPED.sub(blank, text))
 
 
 class Guard:
