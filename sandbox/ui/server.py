@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
 import socket
 import threading
 from pathlib import Path
@@ -125,10 +126,22 @@ def serve(model: str | None = None, host: str = "127.0.0.1", port: int = 7860, *
         launch(demo, host=host, port=port, users=users)
         print(f"Legepladsen kører på {address(host, port)} ({where}). Stop med Ctrl+C.", flush=True)
         try:
-            threading.Event().wait()
+            wait_for_stop()
         except KeyboardInterrupt:
             print("Legepladsen er stoppet.", flush=True)
         finally:
             demo.close(verbose=False)
     finally:
         pipeline.close()
+
+
+def wait_for_stop() -> None:
+    """Block until Ctrl+C or SIGTERM (a service manager's stop), which raise ``KeyboardInterrupt`` here.
+
+    Both handlers are set here: a process started in the background by a
+    script inherits SIGINT ignored (shells do that to background jobs), and
+    then neither Ctrl+C nor ``kill -INT`` stopped ``serve``.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    threading.Event().wait()
