@@ -452,6 +452,19 @@ def users_remove(name: str) -> None:
     click.echo(f"Brugeren {name} er fjernet.")
 
 
+@users.command("role")
+@click.argument("name")
+@click.option("--role", required=True, metavar="ROLLE",
+              help="participant (deltager), trainer (underviser) eller compliance.")
+@friendly_errors
+def users_role(name: str, role: str) -> None:
+    """Giv brugeren NAME en anden rolle; adgangskoden bevares, og en kørende app logger brugeren ud med det samme."""
+    from sandbox.ui.auth import UserStore
+
+    UserStore().set_role(name, role)
+    click.echo(f"Brugeren {name} har nu rollen {role}.")
+
+
 @main.group()
 def exercises() -> None:
     """Øvelseskort, idébank og forløb."""

@@ -105,9 +105,14 @@ def test_cli_add_list_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert UserStore(tmp_path / "users.json").check("kirsten", "en-god-kode")
     bad = runner.invoke(main, ["users", "add", "nina", "--role", "chef", "--password-stdin"], input="en-god-kode\n")
     assert bad.exit_code == 1 and "Ukendt rolle" in bad.output and "Traceback" not in bad.output
+    promoted = runner.invoke(main, ["users", "role", "lars", "--role", "trainer"])
+    assert promoted.exit_code == 0 and "rollen trainer" in promoted.output
+    assert UserStore(tmp_path / "users.json").check("lars", "kode-1234"), "the password is kept"
+    unknown = runner.invoke(main, ["users", "role", "ukendt", "--role", "trainer"])
+    assert unknown.exit_code == 1 and "findes ikke" in unknown.output
     removed = runner.invoke(main, ["users", "remove", "kirsten"])
     assert removed.exit_code == 0
-    assert runner.invoke(main, ["users", "list"]).output.splitlines() == ["lars  compliance"]
+    assert runner.invoke(main, ["users", "list"]).output.splitlines() == ["lars  trainer"]
 
 
 class Clock:
