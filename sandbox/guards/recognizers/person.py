@@ -255,7 +255,7 @@ class DanishNameRecognizer(EntityRecognizer):
             first = label.split()[0]
             if first.lower() in LABELS or first.lower() in STOP_WORDS or first.lower() in TITLES:
                 continue
-            known = first.title() in self.words.first_names | self.words.first_name_words
+            known = first.title() in self.words.first_names or first.title() in self.words.first_name_words
             repeated = counts[label.lower()] >= 2 and not self._ordinary(first)
             if known or repeated:
                 found.append((match.start(1), match.end(1), "navn som afsender i en chat"))
