@@ -19,8 +19,8 @@ from spacy.lang.da.stop_words import STOP_WORDS
 from sandbox.guards.lexicon import lexicon
 from sandbox.guards.recognizers.name_cues import COMPANY, PARTICLES, TITLES
 
-# The words of a found name: letters with inner apostrophes, split at hyphens too
-# ("Jensen-Bech" is mentioned as "Jensen-Bech" and as "Bech").
+# The words of a found name: letters with inner apostrophes, split at hyphens
+# ("Bech" alone is a mention of "Anne Jensen-Bech").
 _NAME_WORD = regex.compile(r"\p{L}+(?:['’]\p{L}+)*")
 MIN_LENGTH = 3  # "Bo" and "Ib" alone are words too often
 
