@@ -86,7 +86,10 @@ def test_par_shows_each_variant_and_the_measures(pipeline: Pipeline) -> None:
 def test_laesbarhed_shows_both_parts_and_the_band(pipeline: Pipeline) -> None:
     card = get_card("brev-boligstoette")
     material = card.material.text + "\n<script>alert(1)</script>"
-    result = run(card.id, pipeline, material=material, max_tokens=16)
+    # Greedy, so the answer is the same every run: with a random seed the demo model
+    # now and then answers nothing, and an empty answer shows no "after" band (seen in CI).
+    result = run(card.id, pipeline, material=material, max_tokens=16, temperature=0.0)
+    assert result.rewritten.strip()
     page = exercise_views.render(result)
     assert f"<td {exercise_views._CELL}>{result.before.rounded}</td>" in page
     assert result.before.band.label in page and result.after.band.label in page
