@@ -46,6 +46,10 @@ BOTH_NOTE = (
     "Sandsynlighederne vises for det svar, modellen selv skrev (med pladsholdere). "
     "Slå «Vis sandsynligheder» fra for at se svaret med dine egne oplysninger."
 )
+NO_WORDS_NOTE = (
+    "Modellen svarede ikke med et eneste ord: det første, den trak, var «slut». Det kan ske, fordi svaret "
+    "trækkes efter sandsynlighed. Med tilfældigt seed giver «Kør igen» et nyt forsøg."
+)
 HIDDEN_NOTE = (
     "Sandsynlighederne kan ikke vises for dette svar"
     " (modellen gav ingen, eller svaret blev ændret af værnet på en måde, der ikke kan vises ord for ord)."
@@ -355,6 +359,8 @@ def answer_html(visit: Visit, show_probs: bool, show_restored: bool) -> str:
     result = visit.last
     if result is None:
         return EMPTY_ANSWER
+    if not result.answer.strip():
+        return f'<p class="lp-note">{html.escape(NO_WORDS_NOTE)}</p>' + _text_html("")
     if show_probs:
         masked = [(e.start, e.end, e.placeholder) for e in result.output_guard.entities if e.placeholder]
         pieces = probabilities.align(result.tokens, result.answer, masked)
