@@ -1,11 +1,14 @@
-"""How long each exercise card takes on this machine, and what the measures cost.
+"""How long each exercise card takes on this machine, before and after batching, and what the measures cost.
 
 A trainer planning a 3-hour module needs to know whether a card answers in
 ten seconds or two minutes on the room's laptops. This runs the chosen cards
 with their own settings through the real pipeline (demo model unless
-``--model``) and prints model calls, wall time and time per call. It also
-times the pure measures on answer-sized text, to show they are negligible
-next to the model.
+``--model``) twice in one run: *before*, one model call after the other with
+every prompt evaluated afresh (how the app worked until batching), and
+*after*, as the app runs them now (samples of one prompt decoded together,
+the evaluated prompt reused). It prints model calls, both wall times and
+their ratio. It also times the pure measures on answer-sized text, to show
+they are negligible next to the model.
 
 Run: .venv/bin/python benchmarks/exercises.py [--cards ID ...] [--model PATH]
 """
@@ -20,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sandbox.backends.base import one_after_another  # noqa: E402
+from sandbox.backends.llama import LlamaBackend  # noqa: E402
 from sandbox.exercises import load_cards  # noqa: E402
 from sandbox.exercises.measures import lix, match_sentences, similarity, support  # noqa: E402
 from sandbox.exercises.runners import run_card  # noqa: E402
@@ -46,6 +51,35 @@ def time_measures(repeats: int = 200) -> None:
         print(f"{name:<32} {1000 * (time.perf_counter() - started) / repeats:8.2f} ms")
 
 
+class OneAtATime:
+    """The same model answering one call after the other: the app's order before batching."""
+
+    def __init__(self, backend: LlamaBackend) -> None:
+        self._backend = backend
+        self.kind = backend.kind
+        self.info = backend.info
+
+    def count_tokens(self, messages):  # noqa: ANN001, ANN201 - the Backend protocol's signature
+        return self._backend.count_tokens(messages)
+
+    def stream(self, messages, params, seed, cancel):  # noqa: ANN001, ANN201
+        return self._backend.stream(messages, params, seed, cancel)
+
+    def stream_group(self, calls, cancel):  # noqa: ANN001, ANN201
+        return one_after_another(self, calls, cancel)
+
+    def close(self) -> None:
+        self._backend.close()
+
+
+def timed(card, pipeline: Pipeline) -> tuple[int, float]:  # noqa: ANN001
+    """(model calls, seconds) for one run of ``card``."""
+    calls: list[int] = []
+    started = time.perf_counter()
+    run_card(card, pipeline, Session(), progress=lambda done, total, label: calls.append(total))
+    return (calls[-1] if calls else 0), time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", nargs="*", help="Card ids (default: all)")
@@ -57,16 +91,24 @@ def main() -> None:
 
     cards = [c for c in load_cards() if not args.cards or c.id in args.cards]
     pipeline = Pipeline.open(args.model, log_path=Path(tempfile.mkdtemp(prefix="legeplads-bench-")) / "log.sqlite3")
-    print(f"\nCards on {pipeline.info.name} ({'demo' if pipeline.info.demo else 'real'} model):")
-    print(f"{'card':<28} {'calls':>5} {'seconds':>8} {'s/call':>7}")
+    info = pipeline.info
+    one = LlamaBackend(Path(info.path), name=info.name, demo=info.demo, slots=1, prompt_cache=0)
+    before = Pipeline(OneAtATime(one), pipeline.guard, pipeline.log)
+    print(f"\nCards on {info.name} ({'demo' if info.demo else 'real'} model), {pipeline.slots} slots:")
+    print(f"{'card':<28} {'calls':>5} {'before s':>9} {'after s':>8} {'ratio':>6}")
+    ratios = []
     for card in cards:
-        calls = []
-        started = time.perf_counter()
-        run_card(card, pipeline, Session(), progress=lambda done, total, label, calls=calls: calls.append(total))
-        seconds = time.perf_counter() - started
-        total = calls[-1] if calls else 0
-        per_call = seconds / total if total else float("nan")
-        print(f"{card.id:<28} {total:>5} {seconds:>8.1f} {per_call:>7.2f}")
+        total, old = timed(card, before)
+        _, new = timed(card, pipeline)
+        ratios.append((total, old / new))
+        print(f"{card.id:<28} {total:>5} {old:>9.1f} {new:>8.1f} {old / new:>5.2f}x")
+    multi = [ratio for total, ratio in ratios if total > 1]
+    if multi:
+        print(
+            f"multi-call cards: lowest ratio {min(multi):.2f}x, "
+            f"median {sorted(multi)[len(multi) // 2]:.2f}x (target >= 2x)"
+        )
+    before.close()
     pipeline.close()
 
 

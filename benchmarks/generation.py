@@ -1,10 +1,17 @@
-"""Throughput and time to first token: raw llama-cpp-python vs. the pipeline.
+"""Throughput and time to first token: raw llama-cpp-python vs. the pipeline, and answers decoded together.
 
 Same model, same rendered prompt, same sampling parameters and seeds, one
-process. The pipeline figure includes everything a user's prompt goes through
-(input guard, backend, output guard, log append); the raw figure is
-``Llama.create_completion(stream=True)`` on the token ids the backend would
-send. Prints tokens/s, time to first token, their ratios, and peak RSS.
+process. Three parts, all measured in this one run:
+
+1. One answer at a time. The pipeline figure includes everything a user's
+   prompt goes through (input guard, engine, output guard, log append); the
+   raw figure is llama-cpp-python's own ``Llama.create_completion(stream=True)``
+   on the token ids the backend sends.
+2. Answers decoded together: total tokens/s with 1, 2, 4 and 8 random-seed
+   requests at once (each its own thread, as participants are), and with the
+   same counts as one exercise group, against one at a time.
+3. Time to first token for a long prompt evaluated afresh and for the same
+   prompt again ("Kør igen"), which the engine copies instead of evaluating.
 
 Run: .venv/bin/python benchmarks/generation.py [--runs 5] [--max-tokens 128]
 """
@@ -16,6 +23,7 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -49,8 +57,10 @@ def main() -> None:
 
     log_dir = Path(tempfile.mkdtemp(prefix="legeplads-bench-"))
     pipeline = Pipeline.open(log_path=log_dir / "log.sqlite3")
-    backend = pipeline._backend  # the benchmark compares against the very same Llama object
-    llama = backend._llama
+    backend = pipeline._backend  # the benchmark compares against the very same model file and template
+    from llama_cpp import Llama
+
+    llama = Llama(model_path=backend.info.path, n_ctx=backend.info.context_length, verbose=False)
     # The exact token ids the backend sends (chat template and BOS included).
     prompt_tokens = backend._prompt_tokens([Message("user", PROMPT)])
     params = GenerationParams(max_tokens=args.max_tokens, temperature=0.7, top_p=0.95, top_k=40, repeat_penalty=1.1)
@@ -63,8 +73,15 @@ def main() -> None:
         llama.reset()
         started = time.perf_counter()
         chunks = llama.create_completion(
-            prompt_tokens, max_tokens=args.max_tokens, temperature=0.7, top_p=0.95, top_k=40,
-            repeat_penalty=1.1, seed=seed, stream=True, stop=list(backend._stops),
+            prompt_tokens,
+            max_tokens=args.max_tokens,
+            temperature=0.7,
+            top_p=0.95,
+            top_k=40,
+            repeat_penalty=1.1,
+            seed=seed,
+            stream=True,
+            stop=list(backend._stops),
         )
         tokens_only = (c for c in chunks if c["choices"][0]["finish_reason"] is None)
         n, ttft, total = measure(tokens_only, started)
@@ -86,11 +103,66 @@ def main() -> None:
     print(f"model: {pipeline.info.name}  runs: {args.runs}  max_tokens: {args.max_tokens}")
     print("tokens per run (raw, pipeline): " + ", ".join(f"{n}/{m}" for n, m in counts))
     print(f"raw llama-cpp-python: {raw:6.1f} tok/s   time to first token {rt:6.1f} ms")
-    print(f"pipeline (guard+log): {pipe:6.1f} tok/s   time to first token {pt:6.1f} ms")
+    print(f"pipeline (guard+log): {pipe:6.1f} tok/s   time to first token {pt:6.1f} ms (prompt reused after run 0)")
     print(f"throughput ratio pipeline/raw: {pipe / raw:.3f}   (target >= 0.97)")
     print(f"added time to first token: {pt - rt:+.1f} ms   (target < 30 ms)")
-    print(f"peak RSS: {rss_mb:.0f} MB")
+    together(backend, args.max_tokens)
+    reuse(backend)
+    print(f"peak RSS: {rss_mb:.0f} MB (after part 1)")
     pipeline.close()
+
+
+def together(backend, max_tokens: int) -> None:
+    """Part 2: total tokens/s for n answers at once, as participants (threads) and as one group."""
+    messages = [Message("user", PROMPT)]
+    print(f"\nanswers decoded together (max {max_tokens} tokens each, temperature 0.7, random seeds):")
+    base = None
+    for n in (1, 2, 4, 8):
+        counts = [0] * n
+        start = threading.Barrier(n)
+
+        def ask(i: int, counts: list[int] = counts, start: threading.Barrier = start) -> None:
+            start.wait()
+            params = GenerationParams(max_tokens=max_tokens)
+            counts[i] = sum(isinstance(t, Token) for t in backend.stream(messages, params, 5000 + i, threading.Event()))
+
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(n)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        shared = sum(counts) / (time.perf_counter() - started)
+        calls = [(messages, GenerationParams(max_tokens=max_tokens, seed=6000 + i), 6000 + i) for i in range(n)]
+        started = time.perf_counter()
+        produced = sum(isinstance(item, Token) for _, item in backend.stream_group(calls, threading.Event()))
+        grouped = produced / (time.perf_counter() - started)
+        base = base or shared
+        print(
+            f"  {n} at once: participants {shared:6.1f} tok/s ({shared / base:.2f}x one)   "
+            f"one exercise group {grouped:6.1f} tok/s ({grouped / base:.2f}x one)"
+        )
+    print("  targets: >= 1.5x at 4, >= 1.8x at 8")
+
+
+def reuse(backend) -> None:
+    """Part 3: time to first token for a long prompt, evaluated afresh vs. copied from the engine's cache."""
+    text = PROMPT + " " + " ".join(["Borgeren har tidligere fået afslag og klaget over sagsbehandlingstiden."] * 40)
+    fresh, again = [], []
+    for run in range(4):
+        messages = [Message("user", f"Sag {run}: {text}")]  # a new prompt each run: nothing to reuse
+        for times in (fresh, again):
+            started = time.perf_counter()
+            stream = backend.stream(messages, GenerationParams(max_tokens=1, seed=1), 1, threading.Event())
+            next(stream)
+            times.append((time.perf_counter() - started) * 1000)
+            stream.close()
+    tokens = backend.count_tokens([Message("user", f"Sag 0: {text}")])
+    f, a = statistics.median(fresh), statistics.median(again)
+    print(
+        f"\ntime to first token, {tokens}-token prompt: "
+        f"evaluated {f:6.1f} ms, repeated {a:6.1f} ms ({f / a:.1f}x faster)"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,11 @@ throwaway data folder, then:
   line (presenter view) and a compliance user exports and downloads the log
   again and again (the scenario of tests/test_ui_load.py). Prints the wait
   for one's turn and the total time per call (p50/p95) and the whole room;
+* together: 8 and 20 participants send one prompt at the same moment, to
+  the app as it runs now (the model decodes up to its slots together) and to
+  the same app with one slot (one person at a time, as before batching).
+  Prints p50/p95 time to the first token and to the last, the whole room's
+  time, and the ratios;
 * logins: how long another person's ``/config`` takes while 120 wrong
   passwords arrive at once: with the back-off set out of the way (the
   password checks themselves, off the event loop), and with the standard
@@ -36,6 +41,7 @@ os.environ.setdefault("LEGEPLADS_DATA_DIR", tempfile.mkdtemp(prefix="legeplads-b
 import httpx  # noqa: E402
 from ui_server import PASSWORD, running_app, workshop_room  # noqa: E402
 
+from sandbox.backends.llama import LlamaBackend  # noqa: E402
 from sandbox.pipeline import Pipeline  # noqa: E402
 from sandbox.ui.auth import Backoff, Logins, UserStore  # noqa: E402
 
@@ -64,6 +70,34 @@ def room(pipeline: Pipeline, participants: int, prompts: int, max_tokens: int) -
     print(f"  trainer's queue line  {len(result.queue_lines)} updates; exports downloaded {len(result.exports)}")
     for error in result.errors[:5]:
         print(f"  error: {error}")
+
+
+def together(pipeline: Pipeline, sizes: list[int], max_tokens: int) -> None:
+    info = pipeline.info
+    one = Pipeline(LlamaBackend(Path(info.path), name=info.name, demo=info.demo, slots=1), pipeline.guard, pipeline.log)
+    print(f"together: one prompt each, sent at once, max {max_tokens} tokens; {pipeline.slots} slots vs 1")
+    try:
+        for size in sizes:
+            results = {}
+            for label, target in (("1 slot", one), (f"{pipeline.slots} slots", pipeline)):
+                store = UserStore(Path(tempfile.mkdtemp(prefix="users-")) / "users.json")
+                with running_app(target, users=store) as (url, _):
+                    results[label] = workshop_room(url, size, 1, max_tokens, store)
+            print(f"  {size} participants:")
+            for label, result in results.items():
+                first = f"p50 {seconds(percentile(result.firsts, 0.5))} p95 {seconds(percentile(result.firsts, 0.95))}"
+                last = f"p50 {seconds(percentile(result.totals, 0.5))} p95 {seconds(percentile(result.totals, 0.95))}"
+                print(
+                    f"    {label:<9} first token {first}   last token {last}   room {seconds(result.elapsed)}"
+                    f"   errors {len(result.errors)}"
+                )
+            old, new = results["1 slot"], results[f"{pipeline.slots} slots"]
+            print(
+                f"    room {old.elapsed / new.elapsed:.2f}x shorter; longest wait for the last token "
+                f"{max(old.totals):.1f} s -> {max(new.totals):.1f} s"
+            )
+    finally:
+        one.close()
 
 
 def config_ms(http: httpx.Client, runs: int = 20) -> float:
@@ -114,7 +148,8 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--guesses", type=int, default=120)
-    parser.add_argument("--only", choices=["logins", "room"], help="run one part only")
+    parser.add_argument("--only", choices=["logins", "room", "together"], help="run one part only")
+    parser.add_argument("--together-max-tokens", type=int, default=48)
     args = parser.parse_args()
     pipeline = Pipeline.open(log_path=Path(os.environ["LEGEPLADS_DATA_DIR"]) / "bench-log.sqlite3")
     try:
@@ -122,6 +157,8 @@ def main() -> None:
             logins(pipeline, args.guesses)
         if args.only in (None, "room"):
             room(pipeline, args.participants, args.prompts, args.max_tokens)
+        if args.only in (None, "together"):
+            together(pipeline, [8, 20], args.together_max_tokens)
     finally:
         pipeline.close()
 

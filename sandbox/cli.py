@@ -202,12 +202,16 @@ def models_catalog() -> None:
 @model_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 = workshop-tilstand (kræver logins).")
 @click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--pladser", "slots", type=click.IntRange(1, 16), default=None,
+              help="Hvor mange svar modellen skriver på én gang (standard: 8 for små modeller, 4 for store; "
+                   "hver plads bruger hukommelse til modellens kontekst). Også $LEGEPLADS_SLOTS.")
 @server_options
 @friendly_errors
 def serve(
     model: str | None,
     host: str,
     port: int,
+    slots: int | None,
     backend: str | None,
     base_url: str | None,
     api_key: str | None,
@@ -216,7 +220,7 @@ def serve(
     """Start web-appen (kun på denne computer som standard)."""
     from sandbox.ui import serve as serve_app
 
-    serve_app(model=model, host=host, port=port, backend=backend, base_url=base_url, api_key=api_key,
+    serve_app(model=model, host=host, port=port, slots=slots, backend=backend, base_url=base_url, api_key=api_key,
               remote_model=remote_model)
 
 

@@ -14,7 +14,7 @@ import secrets
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -75,6 +75,9 @@ class Result:
     completion_tokens: int
     latency_ms: float
     log_id: int | None
+    # How many answers were decoded in one pass with this one (1 = alone); a
+    # seed gives the same answer again only decoded the same way.
+    decoded_together: int = 1
 
     def restored(self, session: Session) -> str:
         """The answer with the user's own originals put back (their screen only)."""
@@ -99,12 +102,14 @@ class Pipeline:
         base_url: str | None = None,
         api_key: str | None = None,
         remote_model: str | None = None,
+        slots: int | None = None,
     ) -> Pipeline:
         """Load the chosen model (see :mod:`sandbox.models`), the guard and the log.
 
         ``backend="openai"`` (or ``$LEGEPLADS_BACKEND``) uses a shared server at
         ``base_url`` instead (see :mod:`sandbox.backends.openai`); the guard and
-        the log stay here either way.
+        the log stay here either way. ``slots``: how many answers a local
+        model decodes at once (default by model size, or ``$LEGEPLADS_SLOTS``).
         """
         from sandbox import models
         from sandbox.backends.llama import DEFAULT_CONTEXT, LlamaBackend
@@ -126,12 +131,18 @@ class Pipeline:
             demo=candidate.demo,
             sha256=models.short_sha256(path),
             n_ctx=n_ctx or DEFAULT_CONTEXT,
+            slots=slots,
         )
         return cls(local, Guard(policy), AuditLog(log_path))
 
     @property
     def info(self) -> ModelInfo:
         return self._backend.info
+
+    @property
+    def slots(self) -> int:
+        """How many calls the backend decodes at once (1 for one that answers one at a time)."""
+        return int(getattr(self._backend, "slots", 1))
 
     def preview(self, text: str, session: Session) -> GuardResult:
         """What the model would see for ``text``; sends nothing, logs nothing."""
@@ -166,11 +177,81 @@ class Pipeline:
         """
         cancel = cancel or threading.Event()
         started = time.perf_counter()
-        params = request.params
+        entry, user, sent = self._guarded(request, session)
+        seed = _seed(request.params)
+        entry = _with_seed(entry, request.params, seed)
+        tokens: list[Token] = []
+        finished: Finished | None = None
+        stream = self._backend.stream(sent, request.params, seed, cancel)
+        try:
+            for item in stream:
+                if isinstance(item, Finished):
+                    finished = item
+                else:
+                    tokens.append(item)
+                    yield item
+            if finished is None:
+                raise GenerationError(UNEXPECTED_MODEL_FAILURE)
+        except (Exception, GeneratorExit) as error:  # noqa: BLE001 - the prompt was sent: the call is logged
+            stream.close()
+            self._unfinished(error, [(entry, tokens)], session, started)
+            raise self._reported(error) from None
+        finally:
+            stream.close()  # releases the model at once, whatever happened
+        yield self._finished(entry, tokens, finished, session, started, seed, sent, user)
+
+    def stream_group(
+        self, requests: Sequence[Request], session: Session, cancel: threading.Event | None = None
+    ) -> Iterator[tuple[int, Token | Result]]:
+        """Answer several requests (own prompt or the same, own settings, own seed) decoded together.
+
+        Yields ``(index, token)`` as they come and ``(index, result)`` as each
+        answer ends. Each distinct prompt is guarded once, and all before
+        anything is sent; each answer is output-guarded and logged on its
+        own, exactly as if it had been asked alone. A backend without
+        batching answers them one after the other.
+        """
+        cancel = cancel or threading.Event()
+        started = time.perf_counter()
+        guarded: dict[tuple[str, str | None, str | None], tuple[LogEntry, GuardResult, tuple[Message, ...]]] = {}
+        for request in requests:
+            key = (request.prompt, request.system, request.exercise_id)
+            if key not in guarded:
+                guarded[key] = self._guarded(request, session)
+        calls = [guarded[(r.prompt, r.system, r.exercise_id)] for r in requests]
+        seeds = [_seed(request.params) for request in requests]
+        entries = [_with_seed(call[0], r.params, seed) for call, r, seed in zip(calls, requests, seeds, strict=True)]
+        tokens: list[list[Token]] = [[] for _ in requests]
+        open_ = set(range(len(requests)))
+        stream = self._backend.stream_group(
+            [(sent, r.params, seed) for (_, _, sent), r, seed in zip(calls, requests, seeds, strict=True)], cancel
+        )
+        try:
+            for index, item in stream:
+                if isinstance(item, Finished):
+                    open_.discard(index)
+                    _, user, sent = calls[index]
+                    result = self._finished(
+                        entries[index], tokens[index], item, session, started, seeds[index], sent, user
+                    )
+                    yield index, result
+                else:
+                    tokens[index].append(item)
+                    yield index, item
+            if open_:
+                raise GenerationError(UNEXPECTED_MODEL_FAILURE)
+        except (Exception, GeneratorExit) as error:  # noqa: BLE001 - the prompts were sent: the calls are logged
+            stream.close()
+            self._unfinished(error, [(entries[i], tokens[i]) for i in sorted(open_)], session, started)
+            raise self._reported(error) from None
+        finally:
+            stream.close()
+
+    def _guarded(self, request: Request, session: Session) -> tuple[LogEntry, GuardResult, tuple[Message, ...]]:
+        """Check and guard the prompt; the log entry so far and the messages to send. Blocked → logged and raised."""
         _check_prompt(request.prompt)
         self.log.check_writable()
         entry = self._entry(request, session)
-
         try:
             user = self.guard.check(request.prompt, session.vault)
             system = self.guard.check(request.system, session.vault) if request.system else None
@@ -193,43 +274,21 @@ class Pipeline:
                 + ", ".join(blocked)
                 + ", som legepladsens politik ikke tillader at sende, heller ikke maskeret."
             )
+        sent = tuple([Message("system", system.text)] if system else []) + (Message("user", user.text),)
+        return replace(entry, messages=[{"role": m.role, "content": m.content} for m in sent]), user, sent
 
-        sent = tuple(
-            [Message("system", system.text)] if system else []
-        ) + (Message("user", user.text),)
-        seed = params.seed if params.seed is not None else secrets.randbelow(2**31)
-        used = {**params.as_dict(), "seed": seed}
-        entry = replace(entry, messages=[{"role": m.role, "content": m.content} for m in sent], params=used)
-
-        tokens: list[Token] = []
-        finished: Finished | None = None
-        stream = self._backend.stream(sent, params, seed, cancel)
-        try:
-            for item in stream:
-                if isinstance(item, Finished):
-                    finished = item
-                else:
-                    tokens.append(item)
-                    yield item
-            if finished is None:
-                raise GenerationError(UNEXPECTED_MODEL_FAILURE)
-        except UserError as error:
-            self._log_unfinished(entry, tokens, session, started, error=error.message)
-            raise
-        except GeneratorExit:
-            # The caller stopped reading (a closed browser tab): the prompt
-            # was sent, so it is logged like a press on Stop.
-            stream.close()
-            self._log_unfinished(entry, tokens, session, started, error=None)
-            raise
-        except Exception as error:  # noqa: BLE001 - the prompt was sent: whatever broke, the call is logged
-            # Only the type is kept: the exception's text may quote the model's output.
-            log.warning("backend failed unexpectedly: %s", type(error).__name__)
-            self._log_unfinished(entry, tokens, session, started, error=UNEXPECTED_MODEL_FAILURE)
-            raise GenerationError(UNEXPECTED_MODEL_FAILURE) from None
-        finally:
-            stream.close()  # releases the model at once, whatever happened
-
+    def _finished(
+        self,
+        entry: LogEntry,
+        tokens: list[Token],
+        finished: Finished,
+        session: Session,
+        started: float,
+        seed: int,
+        sent: tuple[Message, ...],
+        user: GuardResult,
+    ) -> Result:
+        """Guard the answer, log it, and return it as a :class:`Result` (or log the failure and raise)."""
         try:
             output = self.guard.check_output("".join(t.text for t in tokens).strip(), session.vault)
         except GuardError as error:
@@ -240,9 +299,11 @@ class Pipeline:
             self.log.append(replace(entry, error=UNEXPECTED_GUARD_FAILURE, latency_ms=_ms(started)))
             raise GuardError(UNEXPECTED_GUARD_FAILURE) from None
         latency = _ms(started)
+        params = {**entry.params, "decoded_together": finished.rows}
         log_id = self.log.append(
             replace(
                 entry,
+                params=params,
                 response=output.text,
                 output_findings=output.summary(),
                 prompt_tokens=finished.prompt_tokens,
@@ -251,7 +312,7 @@ class Pipeline:
                 latency_ms=latency,
             )
         )
-        yield Result(
+        return Result(
             answer=output.text,
             seed=seed,
             tokens=tuple(tokens),
@@ -263,7 +324,30 @@ class Pipeline:
             completion_tokens=finished.completion_tokens,
             latency_ms=latency,
             log_id=log_id,
+            decoded_together=finished.rows,
         )
+
+    def _unfinished(
+        self, error: BaseException, calls: list[tuple[LogEntry, list[Token]]], session: Session, started: float
+    ) -> None:
+        """Log calls that ended without a :class:`Finished`: the prompt was sent, so each is recorded."""
+        if isinstance(error, UserError):
+            message: str | None = error.message
+        elif isinstance(error, GeneratorExit):
+            message = None  # the caller stopped reading (a closed browser tab): logged like a press on Stop
+        else:
+            # Only the type is kept: the exception's text may quote the model's output.
+            log.warning("backend failed unexpectedly: %s", type(error).__name__)
+            message = UNEXPECTED_MODEL_FAILURE
+        for entry, tokens in calls:
+            self._log_unfinished(entry, tokens, session, started, error=message)
+
+    @staticmethod
+    def _reported(error: BaseException) -> BaseException:
+        """What the caller gets: Danish errors and GeneratorExit as they are, anything else as a GenerationError."""
+        if isinstance(error, (UserError, GeneratorExit)):
+            return error
+        return GenerationError(UNEXPECTED_MODEL_FAILURE)
 
     def _log_unfinished(
         self, entry: LogEntry, tokens: list[Token], session: Session, started: float, *, error: str | None
@@ -324,6 +408,15 @@ UNEXPECTED_GUARD_FAILURE = (
     "Kontrollen af svaret for personoplysninger fejlede, så svaret vises ikke. Kaldet er registreret i loggen. "
     "Prøv igen; sker det igen, så kontakt IT."
 )
+
+
+def _seed(params: GenerationParams) -> int:
+    """The seed a call uses: the one asked for, or a fresh random one (recorded, so it can be reused)."""
+    return params.seed if params.seed is not None else secrets.randbelow(2**31)
+
+
+def _with_seed(entry: LogEntry, params: GenerationParams, seed: int) -> LogEntry:
+    return replace(entry, params={**params.as_dict(), "seed": seed})
 
 
 def _check_prompt(prompt: str) -> None:

@@ -224,7 +224,10 @@ def test_hoeringssvar_compares_with_the_key(pipeline: Pipeline) -> None:
     result = run_card(card, pipeline, Session(), settings=settings, progress=steps)
 
     assert result.used == 4 and len(result.answers) == 2 and len(result.sent) == 2
-    assert [label for _, _, label in steps.calls[:2]] == ["Læser svar 1–2", "Læser svar 3–4"]
+    labels = [label for _, _, label in steps.calls]
+    assert labels[0] == "Læser 4 høringssvar i 2 bunker (0 af 2 svar færdige)"  # the two batches are read together
+    assert labels[-2:] == ["Læser 4 høringssvar i 2 bunker (2 af 2 svar færdige)", "Færdig"]
+    assert "Svar 1–2:" in result.combined and "Svar 3–4:" in result.combined
     assert "Jens Mikkelsen" not in result.sent[0] and "Svar 1 (borger" in result.sent[0]
     hearing = load_hearing("lokalplan-moellebakken")
     expected = [t.name for t in hearing.themes if set(t.responses) & {1, 2, 3, 4}]
@@ -291,8 +294,10 @@ def test_journal_keeps_only_redacted_text(pipeline: Pipeline) -> None:
 
 
 def test_sandsynligheder_says_so_when_the_model_answers_nothing(pipeline: Pipeline) -> None:
-    # Seed 1390059162 makes the demo model draw "end of answer" first (seen in a CI run).
+    # With seed 11 the demo model draws "end of answer" first for this prompt (found by trying seeds 1-34:
+    # 11 and 34 do; the seed a CI run once met with the card's own prompt no longer does since the batching engine).
     card = get_card("blackbox-afgoerelse")
-    result = run_card(card, pipeline, Session(), settings=small(card.id, seed=1390059162))
+    settings = small(card.id, seed=11, max_tokens=8, prompt="Gentag navnet Mette Hansen.")
+    result = run_card(card, pipeline, Session(), settings=settings)
     assert result.answer.text == "" and result.tokens == ()
     assert result.summary.startswith("Modellen svarede ikke med nogen tekst")

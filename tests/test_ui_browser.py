@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import expect
 from ui_server import running_app
 
+from sandbox.backends.llama import LlamaBackend
 from sandbox.backends.base import GenerationParams
 from sandbox.pipeline import Pipeline, Request, Session
 from sandbox.ui.auth import UserStore
@@ -201,7 +202,17 @@ def test_empty_prompt_is_refused_at_once(page: Any, url: str) -> None:
     assert page.locator(".toast-title").first.inner_text().strip() == "Fejl"
 
 
-def test_a_second_person_sees_their_place_in_the_queue(browser: Any, url: str, shoot: Shoot) -> None:
+@pytest.fixture(scope="module")
+def one_slot_url(pipeline: Pipeline, demo_model_path: Path) -> Iterator[str]:
+    """The app with a model that answers one person at a time, so a second one has to queue."""
+    one = Pipeline(LlamaBackend(demo_model_path, name="demo", demo=True, slots=1), pipeline.guard, pipeline.log)
+    with running_app(one) as (address, _):
+        yield address
+    one.close()
+
+
+def test_a_second_person_sees_their_place_in_the_queue(browser: Any, one_slot_url: str, shoot: Shoot) -> None:
+    url = one_slot_url
     first, second = (browser.new_context(viewport={"width": 1280, "height": 900}).new_page() for _ in range(2))
     # The first person asks for a long answer, so the model is surely busy when the second sends.
     # With a random seed the demo model sometimes stops after a few dozen tokens; with seed 4
@@ -223,6 +234,31 @@ def test_a_second_person_sees_their_place_in_the_queue(browser: Any, url: str, s
     first.locator("#lp-stop").click()
     first.get_by_text("Der er ikke noget at stoppe").first.wait_for(timeout=QUICK)
     second.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
+    for person in (first, second):
+        person.context.close()
+
+
+def test_two_people_are_answered_at_the_same_time(browser: Any, url: str, shoot: Shoot) -> None:
+    """The model has slots for several: a second person's answer comes while the first is still being written."""
+    first, second = (browser.new_context(viewport={"width": 1280, "height": 900}).new_page() for _ in range(2))
+    write_prompt(first, url, "Fortæl en lang historie om en kommune.", 300)
+    temperature = first.locator("#lp-temperature input[type=number]")
+    temperature.fill("0")  # greedy: 300 tokens on the demo model, so the first answer is surely still running
+    temperature.press("Enter")
+    expect(temperature).to_have_value("0")
+    write_prompt(second, url, "Skriv en sætning om vejret.", 12)
+    first.locator("#lp-send").click()
+    first.locator("#lp-status").get_by_text("Modellen skriver").wait_for(timeout=SLOW)
+    second.locator("#lp-send").click()
+    second.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
+    expect(first.locator("#lp-status")).to_contain_text("Modellen skriver")  # no queue behind the long answer
+    assert "Plads i køen" not in second.locator("#lp-answer").inner_text()
+    meta = second.locator("#lp-meta").inner_text()
+    assert "sammen med 1 andet svar" in meta, meta
+    second.locator("#lp-meta").scroll_into_view_if_needed()
+    shoot(second, "9-sammen")
+    first.locator("#lp-stop").click()
+    first.locator("#lp-status").get_by_text("Stoppet.").wait_for(timeout=QUICK)
     for person in (first, second):
         person.context.close()
 

@@ -8,14 +8,13 @@ import re
 
 import gradio as gr
 
-from sandbox.backends.base import Alternative, Token
+from sandbox.backends.base import Alternative, GenerationParams, Token
 from sandbox.exercises.schema import CATEGORIES
 from sandbox.guards import Entity, GuardResult
-from sandbox.backends.base import GenerationParams
 from sandbox.pipeline import Pipeline, Request, Session
 from sandbox.ui import preview, probabilities
-from sandbox.ui.playground import NO_WORDS_NOTE, answer_html
 from sandbox.ui.exercises_tab import ExercisesTab
+from sandbox.ui.playground import NO_WORDS_NOTE, answer_html, meta_markdown
 from sandbox.ui.state import Visit
 
 
@@ -156,3 +155,12 @@ def test_an_empty_answer_is_named_whichever_toggle_is_on(pipeline: Pipeline) -> 
         shown = answer_html(visit, show_probs, show_restored)
         assert html.escape(NO_WORDS_NOTE) in shown, (show_probs, show_restored)
         assert "Sandsynlighederne kan ikke vises" not in shown
+
+
+def test_the_answer_says_whether_it_was_decoded_alone_or_with_others(pipeline: Pipeline) -> None:
+    request = Request("Hej.", GenerationParams(max_tokens=4, seed=1))
+    result = pipeline.ask(request, Session())
+    assert "alene – samme seed giver samme svar igen" in meta_markdown(request, result)
+    shared = meta_markdown(request, dataclasses.replace(result, decoded_together=3))
+    assert "sammen med 2 andre svar" in shared and "vælg *Fast seed*" in shared
+    assert "sammen med 1 andet svar" in meta_markdown(request, dataclasses.replace(result, decoded_together=2))

@@ -51,6 +51,7 @@ class Room:
     """What a room of participants saw: per model call the wait for its turn and its total time."""
 
     waits: list[float] = field(default_factory=list)
+    firsts: list[float] = field(default_factory=list)  # from sending to the first token on screen
     totals: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     told_place: int = 0  # calls that were told their place in the queue, or started at once
@@ -59,6 +60,16 @@ class Room:
     exports: list[bytes] = field(default_factory=list)  # what the compliance user downloaded
     elapsed: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+def _shows_tokens(message: dict) -> bool:
+    """Whether a streamed update puts answer text on screen (not only a status line)."""
+    output = message.get("output") or {}
+    for value in output.get("data") or []:
+        text = str(value)
+        if 'lp-streaming">' in text and not text.split('lp-streaming">', 1)[1].startswith("<"):
+            return True
+    return False
 
 
 def room_prompt(person: int, turn: int) -> tuple[str, list[str]]:
@@ -117,7 +128,7 @@ def workshop_room(url: str, participants: int, prompts: int, max_tokens: int, st
                 if joined.status_code != 200:
                     room.errors.append(f"{names[index]}: join {joined.status_code}")
                     continue
-                waited, told = None, False
+                waited, first, told = None, None, False
                 with http.stream("GET", "gradio_api/queue/data", params={"session_hash": session}) as events:
                     for line in events.iter_lines():
                         if not line.startswith("data:"):
@@ -127,10 +138,13 @@ def workshop_room(url: str, participants: int, prompts: int, max_tokens: int, st
                         told = told or kind == "process_starts" or (kind == "estimation" and "rank" in message)
                         if kind == "process_starts" and waited is None:
                             waited = time.perf_counter() - started
+                        if kind == "process_generating" and first is None and _shows_tokens(message):
+                            first = time.perf_counter() - started
                         if kind == "process_completed":
                             with room.lock:
                                 room.totals.append(time.perf_counter() - started)
                                 room.waits.append(waited if waited is not None else 0.0)
+                                room.firsts.append(first if first is not None else time.perf_counter() - started)
                                 room.told_place += told
                                 if not message.get("success"):
                                     room.errors.append(f"{names[index]}: {message.get('output')}")

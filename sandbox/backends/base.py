@@ -65,9 +65,7 @@ class GenerationParams:
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                raise UserError(
-                    f"{self.NAMES[name]} skal være mellem {low:g} og {high:g} (fik {value!r})."
-                )
+                raise UserError(f"{self.NAMES[name]} skal være mellem {low:g} og {high:g} (fik {value!r}).")
             if name in ("top_k", "max_tokens", "seed", "top_logprobs") and value != int(value):
                 raise UserError(f"{self.NAMES[name]} skal være et helt tal (fik {value!r}).")
 
@@ -97,6 +95,10 @@ class Finished:
     reason: Literal["stop", "length", "cancelled"]
     prompt_tokens: int
     completion_tokens: int
+    # The most answers decoded in one pass with this one (1 = alone). The
+    # numbers a model computes depend on it, so the same seed gives the same
+    # answer only decoded the same way (see sandbox/backends/engine.py).
+    rows: int = 1
 
 
 @dataclass(frozen=True)
@@ -135,4 +137,27 @@ class Backend(Protocol):
         """
         ...
 
+    def stream_group(
+        self,
+        calls: Sequence[tuple[Sequence[Message], GenerationParams, int]],
+        cancel: threading.Event,
+    ) -> Iterator[tuple[int, Token | Finished]]:
+        """Several calls ``(messages, params, seed)`` answered as one group.
+
+        Yields ``(index, item)``; every index ends with its own
+        :class:`Finished`. A backend that can decode them together does.
+        """
+        ...
+
     def close(self) -> None: ...
+
+
+def one_after_another(
+    backend: Backend,
+    calls: Sequence[tuple[Sequence[Message], GenerationParams, int]],
+    cancel: threading.Event,
+) -> Iterator[tuple[int, Token | Finished]]:
+    """:meth:`Backend.stream_group` for a backend that answers one call at a time."""
+    for index, (messages, params, seed) in enumerate(calls):
+        for item in backend.stream(messages, params, seed, cancel):
+            yield index, item

@@ -40,7 +40,15 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
-from sandbox.backends.base import Alternative, Finished, GenerationParams, Message, ModelInfo, Token
+from sandbox.backends.base import (
+    Alternative,
+    Finished,
+    GenerationParams,
+    Message,
+    ModelInfo,
+    Token,
+    one_after_another,
+)
 from sandbox.errors import GenerationError, ModelError, UserError
 
 BACKEND_ENV = "LEGEPLADS_BACKEND"
@@ -160,9 +168,7 @@ class OpenAIBackend:
                 "Modelserveren har flere modeller; vælg en med --remote-model: " + ", ".join(sorted(listed))
             )
         if model not in listed:
-            raise ModelError(
-                f"Modelserveren har ikke modellen '{model}'. Den har: {', '.join(sorted(listed))}."
-            )
+            raise ModelError(f"Modelserveren har ikke modellen '{model}'. Den har: {', '.join(sorted(listed))}.")
         return model
 
     def _llama_server_context(self) -> int | None:
@@ -313,6 +319,14 @@ class OpenAIBackend:
         return GenerationError(
             f"Modelserveren afviste forespørgslen (HTTP {status}). Prøv igen; sker det igen, så kontakt IT."
         )
+
+    def stream_group(
+        self,
+        calls: Sequence[tuple[Sequence[Message], GenerationParams, int]],
+        cancel: threading.Event,
+    ) -> Iterator[tuple[int, Token | Finished]]:
+        """One request per call, one after the other: the server batches across its own clients."""
+        return one_after_another(self, calls, cancel)
 
     def close(self) -> None:
         self._client.close()

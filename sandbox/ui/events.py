@@ -1,7 +1,8 @@
 """How the app's events run, and the refusals it shows before anything queues.
 
 Two kinds of event: model calls, which wait their turn in one queue (the
-model answers one person at a time, and gradio shows each their place), and
+model answers as many people at once as it has slots, and gradio shows the
+others their place), and
 quick handlers, which run at once, in parallel, never behind a model call.
 Refusals are checked again by the pipeline (it is the authority); they exist
 so that a person is told within a second, not after their turn in a queue
@@ -23,11 +24,15 @@ MODEL_QUEUE = "model"
 INSTANT: dict[str, Any] = {"concurrency_limit": None, "show_progress": "hidden", "api_visibility": "private"}
 
 
-def model_call(shows_progress_on: gr.components.Component) -> dict[str, Any]:
-    """Event settings for a model call; ``shows_progress_on`` shows the place in the queue."""
+def model_call(shows_progress_on: gr.components.Component, slots: int) -> dict[str, Any]:
+    """Event settings for a model call; ``shows_progress_on`` shows the place in the queue.
+
+    ``slots`` calls run at once (the model decodes them together, see
+    sandbox/backends/engine.py); the rest wait and see their place.
+    """
     return {
         "concurrency_id": MODEL_QUEUE,
-        "concurrency_limit": 1,
+        "concurrency_limit": slots,
         "show_progress": "full",
         "show_progress_on": [shows_progress_on],
     }

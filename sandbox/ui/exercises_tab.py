@@ -63,7 +63,7 @@ class ExercisesTab:
             [self.choice, self.material, visit],
             [self.status, self.result],
             api_name="oevelse",
-            **model_call(shows_progress_on=self.result),
+            **model_call(shows_progress_on=self.result, slots=self.pipeline.slots),
         )
         self.stop.click(stop, [visit], None, **INSTANT)
 
@@ -94,7 +94,7 @@ class ExercisesTab:
             raise refuse("Vælg en øvelse først.", "Ingen øvelse valgt")
         if not visit.accept():
             raise refuse("Du har allerede noget i gang. Vent på det, eller tryk Stop.", "Vent lidt")
-        return "**Sendt.** Øvelsen venter på modellen (den svarer én ad gangen) …"
+        return "**Sendt.** Øvelsen venter på modellen (den skriver et begrænset antal svar ad gangen) …"
 
     def on_run(
         self,

@@ -96,6 +96,7 @@ class Playground:
                     step=0.05,
                     label="Temperatur",
                     info="Lav: forudsigelig. Høj: mere tilfældig og kreativ.",
+                    elem_id="lp-temperature",
                 )
                 self.top_p = gr.Slider(
                     0.05,
@@ -164,7 +165,7 @@ class Playground:
             concurrency_limit=None,
             api_name="forhaandsvis",
         )
-        model_event = model_call(shows_progress_on=self.answer)
+        model_event = model_call(shows_progress_on=self.answer, slots=self.pipeline.slots)
         presses = [self.send.click, self.prompt.submit]
         # Every press reaches the server ("multiple"): gradio would otherwise drop a second
         # press silently while the first is being accepted, and tell it only when it came later.
@@ -219,7 +220,10 @@ class Playground:
             raise refuse(error.message, "Indstillingerne") from None
         if not visit.accept():
             raise refuse("Du har allerede sendt en prompt. Vent på svaret, eller tryk Stop.", "Vent lidt")
-        return "**Sendt.** Modellen svarer én ad gangen; din plads i køen vises ved svaret."
+        return (
+            f"**Sendt.** Modellen skriver op til {self.pipeline.slots} svar ad gangen; "
+            "er der flere, vises din plads i køen ved svaret."
+        )
 
     def on_send(
         self,
@@ -373,6 +377,18 @@ def answer_html(visit: Visit, show_probs: bool, show_restored: bool) -> str:
     return _text_html(result.answer)
 
 
+def decoding_note(request: Request, result: Result) -> str:
+    """How the answer was decoded, and so whether its seed brings it back (see sandbox/backends/engine.py)."""
+    if result.decoded_together <= 1:
+        return "**Regnet:** alene – samme seed giver samme svar igen"
+    others = result.decoded_together - 1
+    return (
+        f"**Regnet:** sammen med {others} {'andet svar' if others == 1 else 'andre svar'} for at spare tid. "
+        "Tallene afhænger en smule af, hvor mange svar der regnes på én gang, så samme seed kan give et lidt "
+        "andet svar; vælg *Fast seed*, så regnes svaret alene og kan gentages"
+    )
+
+
 def meta_markdown(request: Request, result: Result) -> str:
     """The facts under an answer: the seed and the token limit actually used, tokens, time, the guard's decision."""
     seed_kind = "fast" if request.params.seed is not None else "tilfældigt valgt"
@@ -384,6 +400,7 @@ def meta_markdown(request: Request, result: Result) -> str:
     ]
     if result.output_guard.entities:
         parts.append(f"**Svaret:** {len(result.output_guard.entities)} personoplysning(er) maskeret af værnet")
+    parts.append(decoding_note(request, result))
     return " · ".join(parts)
 
 

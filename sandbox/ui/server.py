@@ -108,7 +108,13 @@ def launch(demo: gr.Blocks, *, host: str, port: int, users: UserStore | None, lo
     return app
 
 
-def serve(model: str | None = None, host: str = "127.0.0.1", port: int = 7860, **backend: str | None) -> None:
+def serve(
+    model: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    slots: int | None = None,
+    **backend: str | None,
+) -> None:
     """``legeplads serve``: check the host, load the model, start the app and wait.
 
     ``backend`` takes :meth:`Pipeline.open`'s shared-server options
@@ -119,7 +125,7 @@ def serve(model: str | None = None, host: str = "127.0.0.1", port: int = 7860, *
     # and what an earlier run left in the temp folder goes.
     os.umask(0o077)
     use_private_temp(empty=True)
-    pipeline = Pipeline.open(model=model, **backend)
+    pipeline = Pipeline.open(model=model, slots=slots, **backend)
     try:
         demo = build_app(pipeline, users)
         where = "kun denne computer" if users is None else f"workshop-tilstand med {len(users.users())} logins"

@@ -11,7 +11,7 @@ without knowing how they were computed.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sandbox.backends.base import GenerationParams
@@ -35,10 +35,15 @@ class Answer:
     temperature: float
     finish_reason: str
     log_id: int | None
+    # Answers decoded in one pass with it (see sandbox/backends/engine.py): the
+    # seed gives this answer again when the card is run again the same way.
+    decoded_together: int = 1
 
     @classmethod
     def of(cls, result: Result, params: GenerationParams) -> Answer:
-        return cls(result.answer, result.seed, params.temperature, result.finish_reason, result.log_id)
+        return cls(
+            result.answer, result.seed, params.temperature, result.finish_reason, result.log_id, result.decoded_together
+        )
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,30 @@ class Run:
             raise Stopped("Øvelsen blev stoppet.")
         self.done += 1
         return result
+
+    def ask_many(
+        self, calls: Sequence[tuple[str, GenerationParams]], label: str, system: str | None = None
+    ) -> list[Result]:
+        """Ask every ``(prompt, params)`` of ``calls``, decoded together; the results in that order.
+
+        The pipeline guards each distinct prompt once and logs every answer
+        on its own. The calls are decoded as a group, so the same card with
+        the same seeds gives the same answers whatever else the model is
+        doing.
+        """
+        if self.cancel is not None and self.cancel.is_set():
+            raise Stopped("Øvelsen blev stoppet.")
+        self._report(f"{label} (0 af {len(calls)} svar færdige)")
+        requests = [Request(prompt, params, system, self.exercise_id) for prompt, params in calls]
+        results: dict[int, Result] = {}
+        for index, item in self.pipeline.stream_group(requests, self.session, self.cancel):
+            if isinstance(item, Result):
+                if item.finish_reason == "cancelled":
+                    raise Stopped("Øvelsen blev stoppet.")
+                results[index] = item
+                self.done += 1
+                self._report(f"{label} ({len(results)} af {len(calls)} svar færdige)")
+        return [results[i] for i in range(len(calls))]
 
     def finish(self) -> None:
         self._report("Færdig")

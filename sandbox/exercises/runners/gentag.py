@@ -92,23 +92,29 @@ def run(
     """Ask ``settings.prompt`` ``repeats`` times per series and compare the answers."""
     n = settings.repeats
     job = Run(pipeline, session, n * (2 + len(settings.sweep)), exercise_id, progress, cancel)
-    sent: list[str] = []
-
-    def series(label: str, temperature: float, seed: int | None) -> Series:
-        answers = []
-        for i in range(n):
-            params = settings.params(temperature=temperature, seed=seed)
-            result = job.ask(settings.prompt, params, f"{label}: svar {i + 1} af {n}", settings.system)
-            sent.append(result.input_guard.text)
-            answers.append(Answer.of(result, params))
-        return _compare(label, temperature, seed, tuple(answers))
-
     t = settings.temperature
-    random = series(f"Tilfældigt seed, temperatur {decimal(t)}", t, None)
-    fixed = series(f"Fast seed {settings.fixed_seed}, temperatur {decimal(t)}", t, settings.fixed_seed)
-    sweep = tuple(series(f"Temperatur {decimal(temp)}", temp, None) for temp in settings.sweep)
+    plan = [
+        (f"Tilfældigt seed, temperatur {decimal(t)}", t, None),
+        (f"Fast seed {settings.fixed_seed}, temperatur {decimal(t)}", t, settings.fixed_seed),
+        *((f"Temperatur {decimal(temp)}", temp, None) for temp in settings.sweep),
+    ]
+    # Every answer of the card is one sample of the same prompt: decoded together, in one group.
+    samples = [settings.params(temperature=temp, seed=seed) for _, temp, seed in plan for _ in range(n)]
+    calls = [(settings.prompt, params) for params in samples]
+    results = job.ask_many(calls, "Modellen skriver alle svarene", settings.system)
+    series = [
+        _compare(label, temp, seed, tuple(Answer.of(r, p) for r, p in zip(chunk_r, chunk_p, strict=True)))
+        for (label, temp, seed), chunk_r, chunk_p in zip(plan, _chunks(results, n), _chunks(samples, n), strict=True)
+    ]
+    random, fixed, sweep = series[0], series[1], tuple(series[2:])
     job.finish()
-    return GentagResult(settings.prompt, sent[0], random, fixed, sweep, _summary(random, fixed, sweep))
+    return GentagResult(
+        settings.prompt, results[0].input_guard.text, random, fixed, sweep, _summary(random, fixed, sweep)
+    )
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _compare(label: str, temperature: float, seed: int | None, answers: tuple[Answer, ...]) -> Series:

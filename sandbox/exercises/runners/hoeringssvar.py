@@ -77,15 +77,16 @@ def run(
     responses = hearing.responses[: settings.limit] if settings.limit else hearing.responses
     batches = [responses[i : i + settings.batch_size] for i in range(0, len(responses), settings.batch_size)]
     job = Run(pipeline, session, len(batches), exercise_id, progress, cancel)
-    sent, answers, parts = [], [], []
-    for batch in batches:
-        span = f"svar {batch[0].number}–{batch[-1].number}" if len(batch) > 1 else f"svar {batch[0].number}"
-        prompt = fill(settings.instruction, {"svar": "\n\n".join(_numbered(r) for r in batch)})
-        params = settings.params()
-        result = job.ask(prompt, params, f"Læser {span}", settings.system)
-        sent.append(result.input_guard.text)
-        answers.append(Answer.of(result, params))
-        parts.append(f"{span.capitalize()}:\n{result.answer.strip()}")
+    spans = [f"svar {b[0].number}–{b[-1].number}" if len(b) > 1 else f"svar {b[0].number}" for b in batches]
+    # The batches are independent: the model reads them together, each with its own prompt.
+    calls = [
+        (fill(settings.instruction, {"svar": "\n\n".join(_numbered(r) for r in batch)}), settings.params())
+        for batch in batches
+    ]
+    results = job.ask_many(calls, f"Læser {len(responses)} høringssvar i {len(batches)} bunker", settings.system)
+    sent = [result.input_guard.text for result in results]
+    answers = [Answer.of(result, params) for result, (_, params) in zip(results, calls, strict=True)]
+    parts = [f"{span.capitalize()}:\n{result.answer.strip()}" for span, result in zip(spans, results, strict=True)]
     job.finish()
     combined = "\n\n".join(parts)
     used = {r.number for r in responses}

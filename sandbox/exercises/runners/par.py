@@ -108,13 +108,13 @@ def run(
     seeds = [random.SystemRandom().randrange(2**31) for _ in range(m)]
     answers: list[list[Answer]] = [[] for _ in range(k)]
     sent: list[str] = [""] * k
-    for r, seed in enumerate(seeds):
-        for v, variant in enumerate(settings.variants):
-            params = settings.params(seed=seed)
-            label = f"Gentagelse {r + 1} af {m}: {variant.label}"
-            result = job.ask(settings.prompt_for(variant), params, label, settings.system)
-            sent[v] = result.input_guard.text
-            answers[v].append(Answer.of(result, params))
+    samples = [settings.params(seed=seed) for seed in seeds]
+    for v, variant in enumerate(settings.variants):
+        # A variant's repeats are samples of one prompt: decoded together.
+        calls = [(settings.prompt_for(variant), params) for params in samples]
+        results = job.ask_many(calls, f"Variant: {variant.label}", settings.system)
+        sent[v] = results[0].input_guard.text
+        answers[v] = [Answer.of(result, params) for result, params in zip(results, samples, strict=True)]
     job.finish()
 
     variants = tuple(

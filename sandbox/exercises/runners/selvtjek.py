@@ -79,13 +79,12 @@ def run(
     prompt = fill(settings.question, {MATERIAL: material})
     job = Run(pipeline, session, 1 + settings.samples, exercise_id, progress, cancel)
     main_params = settings.params(temperature=settings.main_temperature)
-    main_result = job.ask(prompt, main_params, "Første svar (forsigtigt)", settings.system)
+    # The careful first answer and the hotter samples ask the same prompt: decoded together.
+    every = [main_params, *(settings.params() for _ in range(settings.samples))]
+    results = job.ask_many([(prompt, params) for params in every], "Første svar og stikprøver", settings.system)
+    main_result = results[0]
     main = Answer.of(main_result, main_params)
-    samples = []
-    for i in range(settings.samples):
-        params = settings.params()
-        result = job.ask(prompt, params, f"Stikprøve {i + 1} af {settings.samples}", settings.system)
-        samples.append(Answer.of(result, params))
+    samples = [Answer.of(result, params) for result, params in zip(results[1:], every[1:], strict=True)]
     job.finish()
 
     seen = main_result.input_guard.text if settings.kind == "resume" else None

@@ -1,0 +1,195 @@
+"""Answers decoded together: reproducible where promised, stopped one at a time, prompts evaluated once.
+
+All on the real demo model through llama.cpp's batch API. What is measured
+here is what sandbox/backends/engine.py documents: a row's numbers depend on
+how many rows one decode computes, so groups and fixed seeds are decoded
+apart from strangers and give the same answers whoever else is busy.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from sandbox.backends.base import Finished, GenerationParams, Message, Token
+from sandbox.backends.llama import LlamaBackend
+from sandbox.pipeline import Pipeline, Request, Session
+
+PROMPT = (Message("user", "Skriv et kort brev til en borger om boligstøtte."),)
+OTHER = (Message("user", "Fortæl en lang historie om en kommune."),)
+
+
+@pytest.fixture(scope="module")
+def backend(demo_model_path: Path) -> Iterator[LlamaBackend]:
+    own = LlamaBackend(demo_model_path, name="demo", demo=True, n_ctx=1024, slots=8)
+    yield own
+    own.close()
+
+
+def answer(
+    backend: LlamaBackend,
+    messages: Sequence[Message],
+    params: GenerationParams,
+    seed: int,
+    cancel: threading.Event | None = None,
+    after: int | None = None,
+) -> tuple[str, Finished]:
+    """One streamed answer; with ``after``, press Stop once that many tokens have come."""
+    cancel = cancel or threading.Event()
+    pieces: list[str] = []
+    finished = None
+    for item in backend.stream(messages, params, seed, cancel):
+        if isinstance(item, Finished):
+            finished = item
+        else:
+            pieces.append(item.text)
+            if after is not None and len(pieces) == after:
+                cancel.set()
+    assert finished is not None
+    return "".join(pieces), finished
+
+
+def group(backend: LlamaBackend, seeds: Sequence[int], max_tokens: int = 32) -> tuple[list[str], list[Finished]]:
+    texts = [""] * len(seeds)
+    ends: list[Finished | None] = [None] * len(seeds)
+    calls = [(PROMPT, GenerationParams(max_tokens=max_tokens, seed=seed), seed) for seed in seeds]
+    for index, item in backend.stream_group(calls, threading.Event()):
+        if isinstance(item, Token):
+            texts[index] += item.text
+        else:
+            ends[index] = item
+    assert all(ends)
+    return texts, ends  # type: ignore[return-value]
+
+
+def strangers(backend: LlamaBackend, count: int, max_tokens: int = 48) -> tuple[list[threading.Thread], list]:
+    """``count`` random-seed requests of another prompt, running in the background."""
+    results: list = []
+
+    def ask(seed: int) -> None:
+        results.append(answer(backend, OTHER, GenerationParams(max_tokens=max_tokens, temperature=1.0), seed))
+
+    threads = [threading.Thread(target=ask, args=(100 + i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    return threads, results
+
+
+def test_a_group_gives_the_same_answers_whoever_else_is_busy(backend: LlamaBackend) -> None:
+    seeds = [1, 2, 3, 4, 5]
+    alone, ends = group(backend, seeds)
+    assert len(set(alone)) > 1, "five seeds, five different answers"
+    assert all(end.rows == 5 for end in ends if end.completion_tokens > 1)
+    threads, busy = strangers(backend, 3)
+    beside, _ = group(backend, seeds)
+    for thread in threads:
+        thread.join()
+    assert beside == alone
+    assert group(backend, seeds)[0] == alone, "and again, run after run"
+    assert len(busy) == 3
+
+
+def test_the_same_seed_in_one_group_gives_the_same_answer(backend: LlamaBackend) -> None:
+    """Gentag's fixed-seed series: five samples with one seed, decoded side by side."""
+    texts, _ = group(backend, [42] * 5)
+    assert len(set(texts)) == 1 and texts[0]
+
+
+def test_a_fixed_seed_is_decoded_alone_and_comes_back_beside_others(backend: LlamaBackend) -> None:
+    params = GenerationParams(max_tokens=32, seed=7)
+    first, end = answer(backend, PROMPT, params, 7)
+    threads, _ = strangers(backend, 4)
+    again, end_again = answer(backend, PROMPT, params, 7)
+    for thread in threads:
+        thread.join()
+    assert again == first and first
+    assert end.rows == end_again.rows == 1
+
+
+def test_random_seed_requests_are_decoded_together(backend: LlamaBackend) -> None:
+    start = threading.Barrier(4)
+    ends: list[Finished] = []
+
+    def ask(seed: int) -> None:
+        start.wait()
+        ends.append(answer(backend, OTHER, GenerationParams(max_tokens=48, temperature=0.0), seed)[1])
+
+    threads = [threading.Thread(target=ask, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert max(end.rows for end in ends) > 1, ends
+
+
+def test_stop_ends_only_its_own_sequence(backend: LlamaBackend) -> None:
+    """Two participants decoded together; one presses Stop, the other's answer runs to its end."""
+    start = threading.Barrier(2)
+    got: dict[str, tuple[str, Finished]] = {}
+
+    def ask(who: str, after: int | None) -> None:
+        start.wait()
+        params = GenerationParams(max_tokens=40, temperature=0.0, repeat_penalty=1.3)
+        got[who] = answer(backend, OTHER, params, 1, after=after)
+
+    threads = [threading.Thread(target=ask, args=("stopper", 3)), threading.Thread(target=ask, args=("reader", None))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stopped, kept = got["stopper"][1], got["reader"][1]
+    assert stopped.reason == "cancelled" and stopped.completion_tokens == 3
+    assert kept.reason in ("stop", "length") and kept.completion_tokens > 3
+    assert kept.rows == 2, "the two were decoded together until the stop"
+
+
+def test_a_repeated_prompt_is_evaluated_once_and_answers_the_same(backend: LlamaBackend) -> None:
+    engine = backend._engine
+    prompt = (Message("user", "Hvad betyder ordet borgerservice? Svar kort."),)
+    params = GenerationParams(max_tokens=16, seed=11)
+    evaluated = engine.stats["prompts_evaluated"]
+    reused = engine.stats["prompts_reused"]
+    first, _ = answer(backend, prompt, params, 11)
+    assert engine.stats["prompts_evaluated"] == evaluated + 1
+    again, _ = answer(backend, prompt, params, 11)  # "Kør igen"
+    assert engine.stats["prompts_evaluated"] == evaluated + 1, "the second run did not evaluate the prompt"
+    assert engine.stats["prompts_reused"] == reused + 1
+    assert again == first
+
+
+def test_the_pipeline_guards_a_group_once_and_logs_every_answer(pipeline: Pipeline) -> None:
+    session = Session()
+    calls = []
+    check = pipeline.guard.check
+
+    def counted(text: str, vault: object) -> object:
+        calls.append(text)
+        return check(text, vault)  # type: ignore[arg-type]
+
+    pipeline.guard.check = counted  # type: ignore[method-assign]
+    try:
+        prompt = "Skriv kort til Mette Hansen om hendes ansøgning."
+        requests = [Request(prompt, GenerationParams(max_tokens=12, seed=s), exercise_id="gentag") for s in (3, 4, 5)]
+        results = {i: r for i, r in pipeline.stream_group(requests, session) if not isinstance(r, Token)}
+    finally:
+        pipeline.guard.check = check  # type: ignore[method-assign]
+    assert calls == [prompt], "the prompt is guarded once for the whole group"
+    assert sorted(results) == [0, 1, 2]
+    entries = {e["id"]: e for e in pipeline.log.entries(limit=10)}
+    for index, seed in enumerate((3, 4, 5)):
+        entry = entries[results[index].log_id]
+        assert entry["params"]["seed"] == seed
+        assert entry["params"]["decoded_together"] == results[index].decoded_together
+        assert "Mette" not in entry["prompt"] and "[PERSON_1]" in entry["prompt"]
+        assert entry["exercise_id"] == "gentag"
+
+
+def test_a_random_seed_answer_decoded_alone_comes_back_with_its_seed(backend: LlamaBackend) -> None:
+    """The seed shown on an answer, typed in as a fixed seed, gives that answer again (nobody else busy)."""
+    drawn, end = answer(backend, OTHER, GenerationParams(max_tokens=24), 987)  # params.seed None: random mode
+    assert end.rows == 1
+    again, _ = answer(backend, OTHER, GenerationParams(max_tokens=24, seed=987), 987)
+    assert again == drawn and drawn
