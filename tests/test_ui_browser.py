@@ -22,8 +22,8 @@ import pytest
 from playwright.sync_api import expect
 from ui_server import running_app
 
-from sandbox.backends.llama import LlamaBackend
 from sandbox.backends.base import GenerationParams
+from sandbox.backends.llama import LlamaBackend
 from sandbox.pipeline import Pipeline, Request, Session
 from sandbox.ui.auth import UserStore
 
