@@ -132,15 +132,16 @@ def together(backend, max_tokens: int) -> None:
             thread.start()
         for thread in threads:
             thread.join()
-        shared = sum(counts) / (time.perf_counter() - started)
-        calls = [(messages, GenerationParams(max_tokens=max_tokens, seed=6000 + i), 6000 + i) for i in range(n)]
+        shared_tokens = sum(counts)
+        shared = shared_tokens / (time.perf_counter() - started)
+        calls = [(messages, GenerationParams(max_tokens=max_tokens, seed=5000 + i), 5000 + i) for i in range(n)]
         started = time.perf_counter()
         produced = sum(isinstance(item, Token) for _, item in backend.stream_group(calls, threading.Event()))
         grouped = produced / (time.perf_counter() - started)
         base = base or shared
         print(
-            f"  {n} at once: participants {shared:6.1f} tok/s ({shared / base:.2f}x one)   "
-            f"one exercise group {grouped:6.1f} tok/s ({grouped / base:.2f}x one)"
+            f"  {n} at once: participants {shared:6.1f} tok/s ({shared / base:.2f}x one, {shared_tokens} tokens)   "
+            f"one exercise group {grouped:6.1f} tok/s ({grouped / base:.2f}x one, {produced} tokens)"
         )
     print("  targets: >= 1.5x at 4, >= 1.8x at 8")
 
