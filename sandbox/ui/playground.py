@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,6 +28,7 @@ from sandbox.ui.fold import fold
 from sandbox.ui.state import Visit
 
 TOP_ALTERNATIVES = 5
+STREAM_INTERVAL = 0.1  # seconds between redraws of a streaming answer
 MAX_SEED = 2**32 - 1
 MAX_TOKENS_CHOICE = 1024
 SEED_RANDOM, SEED_FIXED = "Tilfældig", "Fast"
@@ -288,6 +290,7 @@ class Playground:
         stream = self.pipeline.stream(request, session, visit.cancel)
         raw = ""
         count = 0
+        shown = 0.0
         result: Result | None = None
         finished = False
         try:
@@ -295,6 +298,11 @@ class Playground:
                 if isinstance(item, Token):
                     raw += item.text
                     count += 1
+                    # With a room decoding together, redrawing every token for everyone costs the model
+                    # CPU time; ten redraws a second read the same. The finished answer is always drawn.
+                    if time.monotonic() - shown < STREAM_INTERVAL:
+                        continue
+                    shown = time.monotonic()
                     yield (
                         _text_html(raw, streaming=True),
                         gr.skip(),

@@ -110,7 +110,9 @@ def run(
     sent: list[str] = [""] * k
     samples = [settings.params(seed=seed) for seed in seeds]
     for v, variant in enumerate(settings.variants):
-        # A variant's repeats are samples of one prompt: decoded together.
+        # A variant's repeats are decoded together, one group per variant: repeat r then sits in row r
+        # of the same-sized batch for every variant, so with one seed per repeat the variant is the only
+        # difference (one group of all variants would be faster, but rows compute slightly differently).
         calls = [(settings.prompt_for(variant), params) for params in samples]
         results = job.ask_many(calls, f"Variant: {variant.label}", settings.system)
         sent[v] = results[0].input_guard.text
