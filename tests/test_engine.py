@@ -193,3 +193,30 @@ def test_a_random_seed_answer_decoded_alone_comes_back_with_its_seed(backend: Ll
     assert end.rows == 1
     again, _ = answer(backend, OTHER, GenerationParams(max_tokens=24, seed=987), 987)
     assert again == drawn and drawn
+
+
+def test_a_long_prompt_does_not_stop_the_others_while_it_is_read(backend: LlamaBackend) -> None:
+    """A participant pastes a long text: the others' answers go on between the chunks of its prompt."""
+    engine = backend._engine
+    running = threading.Event()
+    got: list[Finished] = []
+
+    def writer() -> None:
+        params = GenerationParams(max_tokens=300, temperature=0.0)
+        for item in backend.stream(OTHER, params, 1, threading.Event()):
+            if isinstance(item, Token):
+                running.set()
+            else:
+                got.append(item)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    running.wait(timeout=120)
+    before = engine.stats["steps_while_reading"]
+    long = (Message("user", "Borgeren klager over ventetiden på sin kørestol. " * 60),)
+    chunks = -(-(backend.count_tokens(long) - 1) // 128)  # the last prompt token is read in the first step
+    answer(backend, long, GenerationParams(max_tokens=4, seed=2), 2)
+    thread.join()
+    assert chunks >= 4
+    assert engine.stats["steps_while_reading"] - before == chunks, "a step for the writer after every chunk"
+    assert got[0].reason == "length" and got[0].completion_tokens == 300

@@ -55,8 +55,9 @@ from sandbox.errors import GenerationError
 
 # How many recently evaluated prompts are kept for reuse.
 DEFAULT_CACHE = 2
-# Tokens evaluated per llama_decode while reading a prompt.
-PROMPT_CHUNK = 512
+# Tokens evaluated per llama_decode while reading a prompt; the others take a
+# step between two chunks, so a long paste pauses them for one chunk at a time.
+PROMPT_CHUNK = 128
 # The sampler reads this many of the latest tokens for its repeat penalty
 # (llama-cpp-python's default, kept so seeds mean what they meant before).
 PENALTY_WINDOW = 64
@@ -110,6 +111,7 @@ class _Sequence:
     produced: int = 0
     sampler: object = None
     rows: int = 0
+    reading: bool = False  # its prompt (or its group's) is being read: no steps yet
 
 
 class Engine:
@@ -153,7 +155,7 @@ class Engine:
         self._free = list(range(slots))
         self._closed = False
         self._lock = threading.Lock()  # guards _closed against a submit racing close()
-        self.stats = {"prompts_evaluated": 0, "prompts_reused": 0, "steps": 0}
+        self.stats = {"prompts_evaluated": 0, "prompts_reused": 0, "steps": 0, "steps_while_reading": 0}
         self._thread = threading.Thread(target=self._loop, name="legeplads-engine", daemon=True)
         self._thread.start()
 
@@ -262,17 +264,29 @@ class Engine:
             self._drop_finished()
             # First come, first served: a group waits for a run of free slots, and nobody overtakes it.
             while self._waiting and (slots := self._take_slots(len(self._waiting[0]))):
-                for sequence, slot in zip(self._waiting.pop(0), slots, strict=True):
+                entry = self._waiting.pop(0)
+                for sequence in entry:  # a group starts its steps together, once all its prompts are read
+                    sequence.reading = True
+                for sequence, slot in zip(entry, slots, strict=True):
                     try:
                         self._admit(sequence, slot)
                     except Exception as error:  # noqa: BLE001 - reported to the one caller it concerns
                         self._end(sequence, error=_failure(error))
-            if self._running:
-                try:
-                    self._step()
-                except Exception as error:  # noqa: BLE001 - every running caller hears of it
-                    for sequence in list(self._running):
-                        self._end(sequence, error=_failure(error))
+                for sequence in entry:
+                    sequence.reading = False
+            self._step_safely()
+
+    def _step_safely(self) -> bool:
+        """One step for the running sequences (False: none to take); a failure ends them with a Danish error."""
+        if all(s.reading for s in self._running):
+            return False
+        try:
+            self._step()
+        except Exception as error:  # noqa: BLE001 - every running caller hears of it
+            for sequence in list(self._running):
+                if not sequence.reading:
+                    self._end(sequence, error=_failure(error))
+        return True
 
     def _drop_finished(self) -> None:
         """Waiting requests whose caller stopped or went away never get a slot."""
@@ -308,9 +322,15 @@ class Engine:
             self.stats["prompts_reused"] += 1
             return
         for start in range(0, len(head), PROMPT_CHUNK):
+            if sequence.cancel.is_set() or sequence.released.is_set():
+                self._end(sequence, reason="cancelled")  # Stop works while a long prompt is read
+                return
             chunk = head[start : start + PROMPT_CHUNK]
             self._fill([(token, start + i, slot, False) for i, token in enumerate(chunk)])
             self._decode()
+            # The others go on writing between the chunks: a long paste does not freeze the room.
+            if self._step_safely():
+                self.stats["steps_while_reading"] += 1
         self.stats["prompts_evaluated"] += 1
         self._remember(head, slot)
 
@@ -329,11 +349,12 @@ class Engine:
     def _step(self) -> None:
         """Decode one token for every running sequence, one ``llama_decode`` per decode unit."""
         for sequence in list(self._running):
-            if sequence.cancel.is_set() or sequence.released.is_set():
+            if not sequence.reading and (sequence.cancel.is_set() or sequence.released.is_set()):
                 self._end(sequence, reason="cancelled" if sequence.cancel.is_set() else "released")
         units: dict[object, list[_Sequence]] = {}
         for sequence in self._running:
-            units.setdefault(sequence.unit, []).append(sequence)
+            if not sequence.reading:
+                units.setdefault(sequence.unit, []).append(sequence)
         for unit in units.values():
             self._step_unit(unit)
         self.stats["steps"] += 1
