@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sandbox.backends.base import GenerationParams
 from sandbox.errors import GenerationError
 
 # How many recently evaluated prompts are kept for reuse.
@@ -63,19 +64,6 @@ PROMPT_CHUNK = 128
 PENALTY_WINDOW = 64
 MIN_P = 0.05
 CLOSED = "Modellen er lukket, fordi legepladsen er ved at stoppe. Start den igen for at fortsætte."
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """How one sequence draws its tokens."""
-
-    temperature: float
-    top_p: float
-    top_k: int
-    repeat_penalty: float
-    seed: int
-    max_tokens: int
-    top_logprobs: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,7 +88,7 @@ class Done:
 @dataclass(eq=False)
 class _Sequence:
     prompt: list[int]
-    sampling: Sampling
+    params: GenerationParams
     cancel: threading.Event
     unit: object = None  # which decode unit: a group's token, the sequence itself (alone), or None (shared)
     out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
@@ -162,14 +150,14 @@ class Engine:
     # ----- the callers' side -------------------------------------------------
 
     def generate(
-        self, prompt: Sequence[int], sampling: Sampling, cancel: threading.Event, *, alone: bool = False
+        self, prompt: Sequence[int], params: GenerationParams, cancel: threading.Event, *, alone: bool = False
     ) -> Iterator[Step | Done]:
         """Yield the drawn tokens, then one :class:`Done`; closing the iterator early frees the slot.
 
         ``alone`` decodes the sequence in a unit of its own (reproducible
         whatever else runs); otherwise it shares its steps with the others.
         """
-        sequence = _Sequence(list(prompt), sampling, cancel)
+        sequence = _Sequence(list(prompt), params, cancel)
         if alone:
             sequence.unit = sequence
         self._submit([sequence])
@@ -185,9 +173,11 @@ class Engine:
             sequence.released.set()
 
     def generate_group(
-        self, members: Sequence[tuple[Sequence[int], Sampling]], cancel: threading.Event
+        self, members: Sequence[tuple[Sequence[int], GenerationParams]], cancel: threading.Event
     ) -> Iterator[tuple[int, Step | Done]]:
-        """Decode ``(prompt, sampling)`` members together in a unit of their own; yield ``(index, item)``.
+        """Decode ``(prompt, params)`` members together in a unit of their own; yield ``(index, item)``.
+
+        ``params.seed`` is set (the pipeline draws random ones).
 
         Each member ends with its own :class:`Done`. The group needs as many
         free slots as it has members (at most ``slots``); it waits until a
@@ -199,8 +189,8 @@ class Engine:
         unit = object()
         merged: queue.SimpleQueue = queue.SimpleQueue()
         sequences = [
-            _Sequence(list(prompt), sampling, cancel, unit, _Tagged(merged, index))  # type: ignore[arg-type]
-            for index, (prompt, sampling) in enumerate(members)
+            _Sequence(list(prompt), params, cancel, unit, _Tagged(merged, index))  # type: ignore[arg-type]
+            for index, (prompt, params) in enumerate(members)
         ]
         self._submit(sequences)
         open_ = len(sequences)
@@ -312,7 +302,7 @@ class Engine:
         self._running.append(sequence)  # from here on, _end gives the slot back
         head, sequence.pending = tuple(sequence.prompt[:-1]), sequence.prompt[-1]
         sequence.position = len(head)
-        sequence.sampler = self._sampler(sequence.sampling)
+        sequence.sampler = self._sampler(sequence.params)
         if not head:
             return
         cached = self._cached.get(head)
@@ -366,7 +356,7 @@ class Engine:
         for row, sequence in enumerate(unit):
             sequence.position += 1
             sequence.rows = max(sequence.rows, len(unit))
-            probs = self._probabilities(row, sequence.sampling.top_logprobs)
+            probs = self._probabilities(row, sequence.params.top_logprobs)
             token = sequence.sampler.sample(self._ctx, row)  # type: ignore[attr-defined]
             if self._lib.llama_vocab_is_eog(self._vocab, token):
                 self._end(sequence, reason="stop")
@@ -378,7 +368,7 @@ class Engine:
                 distribution, top = probs
                 sequence.out.put(Step(token, float(distribution[token]), top, len(unit)))
             sequence.pending = token
-            if sequence.produced >= sequence.sampling.max_tokens or sequence.position + 1 >= self.context_per_slot:
+            if sequence.produced >= sequence.params.max_tokens or sequence.position + 1 >= self.context_per_slot:
                 self._end(sequence, reason="length")
 
     def _end(self, sequence: _Sequence, *, reason: str = "", error: BaseException | None = None) -> None:
@@ -406,19 +396,19 @@ class Engine:
         if status != 0:
             raise GenerationError(f"llama_decode gav fejlkode {status}.")
 
-    def _sampler(self, sampling: Sampling) -> object:
+    def _sampler(self, params: GenerationParams) -> object:
         """The same chain llama-cpp-python's ``Llama.generate`` builds, so a seed draws the same tokens."""
         sampler = self._internals.LlamaSampler()
-        sampler.add_penalties(self._n_vocab, PENALTY_WINDOW, sampling.repeat_penalty, 0.0, 0.0)
-        if sampling.temperature == 0.0:
+        sampler.add_penalties(self._n_vocab, PENALTY_WINDOW, params.repeat_penalty, 0.0, 0.0)
+        if params.temperature == 0.0:
             sampler.add_greedy()
         else:
-            sampler.add_top_k(sampling.top_k)
+            sampler.add_top_k(params.top_k)
             sampler.add_typical(1.0, 1)
-            sampler.add_top_p(sampling.top_p, 1)
+            sampler.add_top_p(params.top_p, 1)
             sampler.add_min_p(MIN_P, 1)
-            sampler.add_temp(sampling.temperature)
-            sampler.add_dist(sampling.seed)
+            sampler.add_temp(params.temperature)
+            sampler.add_dist(params.seed)
         return sampler
 
     def _probabilities(self, row: int, top: int) -> tuple[np.ndarray, tuple[tuple[int, float], ...]] | None:

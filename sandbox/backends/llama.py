@@ -23,6 +23,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from sandbox.backends.base import (
@@ -33,7 +34,7 @@ from sandbox.backends.base import (
     ModelInfo,
     Token,
 )
-from sandbox.backends.engine import CLOSED, DEFAULT_CACHE, Done, Sampling, Step
+from sandbox.backends.engine import CLOSED, DEFAULT_CACHE, Done, Step
 from sandbox.errors import GenerationError, ModelError, UserError
 
 DEFAULT_CONTEXT = 4096
@@ -152,16 +153,10 @@ class LlamaBackend:
             )
         return min(params.max_tokens, room)
 
-    def _sampling(self, params: GenerationParams, seed: int, max_tokens: int) -> Sampling:
-        return Sampling(
-            temperature=params.temperature,
-            top_p=params.top_p,
-            top_k=params.top_k,
-            repeat_penalty=params.repeat_penalty,
-            seed=seed if params.temperature > 0 else 0,  # greedy draws no lots: any seed is the same answer
-            max_tokens=max_tokens,
-            top_logprobs=params.top_logprobs,
-        )
+    def _resolved(self, params: GenerationParams, seed: int, prompt: list[int]) -> GenerationParams:
+        """``params`` as the engine runs them: the seed drawn, the answer's length cut to the room left."""
+        # Greedy draws no lots: any seed gives the same answer, so all greedy calls are alike.
+        return replace(params, seed=seed if params.temperature > 0 else 0, max_tokens=self._room(prompt, params))
 
     def stream(
         self,
@@ -171,9 +166,10 @@ class LlamaBackend:
         cancel: threading.Event,
     ) -> Iterator[Token | Finished]:
         prompt = self._prompt_tokens(messages)
-        sampling = self._sampling(params, seed, self._room(prompt, params))
         text = _Text(self._model, self._stops, len(prompt))
-        steps = self._engine.generate(prompt, sampling, cancel, alone=params.seed is not None)
+        steps = self._engine.generate(
+            prompt, self._resolved(params, seed, prompt), cancel, alone=params.seed is not None
+        )
         try:
             for step in steps:
                 # The engine runs ahead of the reader: what it drew after Stop is not shown or counted.
@@ -200,10 +196,10 @@ class LlamaBackend:
         there; its sequence runs on to its end in the engine, so the group's
         steps stay the same.
         """
-        distinct: dict[tuple[tuple[int, ...], Sampling], list[int]] = {}
+        distinct: dict[tuple[tuple[int, ...], GenerationParams], list[int]] = {}
         for index, (messages, params, seed) in enumerate(calls):
             prompt = self._prompt_tokens(messages)
-            member = (tuple(prompt), self._sampling(params, seed, self._room(prompt, params)))
+            member = (tuple(prompt), self._resolved(params, seed, prompt))
             distinct.setdefault(member, []).append(index)
         members = list(distinct)
         for start in range(0, len(members), self.slots):
