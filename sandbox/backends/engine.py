@@ -119,7 +119,6 @@ class Engine:
 
         self._lib = llama_cpp
         self._internals = _internals
-        self._model = model
         self.slots = slots
         self._cache_ids = list(range(slots, slots + cache))
         params = llama_cpp.llama_context_default_params()
@@ -131,7 +130,7 @@ class Engine:
         params.n_threads_batch = n_threads
         params.kv_unified = False
         self._ctx = _internals.LlamaContext(model=model, params=params, verbose=False)
-        self.context_per_slot = context_per_slot  # each sequence's limit; the cells are shared
+        self.context_per_slot = context_per_slot  # the most tokens one sequence holds (its own KV stream)
         self._memory = self._ctx.memory
         self._vocab = llama_cpp.llama_model_get_vocab(model.model)  # type: ignore[attr-defined]
         self._n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
@@ -211,11 +210,6 @@ class Engine:
             if self._closed:
                 raise GenerationError(CLOSED)
             self._inbox.put(sequences)
-
-    @property
-    def busy(self) -> int:
-        """Sequences running or waiting for a slot."""
-        return len(self._running) + sum(map(len, self._waiting)) + self._inbox.qsize()
 
     def close(self) -> None:
         """Let the answers being written finish, refuse the waiting ones, then free the context."""
