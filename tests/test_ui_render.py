@@ -164,3 +164,10 @@ def test_the_answer_says_whether_it_was_decoded_alone_or_with_others(pipeline: P
     shared = meta_markdown(request, dataclasses.replace(result, decoded_together=3))
     assert "sammen med 2 andre svar" in shared and "vælg *Fast seed*" in shared
     assert "sammen med 1 andet svar" in meta_markdown(request, dataclasses.replace(result, decoded_together=2))
+
+
+def test_the_about_tab_says_how_many_answers_the_model_writes_at_once(pipeline: Pipeline) -> None:
+    from sandbox.ui.about import model_markdown
+
+    shown = model_markdown(pipeline.info)
+    assert f"op til {pipeline.slots} svar på én gang" in shown and pipeline.slots > 1

@@ -93,6 +93,12 @@ def model_markdown(info: ModelInfo) -> str:
         f"**{html.escape(info.name)}**, kørt {where}; den kan rumme "
         f"{info.context_length} tokens (prompt og svar tilsammen).",
     ]
+    slots = info.details.get("slots")
+    if slots and slots != "1":
+        lines.append(
+            f"Modellen skriver op til {slots} svar på én gang: den læser sine vægte én gang for dem alle. "
+            "Et svar med fast seed regnes alene, så det kan gentages præcist."
+        )
     if info.demo:
         lines.append(demo_notice())
     return "\n\n".join(lines)
