@@ -261,7 +261,7 @@ def test_two_people_are_answered_at_the_same_time(browser: Any, url: str, shoot:
     meta = second.locator("#lp-meta").inner_text()
     assert "sammen med 1 andet svar" in meta, meta
     second.locator("#lp-meta").scroll_into_view_if_needed()
-    shoot(second, "9-sammen")
+    shoot(second, "11-sammen")
     first.locator("#lp-stop").click()
     first.locator("#lp-status").get_by_text("Stoppet.").wait_for(timeout=QUICK)
     for person in (first, second):
