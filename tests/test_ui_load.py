@@ -1,8 +1,8 @@
 """A full room: every prompt answered, one log entry each, the chain intact, nothing leaked.
 
 Twenty gradio clients (twenty browser sessions) send at the same moment to
-a real server. Model calls queue one at a time; while they wait, the
-trainer's queue count must show the waiting calls. Then a workshop with
+a real server. The model answers up to its slots at once; the rest wait, and the
+trainer's queue count must show them. Then a workshop with
 logins: thirty participants, a trainer and a compliance user at once.
 """
 

@@ -97,7 +97,7 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             if not may("trainer")(request):
                 return ""
             waiting, running = model_queue(demo)
-            return f"**Kø hos modellen:** {running} i gang, {waiting} venter."
+            return f"**Kø hos modellen:** {running} i gang (plads til {pipeline.slots} ad gangen), {waiting} venter."
 
         def on_reset(visit_value: Visit, confirmed: bool, request: gr.Request) -> tuple[Any, ...]:
             if not confirmed:
