@@ -109,20 +109,23 @@ def test_a_fixed_seed_is_decoded_alone_and_comes_back_beside_others(backend: Lla
     assert end.rows == end_again.rows == 1
 
 
-def test_random_seed_requests_are_decoded_together(backend: LlamaBackend) -> None:
-    start = threading.Barrier(4)
-    ends: list[Finished] = []
+def test_random_seed_requests_are_decoded_together_and_greedy_ones_alone(backend: LlamaBackend) -> None:
+    start = threading.Barrier(6)
+    ends: dict[str, list[Finished]] = {"drawn": [], "greedy": []}
 
-    def ask(seed: int) -> None:
+    def ask(seed: int, kind: str) -> None:
         start.wait()
-        ends.append(answer(backend, OTHER, GenerationParams(max_tokens=48, temperature=0.0), seed)[1])
+        params = GenerationParams(max_tokens=48, temperature=0.7 if kind == "drawn" else 0.0)
+        ends[kind].append(answer(backend, OTHER, params, seed)[1])
 
-    threads = [threading.Thread(target=ask, args=(seed,)) for seed in range(4)]
+    threads = [threading.Thread(target=ask, args=(seed, "drawn")) for seed in range(4)]
+    threads += [threading.Thread(target=ask, args=(seed, "greedy")) for seed in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert max(end.rows for end in ends) > 1, ends
+    assert max(end.rows for end in ends["drawn"]) > 1, ends
+    assert all(end.rows == 1 for end in ends["greedy"]), "greedy is the same answer whatever the seed: alone"
 
 
 def test_stop_ends_only_its_own_sequence(backend: LlamaBackend) -> None:
@@ -132,7 +135,7 @@ def test_stop_ends_only_its_own_sequence(backend: LlamaBackend) -> None:
 
     def ask(who: str, after: int | None) -> None:
         start.wait()
-        params = GenerationParams(max_tokens=40, temperature=0.0, repeat_penalty=1.3)
+        params = GenerationParams(max_tokens=40, temperature=0.3, repeat_penalty=1.3)
         got[who] = answer(backend, OTHER, params, 1, after=after)
 
     threads = [threading.Thread(target=ask, args=("stopper", 3)), threading.Thread(target=ask, args=("reader", None))]
@@ -220,3 +223,12 @@ def test_a_long_prompt_does_not_stop_the_others_while_it_is_read(backend: LlamaB
     assert chunks >= 4
     assert engine.stats["steps_while_reading"] - before == chunks, "a step for the writer after every chunk"
     assert got[0].reason == "length" and got[0].completion_tokens == 300
+
+
+def test_a_fixed_seed_in_a_group_does_not_depend_on_when_its_neighbours_end(backend: LlamaBackend) -> None:
+    """Gentag: the fixed-seed answer sits beside random-seed ones, which end at other steps in every run."""
+    first, first_ends = group(backend, [42, 1, 2, 3, 4], max_tokens=48)
+    second, second_ends = group(backend, [42, 11, 12, 13, 14], max_tokens=48)
+    assert first[0] == second[0] and first[0]
+    lengths = {end.completion_tokens for end in first_ends[1:] + second_ends[1:]}
+    assert len(lengths) > 1, "the neighbours did end at different steps"

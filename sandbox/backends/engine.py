@@ -100,6 +100,7 @@ class _Sequence:
     sampler: object = None
     rows: int = 0
     reading: bool = False  # its prompt (or its group's) is being read: no steps yet
+    finished: bool = False  # a group member whose answer is done, still decoded with its group
 
 
 class Engine:
@@ -225,6 +226,22 @@ class Engine:
     # ----- the loop ------------------------------------------------------------
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        except BaseException as error:  # noqa: BLE001 - a bug here must not leave callers waiting forever
+            with self._lock:
+                self._closed = True
+            for sequence in [*self._running, *(s for entry in self._waiting for s in entry)]:
+                sequence.out.put(_failure(error))
+            while True:  # and whoever submitted in between
+                try:
+                    entry = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                for sequence in entry or ():
+                    sequence.out.put(_failure(error))
+
+    def _serve(self) -> None:
         closing = False
         while True:
             block = not self._running and not self._waiting and not closing
@@ -333,14 +350,18 @@ class Engine:
     def _step(self) -> None:
         """Decode one token for every running sequence, one ``llama_decode`` per decode unit."""
         for sequence in list(self._running):
-            if not sequence.reading and (sequence.cancel.is_set() or sequence.released.is_set()):
+            if not (sequence.reading or sequence.finished) and (sequence.cancel.is_set() or sequence.released.is_set()):
                 self._end(sequence, reason="cancelled" if sequence.cancel.is_set() else "released")
         units: dict[object, list[_Sequence]] = {}
         for sequence in self._running:
             if not sequence.reading:
                 units.setdefault(sequence.unit, []).append(sequence)
         for unit in units.values():
-            self._step_unit(unit)
+            if all(sequence.finished for sequence in unit):
+                for sequence in unit:  # the group's last answer is done: its rows go
+                    self._remove(sequence)
+            else:
+                self._step_unit(unit)
         self.stats["steps"] += 1
 
     def _step_unit(self, unit: list[_Sequence]) -> None:
@@ -349,6 +370,10 @@ class Engine:
         self._decode()
         for row, sequence in enumerate(unit):
             sequence.position += 1
+            if sequence.finished:  # a group member that is done keeps its row, so the others' rows stay put
+                if sequence.position + 1 >= self.context_per_slot:
+                    self._remove(sequence)
+                continue
             sequence.rows = max(sequence.rows, len(unit))
             probs = self._probabilities(row, sequence.params.top_logprobs)
             token = sequence.sampler.sample(self._ctx, row)  # type: ignore[attr-defined]
@@ -366,14 +391,30 @@ class Engine:
                 self._end(sequence, reason="length")
 
     def _end(self, sequence: _Sequence, *, reason: str = "", error: BaseException | None = None) -> None:
+        """Tell the caller the sequence is over.
+
+        A group member that ends normally stays in the group's decodes as a
+        row whose output is thrown away until the whole group is done: a
+        row's numbers depend on how many rows are decoded and on its place,
+        so a member ending early (a random seed drawing "end") must not
+        change the answers of the others (a fixed seed beside it, Par's
+        variants in their rows).
+        """
+        if sequence.sampler is not None:
+            sequence.sampler.close()  # type: ignore[attr-defined]
+            sequence.sampler = None
+        grouped = sequence.unit is not None and sequence.unit is not sequence
+        if grouped and error is None and sequence in self._running:
+            sequence.finished = True
+        else:
+            self._remove(sequence)
+        sequence.out.put(error if error is not None else Done(reason, sequence.produced, sequence.rows))
+
+    def _remove(self, sequence: _Sequence) -> None:
         if sequence in self._running:
             self._running.remove(sequence)
             self._lib.llama_memory_seq_rm(self._memory, sequence.slot, -1, -1)
             self._free.append(sequence.slot)
-        if sequence.sampler is not None:
-            sequence.sampler.close()  # type: ignore[attr-defined]
-            sequence.sampler = None
-        sequence.out.put(error if error is not None else Done(reason, sequence.produced, sequence.rows))
 
     def _fill(self, rows: list[tuple[int, int, int, bool]]) -> None:
         batch = self._batch
@@ -388,7 +429,7 @@ class Engine:
     def _decode(self) -> None:
         status = self._lib.llama_decode(self._ctx.ctx, self._batch)
         if status != 0:
-            raise GenerationError(f"llama_decode gav fejlkode {status}.")
+            raise GenerationError(f"Modellen fejlede midt i svaret (llama_decode gav fejlkode {status}).")
 
     def _sampler(self, params: GenerationParams) -> object:
         """The same chain llama-cpp-python's ``Llama.generate`` builds, so a seed draws the same tokens."""
@@ -431,6 +472,7 @@ class _Tagged:
 
 
 def _failure(error: BaseException) -> BaseException:
+    """A fresh Danish error for one caller (each raises it in its own thread)."""
     if isinstance(error, GenerationError):
-        return error
+        return GenerationError(error.message)
     return GenerationError(f"Modellen fejlede midt i svaret: {error}")

@@ -91,6 +91,14 @@ class LlamaBackend:
                 self._model = _internals.LlamaModel(
                     path_model=str(path), params=llama_cpp.llama_model_default_params(), verbose=False
                 )
+        except (ValueError, RuntimeError, OSError) as error:
+            raise ModelError(
+                f"Modelfilen {path.name} kunne ikke indlæses. Den er måske ufuldstændig "
+                "(afbrudt download) eller i et format, denne version af llama.cpp ikke kender. "
+                "Hent den igen med 'python scripts/download_model.py'."
+            ) from error
+        try:
+            with _quiet_stderr():
                 self._engine = Engine(
                     self._model,
                     slots=self.slots,
@@ -99,11 +107,15 @@ class LlamaBackend:
                     cache=prompt_cache,
                 )
         except (ValueError, RuntimeError, OSError) as error:
+            self._model.close()
             raise ModelError(
-                f"Modelfilen {path.name} kunne ikke indlæses. Den er måske ufuldstændig "
-                "(afbrudt download) eller i et format, denne version af llama.cpp ikke kender. "
-                "Hent den igen med 'python scripts/download_model.py'."
+                f"Der var ikke hukommelse nok til {self.slots} svar ad gangen med {path.name}. "
+                "Start med færre pladser, fx 'legeplads serve --pladser 2'."
             ) from error
+        # Callers turn token ids into text with the model after the engine is done with them,
+        # so close() waits for every open stream before it frees the model.
+        self._open_streams = 0
+        self._streams_done = threading.Condition()
         self._lib = llama_cpp
         self._vocab = self._model.vocab
         self._closed = False
@@ -133,16 +145,29 @@ class LlamaBackend:
             return ""
         return self._lib.llama_vocab_get_text(self._vocab, token).decode("utf-8", "replace")
 
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[None]:
+        """Hold the model open while a call uses it (tokenising, turning tokens into text)."""
+        with self._streams_done:
+            if self._closed:
+                raise GenerationError(CLOSED)
+            self._open_streams += 1
+        try:
+            yield
+        finally:
+            with self._streams_done:
+                self._open_streams -= 1
+                self._streams_done.notify_all()
+
     def _prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
-        if self._closed:
-            raise GenerationError(CLOSED)
         rendered = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
         # The template writes the BOS token itself; parse special tokens so it
         # is one token, and do not add a second one.
         return self._model.tokenize(rendered.prompt.encode("utf-8"), add_bos=False, special=True)
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
-        return len(self._prompt_tokens(messages))
+        with self._open():
+            return len(self._prompt_tokens(messages))
 
     def _room(self, prompt: list[int], params: GenerationParams) -> int:
         room = self.info.context_length - len(prompt)
@@ -165,21 +190,22 @@ class LlamaBackend:
         seed: int,
         cancel: threading.Event,
     ) -> Iterator[Token | Finished]:
-        prompt = self._prompt_tokens(messages)
-        text = _Text(self._model, self._stops, len(prompt))
-        steps = self._engine.generate(
-            prompt, self._resolved(params, seed, prompt), cancel, alone=params.seed is not None
-        )
-        try:
-            for step in steps:
-                # The engine runs ahead of the reader: what it drew after Stop is not shown or counted.
-                yield from text.feed(Done("cancelled", 0) if cancel.is_set() else step)
-                if text.finished:
-                    return
-        finally:
-            steps.close()  # a stop string or a caller who stops reading frees the slot at once
-        if not text.finished:
-            raise GenerationError(CLOSED)
+        with self._open():
+            prompt = self._prompt_tokens(messages)
+            text = _Text(self._model, self._stops, len(prompt))
+            # A fixed seed, and greedy decoding (the same answer whatever the seed), are decoded alone.
+            alone = params.seed is not None or params.temperature == 0
+            steps = self._engine.generate(prompt, self._resolved(params, seed, prompt), cancel, alone=alone)
+            try:
+                for step in steps:
+                    # The engine runs ahead of the reader: what it drew after Stop is not shown or counted.
+                    yield from text.feed(Done("cancelled", 0) if cancel.is_set() else step)
+                    if text.finished:
+                        return
+            finally:
+                steps.close()  # a stop string or a caller who stops reading frees the slot at once
+            if not text.finished:
+                raise GenerationError(CLOSED)
 
     def stream_group(
         self,
@@ -196,26 +222,34 @@ class LlamaBackend:
         there; its sequence runs on to its end in the engine, so the group's
         steps stay the same.
         """
-        distinct: dict[tuple[tuple[int, ...], GenerationParams], list[int]] = {}
-        for index, (messages, params, seed) in enumerate(calls):
-            prompt = self._prompt_tokens(messages)
-            member = (tuple(prompt), self._resolved(params, seed, prompt))
-            distinct.setdefault(member, []).append(index)
-        members = list(distinct)
-        for start in range(0, len(members), self.slots):
-            chunk = members[start : start + self.slots]
-            texts = [_Text(self._model, self._stops, len(prompt)) for prompt, _ in chunk]
-            for row, step in self._engine.generate_group(chunk, cancel):
-                for piece in texts[row].feed(step):
-                    for index in distinct[chunk[row]]:
-                        yield index, piece
+        with self._open():
+            distinct: dict[tuple[tuple[int, ...], GenerationParams], list[int]] = {}
+            for index, (messages, params, seed) in enumerate(calls):
+                prompt = self._prompt_tokens(messages)
+                member = (tuple(prompt), self._resolved(params, seed, prompt))
+                distinct.setdefault(member, []).append(index)
+            members = list(distinct)
+            for start in range(0, len(members), self.slots):
+                chunk = members[start : start + self.slots]
+                texts = [_Text(self._model, self._stops, len(prompt)) for prompt, _ in chunk]
+                for row, step in self._engine.generate_group(chunk, cancel):
+                    for piece in texts[row].feed(Done("cancelled", 0) if cancel.is_set() else step):
+                        for index in distinct[chunk[row]]:
+                            yield index, piece
 
     def close(self) -> None:
-        """Free the model once running generations have ended; later calls get a Danish error."""
-        if not self._closed:
+        """Let the answers being written finish, refuse new calls, then free the model."""
+        with self._streams_done:
+            if self._closed:
+                return
             self._closed = True
-            self._engine.close()
-            self._model.close()
+        self._engine.close()
+        with self._streams_done:
+            # A reader that never finishes (an abandoned stream) must not hang shutdown:
+            # after a minute the model is left to the process's end instead.
+            if not self._streams_done.wait_for(lambda: self._open_streams == 0, timeout=60):
+                return
+        self._model.close()
 
 
 class _Text:
