@@ -55,6 +55,25 @@ def test_spellings_of_one_value_share_a_placeholder() -> None:
     assert vault.placeholder("CPR", "010190-1235") == vault.placeholder("CPR", "0101901235") == "[CPR_1]"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sagsbehandler: jens peter hansen",
+        "mvh karen marie sørensen",
+        "Skriv et brev til karen marie sørensen om hendes ansøgning.",
+    ],
+)
+def test_one_person_written_in_lower_case_is_one_placeholder(guard: Guard, text: str) -> None:
+    result = guard.check(text, Vault())
+    assert result.text.count("[PERSON_") == 1, result.text
+    assert "[PERSON_1]" in result.text
+
+
+def test_names_on_separate_lines_stay_separate_people(guard: Guard) -> None:
+    result = guard.check("Deltagere:\nJens Hansen\nMette Olsen", Vault())
+    assert result.text == "Deltagere:\n[PERSON_1]\n[PERSON_2]"
+
+
 def test_restore_puts_originals_back_and_leaves_unknown_placeholders(guard: Guard) -> None:
     vault = Vault()
     redacted = guard.check(NOTE, vault).text

@@ -102,6 +102,36 @@ def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
     return merged
 
 
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+def join_names(text: str, findings: list[Finding]) -> list[Finding]:
+    """Adjacent person findings with only spaces between them, as one person.
+
+    Recognizers can find "jens peter" and "hansen" apart (a first-name cue
+    and a surname lexicon); as two findings they become two placeholders,
+    "[PERSON_2] [PERSON_3]", and the model reads two people. Two different
+    people written side by side with nothing between them are rare, and
+    joining them still masks every word. A line break is not joined: lists
+    of names put one person on each line.
+    """
+    joined: list[Finding] = []
+    for finding in findings:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and previous.type == finding.type == "PERSON"
+            and _SPACES.fullmatch(text[previous.end : finding.start])
+        ):
+            winner = max(previous, finding, key=lambda f: f.rank)
+            joined[-1] = Finding(
+                "PERSON", previous.start, finding.end, winner.score, winner.recognizer, winner.explanation
+            )
+        else:
+            joined.append(finding)
+    return joined
+
+
 def _with_other_mentions(text: str, findings: list[Finding]) -> tuple[list[Finding], list[int | None]]:
     """``findings`` plus every other mention of a person among them, in text order.
 
@@ -263,7 +293,7 @@ class Guard:
             return GuardResult(text=text, entities=(), warnings=(), decision="sent")
         folded = normalise(text)
         analysed = _analysis_text(folded.text, vault)
-        findings = resolve_overlaps([_finding(r) for r in self._analyze(analysed)])
+        findings = join_names(analysed, resolve_overlaps([_finding(r) for r in self._analyze(analysed)]))
         findings, sources = _with_other_mentions(analysed, findings)
         roots = [_root(sources, k) for k in range(len(findings))]
         built: dict[int, Entity] = {}
