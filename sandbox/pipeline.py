@@ -201,7 +201,12 @@ class Pipeline:
         yield self._finished(entry, tokens, finished, session, started, seed, sent, user)
 
     def stream_group(
-        self, requests: Sequence[Request], session: Session, cancel: threading.Event | None = None
+        self,
+        requests: Sequence[Request],
+        session: Session,
+        cancel: threading.Event | None = None,
+        *,
+        steady: bool = False,
     ) -> Iterator[tuple[int, Token | Result]]:
         """Answer several requests (own prompt or the same, own settings, own seed) decoded together.
 
@@ -210,6 +215,11 @@ class Pipeline:
         anything is sent; each answer is output-guarded and logged on its
         own, exactly as if it had been asked alone. A backend without
         batching answers them one after the other.
+
+        The group is decoded *steady* (no answer depends on when the others
+        end) when asked, and whenever chosen seeds sit beside drawn ones: an
+        answer with a chosen seed must come back the next time, whatever
+        seeds its neighbours draw.
         """
         cancel = cancel or threading.Event()
         started = time.perf_counter()
@@ -220,11 +230,14 @@ class Pipeline:
                 guarded[key] = self._guarded(request, session)
         calls = [guarded[(r.prompt, r.system, r.exercise_id)] for r in requests]
         seeds = [_seed(request.params) for request in requests]
+        steady = steady or len({request.params.seed is None for request in requests}) > 1
         entries = [_with_seed(call[0], r.params, seed) for call, r, seed in zip(calls, requests, seeds, strict=True)]
         tokens: list[list[Token]] = [[] for _ in requests]
         open_ = set(range(len(requests)))
         stream = self._backend.stream_group(
-            [(sent, r.params, seed) for (_, _, sent), r, seed in zip(calls, requests, seeds, strict=True)], cancel
+            [(sent, r.params, seed) for (_, _, sent), r, seed in zip(calls, requests, seeds, strict=True)],
+            cancel,
+            steady=steady,
         )
         try:
             for index, item in stream:

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.audit import AuditLog
 from sandbox.backends.base import Finished, GenerationParams, Message, Token
+from sandbox.backends.engine import Step
 from sandbox.backends.llama import LlamaBackend
 from sandbox.pipeline import Pipeline, Request, Session
 
@@ -52,11 +54,13 @@ def answer(
     return "".join(pieces), finished
 
 
-def group(backend: LlamaBackend, seeds: Sequence[int], max_tokens: int = 32) -> tuple[list[str], list[Finished]]:
+def group(
+    backend: LlamaBackend, seeds: Sequence[int], max_tokens: int = 32, *, steady: bool = False
+) -> tuple[list[str], list[Finished]]:
     texts = [""] * len(seeds)
     ends: list[Finished | None] = [None] * len(seeds)
     calls = [(PROMPT, GenerationParams(max_tokens=max_tokens, seed=seed), seed) for seed in seeds]
-    for index, item in backend.stream_group(calls, threading.Event()):
+    for index, item in backend.stream_group(calls, threading.Event(), steady=steady):
         if isinstance(item, Token):
             texts[index] += item.text
         else:
@@ -225,10 +229,74 @@ def test_a_long_prompt_does_not_stop_the_others_while_it_is_read(backend: LlamaB
     assert got[0].reason == "length" and got[0].completion_tokens == 300
 
 
-def test_a_fixed_seed_in_a_group_does_not_depend_on_when_its_neighbours_end(backend: LlamaBackend) -> None:
+def test_a_fixed_seed_in_a_steady_group_does_not_depend_on_when_its_neighbours_end(backend: LlamaBackend) -> None:
     """Gentag: the fixed-seed answer sits beside random-seed ones, which end at other steps in every run."""
-    first, first_ends = group(backend, [42, 1, 2, 3, 4], max_tokens=48)
-    second, second_ends = group(backend, [42, 11, 12, 13, 14], max_tokens=48)
+    first, first_ends = group(backend, [42, 1, 2, 3, 4], max_tokens=48, steady=True)
+    second, second_ends = group(backend, [42, 11, 12, 13, 14], max_tokens=48, steady=True)
     assert first[0] == second[0] and first[0]
     lengths = {end.completion_tokens for end in first_ends[1:] + second_ends[1:]}
     assert len(lengths) > 1, "the neighbours did end at different steps"
+
+
+def _rows_per_member(backend: LlamaBackend, *, steady: bool) -> tuple[list[list[int]], list[list[int]]]:
+    """The rows of every decode that drew a token for each member, and each member's tokens.
+
+    The members are cut at different lengths, so they end at different steps.
+    """
+    prompt = backend._prompt_tokens(PROMPT)
+    members = [(prompt, GenerationParams(max_tokens=n, seed=seed)) for seed, n in zip(SEEDS, LENGTHS, strict=True)]
+    rows: list[list[int]] = [[] for _ in members]
+    tokens: list[list[int]] = [[] for _ in members]
+    for index, item in backend._engine.generate_group(members, threading.Event(), steady=steady):
+        if isinstance(item, Step):
+            rows[index].append(item.rows)
+            tokens[index].append(item.token)
+    return rows, tokens
+
+
+SEEDS, LENGTHS = (42, 1, 2, 3, 4), (40, 8, 16, 24, 32)
+
+
+def test_a_member_that_ends_leaves_its_group_and_the_group_still_comes_back(backend: LlamaBackend) -> None:
+    """A row nobody reads costs as much as a live one, so members leave as they end (Høringssvar's batches)."""
+    rows, first = _rows_per_member(backend, steady=False)
+    assert [len(r) for r in rows] == list(LENGTHS), "the demo model writes to the limit with these seeds"
+    assert rows[0] == [5] * 8 + [4] * 8 + [3] * 8 + [2] * 8 + [1] * 8
+    assert _rows_per_member(backend, steady=False)[1] == first, "same seeds, same answers"
+
+
+def test_a_steady_group_keeps_every_row_until_its_last_member_ends(backend: LlamaBackend) -> None:
+    rows, _ = _rows_per_member(backend, steady=True)
+    assert [len(r) for r in rows] == list(LENGTHS)
+    assert {row for member in rows for row in member} == {5}
+
+
+class Recording(LlamaBackend):
+    """The real backend, remembering whether each group was asked to be steady."""
+
+    asked: list[bool]
+
+    def stream_group(self, calls, cancel, *, steady=False):  # noqa: ANN001, ANN201 - the Backend signature
+        self.asked.append(steady)
+        return super().stream_group(calls, cancel, steady=steady)
+
+
+@pytest.fixture(scope="module")
+def recording(demo_model_path: Path) -> Iterator[Recording]:
+    own = Recording(demo_model_path, name="demo", demo=True, n_ctx=1024, slots=4)
+    yield own
+    own.close()
+
+
+@pytest.mark.parametrize(
+    ("seeds", "steady"),
+    [((7, None, None), True), ((None, None, None), False), ((7, 8, 9), False)],
+)
+def test_the_pipeline_keeps_a_group_steady_where_chosen_seeds_sit_beside_drawn_ones(
+    recording: Recording, pipeline: Pipeline, tmp_path: Path, seeds: tuple[int | None, ...], steady: bool
+) -> None:
+    recording.asked = []
+    own = Pipeline(recording, pipeline.guard, AuditLog(tmp_path / "log.sqlite3"))
+    requests = [Request("Skriv et kort brev.", GenerationParams(max_tokens=4, seed=seed)) for seed in seeds]
+    assert len(list(own.stream_group(requests, Session()))) >= len(seeds)
+    assert recording.asked == [steady]

@@ -141,11 +141,15 @@ class Backend(Protocol):
         self,
         calls: Sequence[tuple[Sequence[Message], GenerationParams, int]],
         cancel: threading.Event,
+        *,
+        steady: bool = False,
     ) -> Iterator[tuple[int, Token | Finished]]:
         """Several calls ``(messages, params, seed)`` answered as one group.
 
         Yields ``(index, item)``; every index ends with its own
-        :class:`Finished`. A backend that can decode them together does.
+        :class:`Finished`. A backend that can decode them together does;
+        ``steady`` asks it to keep the batch's shape until the last answer
+        ends, so no answer depends on when the others end.
         """
         ...
 

@@ -211,6 +211,8 @@ class LlamaBackend:
         self,
         calls: Sequence[tuple[Sequence[Message], GenerationParams, int]],
         cancel: threading.Event,
+        *,
+        steady: bool = False,
     ) -> Iterator[tuple[int, Token | Finished]]:
         """Several calls decoded together, ``slots`` at a time, as groups (see the engine).
 
@@ -232,7 +234,7 @@ class LlamaBackend:
             for start in range(0, len(members), self.slots):
                 chunk = members[start : start + self.slots]
                 texts = [_Text(self._model, self._stops, len(prompt)) for prompt, _ in chunk]
-                for row, step in self._engine.generate_group(chunk, cancel):
+                for row, step in self._engine.generate_group(chunk, cancel, steady=steady):
                     for piece in texts[row].feed(Done("cancelled", 0) if cancel.is_set() else step):
                         for index in distinct[chunk[row]]:
                             yield index, piece

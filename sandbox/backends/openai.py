@@ -324,8 +324,13 @@ class OpenAIBackend:
         self,
         calls: Sequence[tuple[Sequence[Message], GenerationParams, int]],
         cancel: threading.Event,
+        *,
+        steady: bool = False,
     ) -> Iterator[tuple[int, Token | Finished]]:
-        """One request per call, one after the other: the server batches across its own clients."""
+        """One request per call, one after the other: the server batches across its own clients.
+
+        Each answer is computed on its own, so ``steady`` holds anyway.
+        """
         return one_after_another(self, calls, cancel)
 
     def close(self) -> None:

@@ -102,21 +102,26 @@ class Run:
         return result
 
     def ask_many(
-        self, calls: Sequence[tuple[str, GenerationParams]], label: str, system: str | None = None
+        self,
+        calls: Sequence[tuple[str, GenerationParams]],
+        label: str,
+        system: str | None = None,
+        *,
+        steady: bool = False,
     ) -> list[Result]:
         """Ask every ``(prompt, params)`` of ``calls``, decoded together; the results in that order.
 
         The pipeline guards each distinct prompt once and logs every answer
         on its own. The calls are decoded as a group, so the same card with
         the same seeds gives the same answers whatever else the model is
-        doing.
+        doing. ``steady``: see :meth:`Pipeline.stream_group`.
         """
         if self.cancel is not None and self.cancel.is_set():
             raise Stopped("Øvelsen blev stoppet.")
         self._report(f"{label} (0 af {len(calls)} svar færdige)")
         requests = [Request(prompt, params, system, self.exercise_id) for prompt, params in calls]
         results: dict[int, Result] = {}
-        for index, item in self.pipeline.stream_group(requests, self.session, self.cancel):
+        for index, item in self.pipeline.stream_group(requests, self.session, self.cancel, steady=steady):
             if isinstance(item, Result):
                 if item.finish_reason == "cancelled":
                     raise Stopped("Øvelsen blev stoppet.")
