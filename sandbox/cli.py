@@ -15,12 +15,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from sandbox import cli_danish
 from sandbox.errors import UserError
 
 if TYPE_CHECKING:
     from sandbox.guards import Guard
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+cli_danish.install()
 
 UNEXPECTED = (
     "Legepladsen stødte på en uventet fejl ({kind}) og stoppede. Detaljerne vises ikke, fordi de kan "
@@ -95,7 +98,7 @@ def server_options(func: F) -> F:
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=cli_danish.DanishGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="legeplads")
 def main() -> None:
     """Legeplads: en lokal, privatlivsbeskyttet sprogmodel til at øve sig på."""
@@ -105,11 +108,14 @@ def main() -> None:
 @click.argument("prompt", required=False)
 @model_option
 @click.option("--seed", type=int, default=None, help="Fast seed (samme svar hver gang). Standard: tilfældig.")
-@click.option("--temperature", type=float, default=0.7, show_default=True)
-@click.option("--top-p", type=float, default=0.95, show_default=True)
-@click.option("--top-k", type=int, default=40, show_default=True)
-@click.option("--repeat-penalty", type=float, default=1.1, show_default=True)
-@click.option("--max-tokens", type=int, default=256, show_default=True)
+@click.option("--temperature", type=float, default=0.7, show_default=True,
+              help="Lav: forudsigelig. Høj: mere tilfældig. Skrives med punktum, fx 0.7.")
+@click.option("--top-p", type=float, default=0.95, show_default=True,
+              help="Vælg kun blandt de mest sandsynlige ord, der tilsammen udgør p.")
+@click.option("--top-k", type=int, default=40, show_default=True, help="Vælg kun blandt de k mest sandsynlige ord.")
+@click.option("--repeat-penalty", type=float, default=1.1, show_default=True,
+              help="Over 1 gør det mindre sandsynligt, at modellen gentager sig selv.")
+@click.option("--max-tokens", type=int, default=256, show_default=True, help="Hvor langt svaret højst må blive.")
 @click.option("--system", default=None, help="Systemprompt (går også gennem værnet).")
 @server_options
 @friendly_errors
@@ -177,12 +183,14 @@ def models() -> None:
 def models_list(model: str | None) -> None:
     """Vis de fundne modeller, og hvilken `serve` vil bruge."""
     from sandbox.models import discover, select
+    from sandbox.numbers import thousands
 
     chosen = select(model)
     for candidate in discover(model):
         marker = "*" if candidate.path == chosen.path else " "
         demo = "demomodel" if candidate.demo else "rigtig model"
-        size = f"{candidate.size_bytes / 1e6:,.0f} MB" if candidate.size_bytes else "samles ved første brug"
+        megabytes = round(candidate.size_bytes / 1e6)
+        size = f"{thousands(megabytes)} MB" if candidate.size_bytes else "samles ved første brug"
         click.echo(f"{marker} {candidate.name}  {size}  {demo}  kilde: {candidate.source}  {candidate.path}")
     click.echo(f"\n* = den model `legeplads serve` bruger: {chosen.name}", err=True)
 
@@ -200,8 +208,9 @@ def models_catalog() -> None:
 
 @main.command()
 @model_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 = workshop-tilstand (kræver logins).")
-@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADRESSE",
+              help="0.0.0.0 = workshop-tilstand (kræver logins).")
+@click.option("--port", default=7860, show_default=True, type=int, help="Portnummeret i adressen.")
 @click.option("--pladser", "slots", type=click.IntRange(1, 16), default=None,
               help="Hvor mange svar modellen skriver på én gang (standard: 8 for små modeller, 4 for store; "
                    "hver plads bruger hukommelse til modellens kontekst). Også $LEGEPLADS_SLOTS.")
@@ -365,11 +374,15 @@ def log_purge(older_than: str | None) -> None:
     """Slet teksten i poster ældre end ALDER. Kæden kan stadig verificeres."""
     from sandbox.audit import AuditLog
     from sandbox.audit.text import parse_age
+    from sandbox.numbers import quantity
 
     if older_than is None:
         raise UserError("Angiv hvor gamle poster der skal slettes, fx --older-than 30d.")
     count = AuditLog().purge(parse_age(older_than))
-    click.echo(f"Teksten i {count} poster ældre end {older_than} er slettet. Oprydningen er registreret i loggen.")
+    click.echo(
+        f"Teksten i {quantity(count, 'post', 'poster')} ældre end {older_than} er slettet. "
+        "Oprydningen er registreret i loggen."
+    )
 
 
 @log_group.command("export")
@@ -383,6 +396,7 @@ def log_export(fmt: str | None, since: str | None, until: str | None, session: s
     """Eksportér poster til regneark eller videre behandling."""
     from sandbox.audit import AuditLog
     from sandbox.audit.text import parse_moment
+    from sandbox.numbers import quantity
 
     if fmt not in ("csv", "jsonl"):
         raise UserError("Vælg format med --format csv eller --format jsonl.")
@@ -399,7 +413,7 @@ def log_export(fmt: str | None, since: str | None, until: str | None, session: s
                 count = log.export(fmt, out, session=session, **period)
         except OSError as error:
             raise UserError(f"Kan ikke skrive til {output}: {error.strerror}.") from None
-    click.echo(f"{count} poster eksporteret" + (f" til {output}." if output else "."), err=True)
+    click.echo(f"{quantity(count, 'post', 'poster')} eksporteret" + (f" til {output}." if output else "."), err=True)
 
 
 @main.group()
@@ -408,13 +422,13 @@ def users() -> None:
 
 
 @users.command("add")
-@click.argument("name")
+@click.argument("name", metavar="NAVN")
 @click.option("--role", required=True, metavar="ROLLE",
               help="participant (deltager), trainer (underviser) eller compliance.")
 @click.option("--password-stdin", is_flag=True, help="Læs adgangskoden fra stdin i stedet for at spørge.")
 @friendly_errors
 def users_add(name: str, role: str, password_stdin: bool) -> None:
-    """Opret brugeren NAME med en rolle (adgangskoden gemmes kun som hash)."""
+    """Opret brugeren NAVN med en rolle (adgangskoden gemmes kun som hash)."""
     from sandbox.ui.auth import UserStore
 
     store = UserStore()
@@ -446,10 +460,10 @@ def users_list() -> None:
 
 
 @users.command("remove")
-@click.argument("name")
+@click.argument("name", metavar="NAVN")
 @friendly_errors
 def users_remove(name: str) -> None:
-    """Fjern brugeren NAME."""
+    """Fjern brugeren NAVN."""
     from sandbox.ui.auth import UserStore
 
     UserStore().remove(name)
@@ -457,12 +471,12 @@ def users_remove(name: str) -> None:
 
 
 @users.command("role")
-@click.argument("name")
+@click.argument("name", metavar="NAVN")
 @click.option("--role", required=True, metavar="ROLLE",
               help="participant (deltager), trainer (underviser) eller compliance.")
 @friendly_errors
 def users_role(name: str, role: str) -> None:
-    """Giv brugeren NAME en anden rolle; adgangskoden bevares, og en kørende app logger brugeren ud med det samme."""
+    """Giv brugeren NAVN en anden rolle; adgangskoden bevares, og en kørende app logger brugeren ud med det samme."""
     from sandbox.ui.auth import UserStore
 
     UserStore().set_role(name, role)
@@ -516,8 +530,10 @@ def exercises_validate() -> None:
 
 
 @exercises.command("ideas")
-@click.option("--horizon", type=click.Choice(["nu", "plan", "fremtid"]), default=None)
-@click.option("--gain", type=click.Choice(["tid", "kvalitet", "service"]), default=None)
+@click.option("--horizon", type=click.Choice(["nu", "plan", "fremtid"]), default=None,
+              help="Kun idéer med den tidshorisont.")
+@click.option("--gain", type=click.Choice(["tid", "kvalitet", "service"]), default=None,
+              help="Kun idéer med den gevinst.")
 @friendly_errors
 def exercises_ideas(horizon: str | None, gain: str | None) -> None:
     """Vis idébankens 63 mulige brugsscenarier (* = der findes en øvelse)."""

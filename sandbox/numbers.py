@@ -12,6 +12,11 @@ def thousands(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
 
+def quantity(number: int, singular: str, plural: str) -> str:
+    """1 -> '1 post', 2 -> '2 poster', 12000 -> '12.000 poster': the noun agrees with the number."""
+    return f"{thousands(number)} {singular if number == 1 else plural}"
+
+
 def decimal(value: float, digits: int | None = None) -> str:
     """0.8 -> '0,8'; with ``digits``, a fixed number of decimals (15.24, 1 -> '15,2').
 

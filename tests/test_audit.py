@@ -123,6 +123,13 @@ def test_appends_are_numbered_and_the_chain_verifies(log: AuditLog) -> None:
     assert result.last_hash == log.entries(limit=1)[0]["hash"]
 
 
+def test_the_count_of_checked_entries_agrees_with_its_noun(log: AuditLog) -> None:
+    log.append(make_entry())
+    assert log.verify().reason == "1 post kontrolleret."
+    log.append(make_entry())
+    assert log.verify().reason == "2 poster kontrolleret."
+
+
 def test_an_empty_log_verifies(log: AuditLog) -> None:
     result = log.verify()
     assert (result.ok, result.checked, result.last_hash) == (True, 0, None)

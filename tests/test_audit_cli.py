@@ -179,7 +179,7 @@ def test_export_jsonl_for_one_session_and_period(data: Path) -> None:
     fill(data, ["s-a", "s-b", "s-a", "s-a"], clock=Clock(T0), days_apart=1)  # 1-4 March 2025, 09:30 UTC
     result = run("export", "--format", "jsonl", "--session", "s-a", "--since", "2025-03-02", "--until", "2025-03-03")
     assert result.exit_code == 0
-    assert result.stderr.strip() == "1 poster eksporteret."
+    assert result.stderr.strip() == "1 post eksporteret."
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(e["id"], e["session"]) for e in lines] == [(3, "s-a")], "--until includes the whole day"
 

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
+from click.testing import CliRunner
 
 C_UTF8 = Path("/usr/lib/locale/C.utf8")
 
@@ -85,10 +87,90 @@ def test_models_list_marks_the_model_serve_would_use() -> None:
     assert "SmolLM2" in done.stdout
 
 
-@pytest.mark.parametrize("command", [(), ("ask",), ("serve",), ("models", "list")])
-def test_every_command_has_help(command: tuple[str, ...]) -> None:
-    done = legeplads(*command, "--help")
-    assert done.returncode == 0 and "Usage:" in done.stdout
+def test_help_works_in_a_real_process() -> None:
+    done = legeplads("users", "--help")
+    assert done.returncode == 0 and done.stdout.startswith("Brug: ")  # "python -m sandbox" here
+    assert "users [TILVALG] KOMMANDO [ARGUMENTER]...\n" in done.stdout and english_in(done.stdout) == []
+
+
+# What click writes when its texts are not translated, and its English type names.
+ENGLISH = [
+    "Usage:", "Options", "Commands", "Positional arguments", "Show this message", "Show the version",
+    "default:", "required", "env var", "Try '", "for help", "[OPTIONS]", "COMMAND", "[ARGS]",
+    "INTEGER", "FLOAT", "TEXT", "NAME", "Error", "Missing", "No such", "Did you mean", "not a valid",
+]
+
+
+def command_paths(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and group below ``group``, as the words typed after ``legeplads``."""
+    paths = [path]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            paths += command_paths(command, (*path, name))
+        else:
+            paths.append((*path, name))
+    return paths
+
+
+def english_in(text: str) -> list[str]:
+    return [phrase for phrase in ENGLISH if phrase in text]
+
+
+def test_the_walk_reaches_every_command() -> None:
+    from sandbox.cli import main
+
+    paths = command_paths(main)
+    assert {(), ("users",), ("users", "add"), ("log", "export"), ("exercises", "ideas"), ("models", "catalog")} <= set(
+        paths
+    )
+    assert len(paths) == len(set(paths)) >= 24
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_every_command_and_group_has_danish_help(flag: str) -> None:
+    from sandbox.cli import main
+
+    for path in command_paths(main):
+        done = CliRunner().invoke(main, [*path, flag], prog_name="legeplads")
+        assert done.exit_code == 0, (path, done.output)
+        assert done.output.startswith(f"Brug: {' '.join(('legeplads', *path))} [TILVALG]"), done.output
+        assert "Vis denne hjælp og afslut." in done.output
+        assert english_in(done.output) == [], (path, done.output)
+
+
+@pytest.mark.parametrize(
+    ("args", "where", "message"),
+    [
+        (("users", "add"), "users add", "Fejl: Mangler argumentet 'NAVN'."),
+        (("users", "role", "kursist1"), "users role", "Fejl: Mangler tilvalget '--role'."),
+        (("ask", "--nope"), "ask", "Fejl: Tilvalget '--nope' findes ikke."),
+        (("ask", "--seed", "x"), "ask", "Fejl: Ugyldig værdi for '--seed': 'x' er ikke et gyldigt heltal."),
+        (("ask", "--temperature", "0,7"), "ask", "'0,7' er ikke et gyldigt decimaltal."),
+        (("serve", "--pladser", "17"), "serve", "17 er ikke i intervallet 1<=x<=16."),
+        (("exercises", "ideas", "--gain", "penge"), "exercises ideas", "'penge' er ikke en af 'tid', 'kvalitet'"),
+        (("users", "fjern"), "users", "Fejl: Kommandoen 'fjern' findes ikke."),
+        (("log", "show", "--last"), None, "Fejl: Tilvalget '--last' skal have en værdi."),
+        (("redact", "tekst"), "redact", "Fejl: Uventet ekstra argument (tekst)"),
+    ],
+)
+def test_a_usage_error_is_danish(args: tuple[str, ...], where: str | None, message: str) -> None:
+    from sandbox.cli import main
+
+    done = CliRunner().invoke(main, list(args), prog_name="legeplads")
+    assert done.exit_code == 2
+    assert message in done.output, done.output
+    if where is not None:  # click names no command for an option missing its value
+        assert f"Skriv 'legeplads {where} --help' for at få hjælp." in done.output
+    assert english_in(done.output) == [], done.output
+
+
+def test_every_translated_text_is_one_click_still_uses() -> None:
+    # click matches texts exactly: a reworded text in a new click version would silently be English again.
+    from sandbox.cli_danish import MESSAGES, PLURALS
+
+    source = "".join(path.read_text(encoding="utf-8") for path in Path(click.__file__).parent.glob("*.py"))
+    for english in [*MESSAGES, *(text for pair in PLURALS for text in pair)]:
+        assert repr(english)[1:-1] in source, english
 
 
 @pytest.mark.parametrize("locale", STRICT_LOCALES)

@@ -202,6 +202,16 @@ def test_settings_typed_right_after_opening_are_the_ones_used(page: Any, url: st
     box.wait_for(state="hidden", timeout=QUICK)
 
 
+def test_slider_figures_have_a_decimal_comma(page: Any, url: str) -> None:
+    page.goto(url)
+    page.locator("#lp-settings-toggle").click()
+    temperature = page.locator("#lp-temperature")
+    expect(temperature).to_contain_text("Temperatur: 0,7")
+    set_temperature(page, 0.35)
+    expect(temperature).to_contain_text("Temperatur: 0,35")
+    expect(page.locator("#lp-top-p .min_value")).to_have_text("0,05")
+
+
 def test_empty_prompt_is_refused_at_once(page: Any, url: str) -> None:
     page.goto(url)
     page.locator("#lp-prompt textarea").wait_for(timeout=QUICK)
@@ -355,9 +365,10 @@ def test_log_tab_shows_entries_and_an_intact_chain(page: Any, url: str, pipeline
     page.get_by_text("Ugyldigt tidspunkt").first.wait_for(timeout=QUICK)
     page.get_by_label("Fra dato").fill("2000-01-01")
     page.get_by_role("button", name="Eksportér").click()
-    page.get_by_text("poster eksporteret").first.wait_for(timeout=QUICK)
+    page.get_by_text(re.compile(r"\d+ (post|poster) eksporteret")).first.wait_for(timeout=QUICK)
     link = page.locator("#lp-log-file a").first
     link.wait_for(timeout=QUICK)
+    expect(link).to_have_text(re.compile(r"^\d+(,\d)?\s(B|kB)\b"))  # gradio's "63.9 KB", in Danish
     with page.expect_download() as download:
         link.click()
     exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
@@ -372,6 +383,25 @@ def test_presenter_view(page: Any, url: str, shoot: Shoot) -> None:
     size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#lp-prompt textarea')).fontSize)")
     assert size >= 20
     shoot(page, "6-praesentation")
+
+
+def test_rerun_answers_only_the_prompt_that_was_sent(page: Any, url: str) -> None:
+    """"Kør igen" once answered the old prompt while the box showed new text and its preview."""
+    rerun = page.locator("#lp-rerun")
+    write_prompt(page, url, "Skriv til Mette Hansen om hendes sag.", 8)
+    expect(rerun).to_be_disabled(timeout=QUICK)
+    page.locator("#lp-send").click()
+    page.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
+    page.locator("#lp-meta").get_by_text("Svar på: «Skriv til [PERSON_1] om hendes sag.»").wait_for(timeout=QUICK)
+    expect(rerun).to_be_enabled(timeout=QUICK)
+    prompt = page.locator("#lp-prompt textarea")
+    prompt.fill("Hvad er klokken?")
+    expect(rerun).to_be_disabled(timeout=QUICK)
+    prompt.fill("Skriv til Mette Hansen om hendes sag.")  # the sent prompt back in the box
+    expect(rerun).to_be_enabled(timeout=QUICK)
+    rerun.click()
+    page.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
+    expect(page.locator("#lp-meta")).to_contain_text("Svar på: «Skriv til [PERSON_1] om hendes sag.»")
 
 
 def test_restored_answer_is_marked_as_only_on_this_screen(page: Any, url: str) -> None:
@@ -486,5 +516,4 @@ def test_reset_clears_the_answer_and_the_session(page: Any, url: str) -> None:
     page.get_by_text("Nulstillet").first.wait_for(timeout=QUICK)
     page.locator("#lp-answer").get_by_text("Svaret kommer her.").wait_for(timeout=QUICK)
     assert page.locator("#lp-prompt textarea").input_value() == ""
-    page.locator("#lp-rerun").click()
-    page.get_by_text("Send en prompt først").first.wait_for(timeout=QUICK)
+    expect(page.locator("#lp-rerun")).to_be_disabled(timeout=QUICK)  # nothing was sent since

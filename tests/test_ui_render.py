@@ -14,7 +14,7 @@ from sandbox.guards import Entity, GuardResult
 from sandbox.pipeline import Pipeline, Request, Session
 from sandbox.ui import preview, probabilities
 from sandbox.ui.exercises_tab import ExercisesTab
-from sandbox.ui.playground import NO_WORDS_NOTE, answer_html, meta_markdown
+from sandbox.ui.playground import NO_WORDS_NOTE, Playground, answer_html, meta_markdown
 from sandbox.ui.state import Visit
 
 
@@ -45,6 +45,20 @@ def test_unmasked_tokens_keep_their_probabilities() -> None:
     assert 'class="lp-tok lp-sure"' in html and 'class="lp-tok lp-unsure"' in html
     assert "95 %" in html and "40 %" in html and "30 %" in html
     assert visible_text(html) == "Kære borger"
+
+
+def test_a_piece_of_a_word_is_explained_as_one() -> None:
+    tokens = [tok("Et", 0.9), tok(" pro", 0.6), tok("jek", 0.3, ("jek", 0.3), ("gram", 0.2)), tok("t", 0.9),
+              tok(" i den", 0.8), tok(".", 0.99)]
+    pieces = probabilities.align(tokens, "Et projekt i den.", [])
+    assert pieces is not None
+    assert probabilities.whole_words(pieces) == [None, "projekt", "projekt", "projekt", None, None]
+    html = probabilities.render(pieces)
+    assert "Modellen skriver i ordstykker (tokens), ikke i hele ord, så et stykke som «pro» kan være en del af et " \
+        "ord som «projekt»." in html
+    assert html.count("Et ordstykke af «projekt».") == 3
+    whole = probabilities.render(probabilities.align([tok("Hej", 0.9), tok(" med", 0.8)], "Hej med", []) or ())
+    assert "Et ordstykke" not in whole and "«jek» kan være en del af et ord som «projekt»" in whole
 
 
 def test_masked_names_hide_the_tokens_and_their_alternatives() -> None:
@@ -166,8 +180,96 @@ def test_the_answer_says_whether_it_was_decoded_alone_or_with_others(pipeline: P
     assert "sammen med 1 andet svar" in meta_markdown(request, dataclasses.replace(result, decoded_together=2))
 
 
+def test_a_slider_says_its_value_with_a_decimal_comma(pipeline: Pipeline) -> None:
+    # The number box beside a slider is the browser's and writes 0.7; the label is ours.
+    playground = Playground(pipeline)
+    with gr.Blocks() as blocks:
+        playground.build(gr.State(lambda: Visit()))
+    assert playground.temperature.label == "Temperatur: 0,7" and playground.top_p.label == "Top-p: 0,95"
+    moved = [
+        fn.fn(1.25) for fn in blocks.fns.values()
+        if [t[0] for t in fn.targets] == [playground.temperature._id] and fn.outputs == [playground.temperature]
+    ]
+    assert [update.label for update in moved] == ["Temperatur: 1,25"]
+
+
 def test_the_about_tab_says_how_many_answers_the_model_writes_at_once(pipeline: Pipeline) -> None:
     from sandbox.ui.about import model_markdown
 
     shown = model_markdown(pipeline.info)
     assert f"op til {pipeline.slots} svar på én gang" in shown and pipeline.slots > 1
+
+
+# -- fonts ----------------------------------------------------------------------------------------
+
+WOFF2_TAGS = (
+    "cmap head hhea hmtx maxp name OS/2 post cvt  fpgm glyf loca prep CFF  VORG EBDT EBLC gasp hdmx kern LTSH PCLT "
+    "VDMX vhea vmtx BASE GDEF GPOS GSUB EBSC JSTF MATH CBDT CBLC COLR CPAL SVG  sbix acnt avar bdat bloc bsln cvar "
+    "fdsc feat fmtx fvar gvar hsty just lcar mort morx opbd prop trak Zapf Silf Glat Gloc Feat Sill"
+)
+
+
+def woff2_characters(data: bytes) -> set[str]:
+    """The characters a WOFF2 font has glyphs for, from its cmap table (format 4, the one browsers use for text)."""
+    import struct
+
+    import brotli  # gradio's own dependency, and WOFF2's compression
+
+    tags = [WOFF2_TAGS[i : i + 4] for i in range(0, len(WOFF2_TAGS), 5)]
+    count, compressed = struct.unpack(">H", data[12:14])[0], struct.unpack(">I", data[20:24])[0]
+    position = 48
+
+    def base128() -> int:
+        nonlocal position
+        value = 0
+        while True:
+            byte = data[position]
+            position += 1
+            value = value << 7 | byte & 0x7F
+            if not byte & 0x80:
+                return value
+
+    lengths: list[tuple[str, int]] = []
+    for _ in range(count):
+        flags = data[position]
+        position += 1
+        tag = tags[flags & 0x3F] if flags & 0x3F != 63 else data[position : position + 4].decode()
+        position += 4 if flags & 0x3F == 63 else 0
+        length = base128()
+        transformed = (flags >> 6 == 0) if tag in ("glyf", "loca") else (flags >> 6 != 0)
+        lengths.append((tag, base128() if transformed else length))
+    tables, offset = {}, 0
+    decompressed = brotli.decompress(data[position : position + compressed])
+    for tag, length in lengths:
+        tables[tag], offset = decompressed[offset : offset + length], offset + length
+    cmap, found = tables["cmap"], set()
+    for i in range(struct.unpack(">H", cmap[2:4])[0]):
+        start = struct.unpack(">I", cmap[8 + 8 * i : 12 + 8 * i])[0]
+        if struct.unpack(">H", cmap[start : start + 2])[0] == 4:
+            segments = struct.unpack(">H", cmap[start + 6 : start + 8])[0] // 2
+            ends = struct.unpack(f">{segments}H", cmap[start + 14 : start + 14 + 2 * segments])
+            starts = struct.unpack(f">{segments}H", cmap[start + 16 + 2 * segments : start + 16 + 4 * segments])
+            found |= {chr(c) for s, e in zip(starts, ends, strict=True) if s != 0xFFFF for c in range(s, e + 1)}
+    return found
+
+
+DANISH_LETTERS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅabcdefghijklmnopqrstuvwxyzæøå0123456789:.,-–«»")
+
+
+def test_every_font_weight_the_page_loads_has_every_danish_letter(pipeline: Pipeline) -> None:
+    # Bold labels ("**Regnet:**", "Art. 9: helbred") began with a thin A: gradio's default
+    # SemiBold file has only A and B, so the browser mixed it with a fallback font letter by letter.
+    import httpx
+    from ui_server import running_app
+
+    with running_app(pipeline) as (url, _), httpx.Client(base_url=url, timeout=60) as http:
+        faces = re.findall(r"@font-face\s*{([^}]*)}", http.get("theme.css").text)
+        fonts = {
+            re.search(r"font-weight:\s*(\d+)", face).group(1): http.get(re.search(r"url\('([^']+)'\)", face).group(1))
+            for face in faces
+            if "Source Sans" in face
+        }
+    assert "400" in fonts and any(int(weight) >= 600 for weight in fonts), "a normal and a bold face"
+    for weight, response in fonts.items():
+        assert response.status_code == 200
+        assert DANISH_LETTERS - woff2_characters(response.content) == set(), weight

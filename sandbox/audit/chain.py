@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sandbox.audit.entry import CONTENT_COLUMNS, ENTRY_COLUMNS, META_COLUMNS
 from sandbox.audit.schema import GENESIS
+from sandbox.numbers import quantity
 
 PURGE_COLUMNS = ("id", "time", "cutoff", "purged", "head_id", "head_hash")
 
@@ -117,7 +118,7 @@ def verify(con: sqlite3.Connection, anchor: tuple[int, str] | None = None) -> Ve
         except _Broken as broken:
             return Verification(False, checked, broken.entry_id, broken.reason, last_hash)
         # Only the facts: the verdict ("intakt") is worded once, by sandbox.audit.text.verification_text.
-        return Verification(True, checked, None, f"{checked} poster kontrolleret.", last_hash)
+        return Verification(True, checked, None, f"{quantity(checked, 'post', 'poster')} kontrolleret.", last_hash)
     finally:
         con.execute("COMMIT")
 

@@ -21,6 +21,7 @@ from sandbox.audit.labels import DECISION_LABELS, entity_label, exercise_title, 
 from sandbox.audit.text import findings_text, local_time, parse_moment, verification_text, warnings_text
 from sandbox.errors import UserError
 from sandbox.guards.result import ENTITY_TYPES
+from sandbox.numbers import quantity
 from sandbox.ui.events import INSTANT, refuse
 from sandbox.ui.files import DOWNLOADS
 from sandbox.ui.gate import owner_of
@@ -123,7 +124,7 @@ class ComplianceTab:
         except UserError as error:
             raise refuse(error.message, "Filteret kan ikke bruges") from None
         shown = entries[:TABLE_LIMIT]
-        count = f"{len(entries)} poster" + (
+        count = quantity(len(entries), "post", "poster") + (
             f"; de nyeste {TABLE_LIMIT} vises. Eksportér for at se alle." if len(entries) > TABLE_LIMIT else "."
         )
         return chart_frame(entries), count, [table_row(entry) for entry in shown]
@@ -146,7 +147,7 @@ class ComplianceTab:
         except UserError as error:
             DOWNLOADS.discard(path.parent.name)
             raise refuse(error.message, "Eksporten mislykkedes") from None
-        gr.Info(f"{count} poster eksporteret.")
+        gr.Info(f"{quantity(count, 'post', 'poster')} eksporteret.")
         return str(path)
 
     def _check(self, request: gr.Request) -> None:

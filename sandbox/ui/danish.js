@@ -1,9 +1,10 @@
 // Gradio writes a few words in English that its translations do not cover
 // (it has no Danish): the login form, the queue position, the titles of
 // pop-up messages, the lost-connection message, and decimal points in its
-// progress and timing figures. The app is Danish throughout, so exactly those text nodes
-// are rewritten as they appear. sandbox/ui/danish.py puts this script into
-// every page, so it runs on the login page too.
+// progress and timing figures, a slider's two ends and a file's size. The app
+// is Danish throughout, so exactly those text nodes are rewritten as they
+// appear. sandbox/ui/danish.py puts this script into every page, so it runs on
+// the login page too.
 (() => {
   // Gradio marks the page as English (lang="en"); screen readers would read the Danish text with an English voice.
   const root = document.documentElement;
@@ -21,9 +22,13 @@
   const messages = {
     "Connection to the server was lost. Attempting reconnection...":
       "Forbindelsen til legepladsen blev afbrudt. Prøver at forbinde igen …",
+    "(size unknown)": "(ukendt størrelse)",
   };
-  // Progress ("2/18 trin | 6.1s", "… - 11.1%") and the queue's time ("0.9/3.8s").
-  const figures = ".progress-text, .progress-level-inner, .meta-text, .meta-text-center";
+  // Progress ("2/18 trin | 6.1s", "… - 11.1%"), the queue's time ("0.9/3.8s"), a slider's ends ("0.05")
+  // and an exported file's size ("63.9 KB", in the Log tab). A slider's number box is an <input>, not text:
+  // its label carries the Danish figure (sandbox/ui/playground.py).
+  const figures = ".progress-text, .progress-level-inner, .meta-text, .meta-text-center, .min_value, .max_value, "
+    + ".file-preview .download";
   const decimalPoint = /(\d)\.(\d)/g;
   const inLoginForm = (element) => {
     const panel = element && element.closest(".panel");
@@ -70,7 +75,7 @@
     } else if (messages[text]) {
       node.nodeValue = messages[text];
     } else if (node.parentElement && node.parentElement.closest(figures)) {
-      const danish = node.nodeValue.replace(decimalPoint, "$1,$2");
+      const danish = node.nodeValue.replace(decimalPoint, "$1,$2").replace(/\bKB\b/g, "kB");
       if (danish !== node.nodeValue) node.nodeValue = danish;
     }
   };

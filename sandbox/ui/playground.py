@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import html
+import re
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,7 +22,7 @@ import gradio as gr
 from sandbox.audit import DECISION_LABELS
 from sandbox.backends.base import GenerationParams, Token
 from sandbox.errors import UserError
-from sandbox.numbers import thousands
+from sandbox.numbers import decimal, quantity, thousands
 from sandbox.pipeline import MAX_PROMPT_CHARS, Pipeline, Request, Result, too_long
 from sandbox.ui import preview, probabilities
 from sandbox.ui.events import INSTANT, model_call, refuse, stop
@@ -31,6 +33,7 @@ TOP_ALTERNATIVES = 5
 STREAM_INTERVAL = 0.1  # seconds between redraws of a streaming answer
 MAX_SEED = 2**32 - 1
 MAX_TOKENS_CHOICE = 1024
+TEMPERATURE, TOP_P = "Temperatur", "Top-p"
 SEED_RANDOM, SEED_FIXED = "Tilfældig", "Fast"
 FINISH_STATUS = {
     "stop": "**Færdig.**",
@@ -39,6 +42,12 @@ FINISH_STATUS = {
     "cancelled": "**Stoppet.** Du stoppede svaret, så det er ufuldstændigt.",
 }
 NOTHING_YET = "Her ser du, hvad modellen får at se, når du har skrevet noget."
+CHANGED = (
+    "Teksten i feltet er ændret, siden du sendte. «Kør igen» gentager kun den prompt, du sendte sidst; "
+    "tryk Send for at sende den nye tekst."
+)
+# "Svar på" under an answer shows this much of the prompt the model got (masked).
+ANSWERS_TO_CHARS = 120
 EMPTY_ANSWER = '<div class="lp-answer lp-empty">Svaret kommer her.</div>'
 RESTORED_NOTE = (
     "Kun på din skærm: dine egne oplysninger er sat ind i stedet for pladsholderne. "
@@ -88,7 +97,9 @@ class Playground:
         with gr.Row():
             self.send = gr.Button("Send", variant="primary", elem_id="lp-send")
             self.stop = gr.Button("Stop", variant="stop", elem_id="lp-stop")
-            self.rerun = gr.Button("Kør igen", elem_id="lp-rerun")
+            # Only for the prompt that was sent last: with other text in the box, "Kør igen" would
+            # answer a prompt the user no longer sees, so it is off until the box holds it again.
+            self.rerun = gr.Button("Kør igen", interactive=False, elem_id="lp-rerun")
         with fold("Indstillinger", "lp-settings"):
             with gr.Row():
                 self.temperature = gr.Slider(
@@ -96,7 +107,7 @@ class Playground:
                     2.0,
                     value=0.7,
                     step=0.05,
-                    label="Temperatur",
+                    label=slider_label(TEMPERATURE, 0.7),
                     info="Lav: forudsigelig. Høj: mere tilfældig og kreativ.",
                     elem_id="lp-temperature",
                 )
@@ -105,8 +116,9 @@ class Playground:
                     1.0,
                     value=0.95,
                     step=0.05,
-                    label="Top-p",
+                    label=slider_label(TOP_P, 0.95),
                     info="Vælg kun blandt de mest sandsynlige ord, der tilsammen udgør p.",
+                    elem_id="lp-top-p",
                 )
                 self.max_tokens = gr.Slider(
                     8,
@@ -173,14 +185,19 @@ class Playground:
         # press silently while the first is being accepted, and tell it only when it came later.
         gr.on(
             presses, self.on_accept, [self.prompt, *params, visit], [self.status], trigger_mode="multiple", **INSTANT
-        ).success(self.on_send, [self.prompt, *params, *toggles, visit], outputs, api_name="send", **model_event)
+        ).success(
+            self.on_send, [self.prompt, *params, *toggles, visit], outputs, api_name="send", **model_event
+        ).then(rerun_button, [self.prompt, visit], [self.rerun], **INSTANT)
         self.rerun.click(
-            self.on_accept_rerun, [*params, visit], [self.status], trigger_mode="multiple", **INSTANT
+            self.on_accept_rerun, [self.prompt, *params, visit], [self.status], trigger_mode="multiple", **INSTANT
         ).success(self.on_rerun, [*params, *toggles, visit], outputs, api_name="koer_igen", **model_event)
+        self.prompt.change(rerun_button, [self.prompt, visit], [self.rerun], **INSTANT)
         self.stop.click(stop, [visit], None, api_name="stop", concurrency_limit=None, show_progress="hidden")
         for toggle in toggles:
             toggle.change(self.on_toggle, [*toggles, visit], [self.answer], queue=False, api_visibility="private")
         self.use_seed.click(self.on_use_seed, [visit], [self.seed_mode, self.seed], **INSTANT)
+        for slider, name in ((self.temperature, TEMPERATURE), (self.top_p, TOP_P)):
+            slider.change(relabel(name), [slider], [slider], trigger_mode="always_last", **INSTANT)
 
     # -- handlers --------------------------------------------------------------
 
@@ -207,10 +224,12 @@ class Playground:
             raise refuse(too_long(prompt), "For lang tekst")
         return self._accept(visit, settings)
 
-    def on_accept_rerun(self, *settings_and_visit: Any) -> str:
+    def on_accept_rerun(self, prompt: str, *settings_and_visit: Any) -> str:
         *settings, visit = settings_and_visit
         if visit.last_request is None:
             raise refuse("Send en prompt først; så kan du køre den igen.", "Intet at køre igen")
+        if prompt != visit.last_request.prompt:
+            raise refuse(CHANGED, "Teksten er ændret")
         return self._accept(visit, settings)
 
     def _accept(self, visit: Visit, settings: list[Any]) -> str:
@@ -306,7 +325,7 @@ class Playground:
                     yield (
                         _text_html(raw, streaming=True),
                         gr.skip(),
-                        f"**Modellen skriver …** ({count} tokens)",
+                        f"**Modellen skriver …** ({quantity(count, 'token', 'tokens')})",
                         gr.skip(),
                     )
                 else:
@@ -335,6 +354,25 @@ class Playground:
         return EMPTY_ANSWER, "", f"**Fejl:** {error.message}", history_rows(visit)
 
 
+def slider_label(name: str, value: float | None) -> str:
+    """'Temperatur: 0,7': a slider's value with the decimal comma.
+
+    The slider's own number box is the browser's <input type="number">, which
+    writes a decimal point (in the browser's language, not the page's) and
+    cannot be given a comma, so the label carries the Danish figure.
+    """
+    return name if value is None else f"{name}: {decimal(value)}"
+
+
+def relabel(name: str) -> Callable[[float | None], Any]:
+    """The handler that writes a moved slider's new value into its label."""
+
+    def update(value: float | None) -> Any:
+        return gr.Slider(label=slider_label(name, value))
+
+    return update
+
+
 def _params(
     temperature: float, top_p: float, max_tokens: float, seed_mode: str, seed: float | None
 ) -> GenerationParams:
@@ -350,10 +388,21 @@ def _params(
     )
 
 
+def rerun_button(prompt: str, visit: Visit) -> Any:
+    """"Kør igen" is on only while the box holds the prompt that was sent last."""
+    last = visit.last_request
+    return gr.Button(interactive=last is not None and prompt == last.prompt)
+
+
 def _last_prompt(visit: Visit) -> str:
     if visit.last_request is None:
         raise UserError("Send en prompt først; så kan du køre den igen.")
     return visit.last_request.prompt
+
+
+def _literal(text: str) -> str:
+    """``text`` shown as typed inside Markdown: "[PERSON_1]" and "*" are not formatting."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", text)
 
 
 def _whole(value: Any) -> Any:
@@ -401,13 +450,15 @@ def meta_markdown(request: Request, result: Result) -> str:
     """The facts under an answer: the seed and the token limit actually used, tokens, time, the guard's decision."""
     seed_kind = "fast" if request.params.seed is not None else "tilfældigt valgt"
     parts = [
+        f"**Svar på:** «{_literal(textwrap.shorten(result.input_guard.text, ANSWERS_TO_CHARS, placeholder=' …'))}»",
         f"**Seed:** {result.seed} ({seed_kind})",
         f"**Tokens:** {result.prompt_tokens} ind, {result.completion_tokens} ud (højst {request.params.max_tokens})",
         f"**Tid:** {result.latency_ms / 1000:.1f} s".replace(".", ","),
         f"**Værnet:** {DECISION_LABELS.get(result.input_guard.decision, result.input_guard.decision)}",
     ]
     if result.output_guard.entities:
-        parts.append(f"**Svaret:** {len(result.output_guard.entities)} personoplysning(er) maskeret af værnet")
+        masked = quantity(len(result.output_guard.entities), "personoplysning", "personoplysninger")
+        parts.append(f"**Svaret:** {masked} maskeret af værnet")
     parts.append(decoding_note(request, result))
     return " · ".join(parts)
 

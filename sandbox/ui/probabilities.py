@@ -14,6 +14,7 @@ alternatives are dropped, so the colouring never shows what was masked.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from sandbox.exercises.runners.sandsynligheder import KINDS, LIKELY, SURE
 from sandbox.guards.normalise import normalise
 
 MASKED_LABEL = "Maskeret af værnet: sandsynligheder og alternativer vises ikke her."
+WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -79,15 +81,49 @@ def align(tokens: Sequence[Token], answer: str, masked: Sequence[tuple[int, int,
 def render(pieces: Sequence[Piece]) -> str:
     """The pieces as HTML: a legend, then the coloured answer."""
     legend = "".join(f'<span class="lp-tok lp-{name}">{html.escape(label)}</span> ' for name, label in KINDS.items())
-    body = "".join(_piece_html(piece) for piece in pieces)
+    words = whole_words(pieces)
+    body = "".join(_piece_html(piece, word) for piece, word in zip(pieces, words, strict=True))
     return (
         f'<div class="lp-legend">Farven viser, hvor sikker modellen var på hvert valg: {legend}'
-        "Hold musen over (eller klik på) et ord for at se alternativerne.</div>"
+        f"{html.escape(word_pieces_sentence(pieces, words))} "
+        "Hold musen over (eller klik på) et stykke for at se alternativerne.</div>"
         f'<div class="lp-tokens">{body}</div>'
     )
 
 
-def _piece_html(piece: Piece) -> str:
+def whole_words(pieces: Sequence[Piece]) -> list[str | None]:
+    """For each piece that is only part of a word (a token such as "jek"), that word; else None.
+
+    A piece is part of a word when a word it touches goes on before or after
+    it: " pro" + "jek" + "tet" are all parts of "projektet", while " og" is a
+    whole word and " i den" two whole words.
+    """
+    text = "".join(piece.text for piece in pieces)
+    words = [(match.start(), match.end()) for match in WORD.finditer(text)]
+    found: list[str | None] = []
+    position = 0
+    for piece in pieces:
+        start = position + len(piece.text) - len(piece.text.lstrip())
+        end = position + len(piece.text.rstrip())
+        position += len(piece.text)
+        touched = [(a, b) for a, b in words if a < end and b > start]
+        longer = [(a, b) for a, b in touched if a < start or b > end]
+        found.append(text[longer[0][0] : longer[0][1]] if longer and not piece.masked else None)
+    return found
+
+
+def word_pieces_sentence(pieces: Sequence[Piece], words: Sequence[str | None]) -> str:
+    """Why a coloured piece can be "jek": the sentence says so, with an example from this answer if it has one."""
+    part, word = next(
+        ((piece.text.strip(), word) for piece, word in zip(pieces, words, strict=True) if word), ("jek", "projekt")
+    )
+    return (
+        f"Modellen skriver i ordstykker (tokens), ikke i hele ord, så et stykke som «{part}» kan være en del af "
+        f"et ord som «{word}»."
+    )
+
+
+def _piece_html(piece: Piece, word: str | None) -> str:
     text = html.escape(piece.text)
     if piece.masked:
         tip = f'<span class="lp-alts">{html.escape(MASKED_LABEL)}</span>'
@@ -100,6 +136,8 @@ def _piece_html(piece: Piece) -> str:
         for alt in piece.alternatives
     )
     tip = f"<b>{percent(piece.prob)}</b> for <code>{html.escape(_visible(piece.text))}</code>"
+    if word:
+        tip += f"<br>Et ordstykke af «{html.escape(word)}»."
     if rows:
         tip += f"<br>Modellens mest sandsynlige bud her:<ol>{rows}</ol>"
     return (

@@ -28,6 +28,16 @@ from sandbox.ui.files import use_private_temp
 from sandbox.ui.gate import Gate, auth_for
 
 THEME_CSS = Path(__file__).with_name("theme.css")
+# Gradio's default theme loads Source Sans Pro and IBM Plex Mono at weights 400
+# and 600, but the 600 ("SemiBold") files it ships are 5 kB fragments: Source
+# Sans's holds A, B and some Cyrillic. Bold text was drawn letter by letter
+# from two fonts, so "Art. 9: helbred" and "**Afsluttet**" began with a thin A
+# beside a fallback font's heavy letters. The complete Bold files stand in for
+# every weight above normal (the browser picks 700 for 600).
+THEME = gr.themes.Default(
+    font=(gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"),
+    font_mono=(gr.themes.LocalFont("IBM Plex Mono", weights=(400, 700)), "ui-monospace", "Consolas", "monospace"),
+)
 AUTH_MESSAGE = "Log ind med det brugernavn og den adgangskode, du har fået af underviseren."
 MAX_UPLOAD = "1kb"
 
@@ -101,6 +111,7 @@ def launch(demo: gr.Blocks, *, host: str, port: int, users: UserStore | None, lo
         mcp_server=False,
         pwa=False,
         ssr_mode=False,
+        theme=THEME,
         css_paths=[THEME_CSS],
         max_file_size=MAX_UPLOAD,  # the app has no upload; the gate refuses them anyway
         app_kwargs={"middleware": [Middleware(Gate, users=users), Middleware(DanishPages)]},

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sandbox.backends.base import Alternative
 from sandbox.exercises.runners.common import Answer, Progress, Run, percent
 from sandbox.exercises.settings import SandsynlighederSettings
+from sandbox.numbers import quantity
 from sandbox.pipeline import Pipeline, Session
 
 SURE, LIKELY = 0.9, 0.5
@@ -106,7 +107,9 @@ def _summary(tokens: tuple[TokenView, ...], hidden: bool, empty: bool) -> str:
     not_top = sum(not t.chosen_was_top for t in tokens)
     weakest = min(tokens, key=lambda t: t.prob)
     return (
-        f"{len(tokens)} tokens, gennemsnitlig sandsynlighed {percent(statistics.fmean(t.prob for t in tokens))}. "
-        f"{unsure} valg var usikre (under 50 %), og {not_top} gange valgte modellen ikke sin egen favorit. "
+        f"{quantity(len(tokens), 'token', 'tokens')}, gennemsnitlig sandsynlighed "
+        f"{percent(statistics.fmean(t.prob for t in tokens))}. "
+        f"{unsure} valg var {'usikkert' if unsure == 1 else 'usikre'} (under 50 %), og "
+        f"{quantity(not_top, 'gang', 'gange')} valgte modellen ikke sin egen favorit. "
         f"Det mest usikre valg var '{weakest.text.strip()}' ({percent(weakest.prob)})."
     )
