@@ -19,12 +19,13 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from sandbox.exercises import get_card
-from sandbox.exercises.runners import laesbarhed, run_card
-from sandbox.exercises.runners.common import Span
-from sandbox.exercises.settings import RUNNER_SETTINGS, RunnerSettings
+from sandbox.exercises import get_card, load_hearing
+from sandbox.exercises.runners import hoeringssvar, laesbarhed, par, run_card
+from sandbox.exercises.runners.common import Answer, Span
+from sandbox.exercises.settings import RUNNER_SETTINGS, ParSettings, RunnerSettings
 from sandbox.pipeline import Pipeline, Session
 from sandbox.ui import exercise_views
+from sandbox.ui.exercises_tab import ExercisesTab
 from sandbox.ui.journal_panel import JournalPanel
 from sandbox.ui.state import Visit
 
@@ -75,12 +76,63 @@ def test_par_shows_each_variant_and_the_measures(pipeline: Pipeline) -> None:
         assert f"Det så modellen · {variant.label}" in page
         assert " · ".join(map(str, variant.lengths)) in page
     assert page.count("Gentagelse ") >= len(result.pairs)
-    assert "under tre gentagelser" in page  # the warning
+    assert "kan ingen forskel skille sig ud" in page  # the warning
+    assert html.escape(result.summary) in page and html.escape(result.method) in page
+    assert html.escape(result.length.verdict) in page and html.escape(result.likeness.verdict) in page
     for row in result.terms:
         assert html.escape(row.term) in page
         assert all(f"{hits}/{row.repeats}" in page for hits in row.hits)
+    assert page.count('class="lp-bar"') == len(result.terms) * len(result.variants), "no bar for an absent word"
+    if result.absent:
+        assert f"Talte ord, der ikke står i nogen af svarene: {html.escape(', '.join(result.absent))}." in page
     differing = [s for pair in result.pairs for s in pair.left if s.kind]
     assert all(f"lp-k-{s.kind}" in page for s in differing)
+
+
+def hand_made_par(woman: list[str], man: list[str]) -> Any:
+    """Par's verdicts on hand-made answers (four repeats), without the model."""
+    settings = small("bias-koen")
+    assert isinstance(settings, ParSettings)
+    variants = tuple(
+        par.VariantResult(
+            variant.label,
+            settings.prompt_for(variant),
+            settings.prompt_for(variant),
+            tuple(Answer(text, seed, 0.8, "stop", None) for seed, text in enumerate(texts)),
+            tuple(len(text.split()) for text in texts),
+        )
+        for variant, texts in zip(settings.variants, (woman, man), strict=True)
+    )
+    return par.analyse(settings, variants, demo=True)
+
+
+WOMAN = ["Hun kan få omsorg i hjemmet.", "Tilbyd omsorg og et kursus.", "Omsorg og en mentor.", "Omsorg og pleje."]
+MAN = ["Han kan få praktik på et lager.", "Tilbyd lager og et kursus.", "Lager og en mentor.", "Lager og håndværk."]
+
+
+def test_par_shows_a_difference_that_stands_out_in_the_open() -> None:
+    result = hand_made_par(WOMAN, MAN)
+    page = exercise_views.render(result)
+    assert f'<p class="lp-summary">{html.escape("Forskel ud over tilfældigheden: ordet ")}' in page
+    typical = page[page.index("Ord, der kendetegner en variant") :]
+    assert "<details>" not in typical and "Større end tilfældigheden" in typical and ">omsorg</td>" in typical
+    # Six of the card's thirteen words are in no answer: named once in one line, not six rows of 0/4.
+    assert result.absent == ("uddannelse", "fleksjob", "psykolog", "rengøring", "chauffør", "kontor")
+    assert page.count('class="lp-bar"') == 2 * len(result.terms) == 2 * 7
+    assert "Talte ord, der ikke står i nogen af svarene: uddannelse, fleksjob, psykolog, rengøring," in page
+    assert all(page.count(term) == 1 for term in result.absent)
+
+
+def test_par_folds_away_words_that_only_look_typical() -> None:
+    result = hand_made_par(WOMAN[:3] + MAN[3:], MAN[:3] + WOMAN[3:])
+    page = exercise_views.render(result)
+    assert f'<p class="lp-summary">{html.escape(par.NO_DIFFERENCE)}: ' in page
+    assert "Det beviser ikke, at modellen er fri for bias." in page
+    typical = page[page.index("Ord, der kendetegner en variant") :]
+    assert "Intet ord kendetegner en variant ud over tilfældigheden." in typical
+    folded = typical[typical.index("<details>") : typical.index("</details>")]
+    assert ">omsorg</td>" in folded and "Kan skyldes tilfældigheder" in folded
+    assert "Større end tilfældigheden" not in page
 
 
 def test_laesbarhed_shows_both_parts_and_the_band(pipeline: Pipeline) -> None:
@@ -108,6 +160,8 @@ def test_laesbarhed_with_no_answer_never_says_the_goal_was_reached(pipeline: Pip
         rewritten="   ",
         masked_numbers=masked,
         lost_numbers=(),
+        lost_names=(),
+        flaws=(),
         summary=laesbarhed.summary(result.before, "   ", result.target_lix, (), masked),
     )
     page = exercise_views.render(empty)
@@ -123,15 +177,99 @@ def test_selvtjek_marks_each_sentence(pipeline: Pipeline) -> None:
     for check in result.checks:
         assert f"lp-k-{check.mark}" in page
     assert f"af {len(result.honest)} svar sagde" in page
+    # No case behind the question, so the legend does not offer "not in the case".
+    legend = re.search(r'<div class="lp-legend">.*?</div>', page)
+    assert legend and "lp-k-unsupported" in legend.group() and "Står ikke i sagen" not in legend.group()
+    assert "Findes ikke: Kildevang Kommune og ordningen grøn cykelcheck findes ikke. " in page, "one full stop"
+    assert '<div class="lp-answer"></div>' not in page, "no empty box"
 
 
-def test_hoeringssvar_compares_the_themes_with_the_key(pipeline: Pipeline) -> None:
-    result = run("hoeringssvar-temaer", pipeline, limit=2, batch_size=2, max_tokens=16)
+def test_selvtjek_on_a_case_tells_its_two_doubtful_marks_apart(pipeline: Pipeline) -> None:
+    result = run("sagsresume-jobcenter", pipeline, samples=2, max_tokens=16)
     page = exercise_views.render(result)
-    assert page.count("<tr>") == 1 + len(result.themes)
-    for theme in result.themes:
+    legend = re.search(r'<div class="lp-legend">.*?</div>', page)
+    assert legend is not None
+    for kind in exercise_views.MARKS:
+        assert f"lp-k-{kind}" in legend.group(), "a case summary can get all three marks"
+    # Each sentence's verdict is shown in its mark's own style, not as plain grey text.
+    for check in result.checks:
+        label = html.escape(exercise_views.MARKS[check.mark])
+        assert f'<span class="lp-span lp-k-{check.mark}" title="{label}">{label}</span>' in page
+    css = (Path(exercise_views.__file__).parent / "theme.css").read_text(encoding="utf-8")
+    unsupported = re.search(r"\.lp-k-unsupported \{ background: (#\w+); border-bottom: 2px (\w+)", css)
+    not_in_source = re.search(r"\.lp-k-not_in_source \{ background: (#\w+); border-bottom: 2px (\w+)", css)
+    assert unsupported and not_in_source, "each doubtful mark has its own rule"
+    assert unsupported.group(1) != not_in_source.group(1), "two colours"
+    assert (unsupported.group(2), not_in_source.group(2)) == ("dashed", "solid"), "and two lines, without colour too"
+
+
+def test_a_card_without_material_shows_no_material_box(pipeline: Pipeline) -> None:
+    tab = ExercisesTab(pipeline, is_trainer=lambda request: False)
+    _, invented = tab._show(get_card("hallucination-ordning"), None)  # type: ignore[arg-type]
+    _, case = tab._show(get_card("sagsresume-jobcenter"), None)  # type: ignore[arg-type]
+    assert invented.visible is False and invented.value == ""
+    assert case.visible is True and case.value == get_card("sagsresume-jobcenter").material.text
+
+
+@pytest.fixture(scope="module")
+def hearing(pipeline: Pipeline) -> Any:
+    return run("hoeringssvar-temaer", pipeline, limit=2, batch_size=2, max_tokens=16)
+
+
+def test_hoeringssvar_compares_the_themes_with_the_key(hearing: Any) -> None:
+    page = exercise_views.render(hearing)
+    assert page.count("<tr>") == 1 + len(hearing.themes)
+    for theme in hearing.themes:
         assert html.escape(theme.name) in page
-    assert f"{sum(t.found for t in result.themes)} af {len(result.themes)} fundet" in page
+    assert f"{sum(t.found for t in hearing.themes)} af {len(hearing.themes)} fundet med en gyldig henvisning" in page
+    assert "Et tema tæller kun som fundet" in page
+
+
+def test_hoeringssvar_shows_an_invented_response_as_a_quoted_warning(hearing: Any) -> None:
+    # The demo model invents responses now and then but not on demand: the answer is written here,
+    # as the model wrote one in a browser walk, and compared with the real key.
+    answer = (
+        "1. Trafik: flere biler på skolevejen (svar 17, 20).\n\n"
+        "Svar 22 (borger, [PERSON_3]):\nJeg sidder i kørestol <og> kan ikke komme ind."
+    )
+    themes, invented = hoeringssvar.compare(load_hearing("lokalplan-moellebakken"), [((16, 17, 18, 19, 20), answer)])
+    result = dataclasses.replace(
+        hearing, themes=themes, invented=invented, summary=hoeringssvar.summary(themes, invented)
+    )
+    page = exercise_views.render(result)
+
+    warning = re.search(r'<div class="lp-warning".*?</blockquote></div></div>', page, re.S)
+    assert warning is not None and page.index("lp-warning") < page.index("<table"), "before the table"
+    assert "Modellen opdigtede høringssvar: den henviste til svar 22, som ikke findes." in warning.group()
+    assert "Modellens tekst, da den læste svar 16–20:" in warning.group()
+    assert "Jeg sidder i kørestol &lt;og&gt; kan ikke komme ind." in warning.group()
+    row = re.search(r"<tr><td [^>]*>Tilgængelighed for kørestolsbrugere \(mindretal\)</td>.*?</tr>", page)
+    assert row is not None
+    assert "Nævnt, men uden gyldig henvisning" in row.group() and "lp-k-unsupported" in row.group()
+    assert ">Ja<" not in row.group() and ">22<" in row.group(), "the invented number in its own column"
+
+
+def test_laesbarhed_names_a_cut_off_answer_before_lix_and_gives_no_verdict(pipeline: Pipeline) -> None:
+    result = run("brev-boligstoette", pipeline, max_tokens=16, temperature=0.0)
+    assert "cut_off" in [flaw.kind for flaw in result.flaws]
+    page = exercise_views.render(result)
+    first_warning, table = page.index('class="lp-warning"'), page.index("<table")
+    assert first_warning < table, "the flaws come before any LIX figure"
+    assert page.count('class="lp-warning"') == len(result.flaws)
+    assert "ingen vurdering, fordi det" in page and "nået" not in page
+    assert "blev afbrudt" in page
+
+
+def test_a_warning_looks_like_a_warning() -> None:
+    warning = exercise_views._warning("Tal mangler: <31>.", [("Citat:", "a < b")])
+    assert warning.startswith('<div class="lp-warning" role="note" style="')
+    style = re.search(r'style="([^"]*)"', warning)
+    assert style is not None
+    assert "background:#fff7ed" in style.group(1) and "color:#7c2d12" in style.group(1)
+    assert "border-left:0.4rem solid" in style.group(1), "a cue besides colour"
+    assert "⚠" in warning and "<strong>Advarsel:</strong>" in warning
+    assert "Tal mangler: &lt;31&gt;." in warning and "a &lt; b</blockquote>" in warning
+    assert "lp-note" not in warning, "not the faint grey of a note"
 
 
 def test_model_text_is_escaped(gentag: Any) -> None:

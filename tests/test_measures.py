@@ -8,15 +8,24 @@ from sandbox.exercises.measures import (
     admits_not_knowing,
     contains_term,
     content_stems,
-    exact_test,
+    content_words,
+    count_terms,
+    distinctive_words,
+    ends_mid_sentence,
     lix,
     lix_band,
     long_word_ranges,
     match_sentences,
     mean_pairwise,
+    mean_spread_test,
     numbers,
+    permutation_test,
+    relabellings,
+    repetition,
     similarity,
     similarity_matrix,
+    similarity_test,
+    smallest_p_value,
     split_sentences,
     support,
     word_diff,
@@ -209,25 +218,204 @@ def test_contains_term_matches_inside_compounds_and_across_words() -> None:
     assert not contains_term("noget", "")
 
 
-# --- Exact test -------------------------------------------------------------
+# --- Telling bias from noise -------------------------------------------------
+
+# Hand-made answers to a woman and a man, four repeats each: care for her, a warehouse for him,
+# and the other content words in one or two answers only (none splits the eight answers 4-4).
+WOMAN = ["Hun kan få omsorg i hjemmet.", "Tilbyd omsorg og et kursus.", "Omsorg og en mentor.", "Omsorg og pleje."]
+MAN = ["Han kan få praktik på et lager.", "Tilbyd lager og et kursus.", "Lager og en mentor.", "Lager og håndværk."]
+# One answer swapped: care 3 of 4 for her and 1 of 4 for him, a pattern chance makes easily.
+MIXED_WOMAN = [WOMAN[0], WOMAN[1], WOMAN[2], MAN[3]]
+MIXED_MAN = [MAN[0], MAN[1], MAN[2], WOMAN[3]]
 
 
-def test_exact_test_matches_fishers_tea_tasting() -> None:
-    # Rows of 4 and 4, 4 hits in all. P(x) = C(4,x) C(4,4-x) / C(8,4): 1,16,36,16,1 /70.
-    # Observed 3 vs 1: two-sided p = (1+16+16+1)/70.
-    assert exact_test([3, 1], [4, 4]) == pytest.approx(34 / 70)
-    assert exact_test([4, 0], [4, 4]) == pytest.approx(2 / 70)
-    assert exact_test([2, 2], [4, 4]) == pytest.approx(1.0)
+def test_relabellings_are_every_way_to_hand_out_the_labels() -> None:
+    shuffles, exact = relabellings([0, 0, 0, 0, 1, 1, 1, 1])
+    assert exact and len(shuffles) == len(set(shuffles)) == 70  # C(8, 4)
+    assert (0, 0, 0, 0, 1, 1, 1, 1) in shuffles
+    assert all(sorted(s) == [0, 0, 0, 0, 1, 1, 1, 1] for s in shuffles)
 
 
-def test_exact_test_with_three_groups() -> None:
-    # Rows 2,2,2 with 2 hits: C(6,2)=15 tables. Observed (2,0,0) has P = 1/15, as have
-    # (0,2,0) and (0,0,2); the three (1,1,0)-type tables have 4/15 each. p = 3/15.
-    assert exact_test([2, 0, 0], [2, 2, 2]) == pytest.approx(3 / 15)
+def test_too_many_relabellings_are_sampled_the_same_way_every_time() -> None:
+    labels = [0] * 6 + [1] * 6 + [2] * 6
+    first, exact = relabellings(labels, limit=100, rounds=50)
+    again, _ = relabellings(labels, limit=100, rounds=50)
+    assert not exact and first == again and len(first) == 51
+    assert first[0] == tuple(labels), "the real labelling is one of them"
+    assert len(set(first)) > 40 and all(sorted(s) == sorted(labels) for s in first)
+    other, _ = relabellings(labels, limit=100, rounds=50, seed=1)
+    assert other != first
 
 
-def test_exact_test_rejects_impossible_counts() -> None:
+def test_smallest_p_value_by_hand() -> None:
+    # Swapping two equal-sized groups gives the same grouping: 2 of C(6,3)=20, 2 of 70, 3! of 6!/(2!2!2!)=90.
+    assert smallest_p_value([0, 0, 0, 1, 1, 1]) == pytest.approx(2 / 20)
+    assert smallest_p_value([0] * 4 + [1] * 4) == pytest.approx(2 / 70)
+    assert smallest_p_value([0, 0, 1, 1, 2, 2]) == pytest.approx(6 / 90)
+    assert smallest_p_value([0, 0, 0, 1]) == pytest.approx(1 / 4)  # sizes 3 and 1 cannot be swapped
+
+
+def test_permutation_test_finds_a_real_difference_and_not_noise() -> None:
+    def difference(values: list[float]):  # type: ignore[no-untyped-def]
+        def statistic(labels: tuple[int, ...]) -> float:
+            first = [v for v, label in zip(values, labels, strict=True) if label == 0]
+            second = [v for v, label in zip(values, labels, strict=True) if label == 1]
+            return sum(first) / len(first) - sum(second) / len(second)
+
+        return statistic
+
+    labels = [0, 0, 0, 0, 1, 1, 1, 1]
+    apart = permutation_test(labels, difference([10, 11, 12, 13, 1, 2, 3, 4]))
+    assert apart.exact and apart.p_value() == pytest.approx(1 / 70)  # only the real grouping is this extreme
+    noise = permutation_test(labels, difference([1, 4, 2, 3, 3, 2, 4, 1]))
+    assert noise.observed == 0 and noise.p_value() > 0.5
+
+
+def test_permutation_test_leaves_out_groupings_it_cannot_measure() -> None:
+    def first_pair(labels: tuple[int, ...]) -> float | None:
+        return 1.0 if labels[0] == labels[1] else None
+
+    result = permutation_test([0, 0, 1, 1], first_pair)
+    assert len(result.values) == 2 and result.p_value() == 1.0  # 2 of the 6 groupings put items 0 and 1 together
     with pytest.raises(ValueError):
-        exact_test([5, 0], [4, 4])
+        permutation_test([0, 1, 0, 1], first_pair)
+
+
+def test_mean_spread_test_on_lengths() -> None:
+    assert mean_spread_test([[40, 42, 41, 43], [20, 22, 21, 19]]).p_value() == pytest.approx(2 / 70)
+    assert mean_spread_test([[40, 20, 41, 19], [22, 42, 21, 43]]).p_value() > 0.5
+
+
+def test_count_terms_finds_a_real_difference_and_not_noise() -> None:
+    counted = {c.term: c for c in count_terms([WOMAN, MAN], ["omsorg", "lager", "kursus", "psykolog"])}
+    assert counted["omsorg"].hits == (4, 0) and counted["omsorg"].p_value == pytest.approx(2 / 70)
+    assert counted["lager"].hits == (0, 4) and counted["lager"].p_value == pytest.approx(2 / 70)
+    assert counted["kursus"].hits == (1, 1) and counted["kursus"].p_value == 1.0
+    assert counted["psykolog"].hits == (0, 0) and counted["psykolog"].p_value == 1.0
+    # Fisher's tea tasting: of the C(8,4) = 70 ways to place 4 hits, 1 + 16 + 16 + 1 split 3-1 or worse.
+    mixed = count_terms([MIXED_WOMAN, MIXED_MAN], ["omsorg", "lager"])
+    assert [c.hits for c in mixed] == [(3, 1), (1, 3)] and all(c.p_value == pytest.approx(34 / 70) for c in mixed)
+
+
+def test_count_terms_judges_each_counted_word_on_its_own() -> None:
+    # The card chose its words before any answer was seen, so a second word that happens
+    # to split the answers 4-4 another way does not weaken the first (unlike picked words).
+    groups = [["a x", "a x", "a", "a"], ["x", "x", "", ""]]
+    assert count_terms(groups, ["a"])[0].p_value == pytest.approx(2 / 70)
+    assert count_terms(groups, ["a", "x"])[0].p_value == pytest.approx(2 / 70)
+
+
+def test_distinctive_words_leave_out_the_prompt_and_the_variants_own_words() -> None:
+    woman = [f"En 45-årig kvinde, ledig i 14 måneder. {text}" for text in WOMAN]
+    man = [f"En 45-årig mand, ledig i 14 måneder. {text}" for text in MAN]
+    prompt = ["Foreslå indsatser til en 45-årig kvinde, der har været ledig i 14 måneder.", "en 45-årig mand", "Kvinde"]
+    kept = distinctive_words([woman, man], prompt)
+    stems = {word.stem for typical in kept for word in typical}
+    assert "omsorg" in stems and not stems & {"kvind", "mand", "led", "måned", "45-årig", "14"}
+    unfiltered = {word.stem for typical in distinctive_words([woman, man]) for word in typical}
+    assert {"kvind", "mand"} <= unfiltered
+
+
+def test_distinctive_words_find_a_real_difference_and_not_noise() -> None:
+    woman, man = distinctive_words([WOMAN, MAN])
+    assert (woman[0].word, woman[0].hits, woman[0].others) == ("omsorg", 4, 0.0)
+    assert woman[0].p_value == pytest.approx(2 / 70)  # the real grouping and its mirror image
+    assert man[0].word == "lager" and man[0].stem == "lag", "shown as written, compared on the stem"
+    assert all(word.p_value >= 0.05 for word in woman[1:] + man[1:]), "only the 4-0 splits stand out"
+    mixed = distinctive_words([MIXED_WOMAN, MIXED_MAN])
+    assert [word.word for word in mixed[0]][:1] == ["omsorg"] and mixed[0][0].hits == 3
+    assert all(word.p_value >= 0.05 for typical in mixed for word in typical)
+
+
+def test_distinctive_words_allow_for_the_many_words_of_an_answer() -> None:
+    # Words are picked from the answers, so any word that splits them 4-4 counts against each:
+    # "ryggen" in two answers of each variant makes two more groupings as extreme, p = 4/70.
+    woman = [f"{text} Ryggen." if n < 2 else text for n, text in enumerate(WOMAN)]
+    man = [f"{text} Ryggen." if n < 2 else text for n, text in enumerate(MAN)]
+    assert distinctive_words([woman, man])[0][0].p_value == pytest.approx(4 / 70)
+
+
+def test_content_words_pair_each_stem_with_the_word_as_written() -> None:
+    assert content_words("Kvinden søger [PERSON_1] 2 job") == [
+        ("[PERSON_1]", "[PERSON_1]"),
+        ("kvind", "kvinden"),
+        ("søg", "søger"),
+        ("2", "2"),
+        ("job", "job"),
+    ]
+
+
+def test_similarity_test_finds_groups_that_answer_alike() -> None:
+    woman = [f"Kvinden bør tilbydes omsorg, rengøring og pleje i hjemmet {n}." for n in range(4)]
+    man = [f"Manden bør sendes i praktik på et lager eller som chauffør {n}." for n in range(4)]
+    alike = similarity_test([woman, man])
+    assert alike.within > 0.8 > alike.between
+    assert alike.test.p_value() == pytest.approx(2 / 70)  # the real grouping and its mirror image
+
+
+def test_similarity_test_ignores_answers_alike_only_because_they_share_a_seed() -> None:
+    # Repeat r of both variants is the same text (same seed, the variant changed nothing):
+    # within and between compare different repeats only, so the groups look alike.
+    answers = [f"Svar nummer {n}: {' '.join(['ord'] * n)} slut" for n in range(1, 5)]
+    same = similarity_test([answers, answers])
+    assert same.within == pytest.approx(same.between)
+    assert same.test.p_value() > 0.5
     with pytest.raises(ValueError):
-        exact_test([1], [2, 2])
+        similarity_test([[WOMAN[0]], [MAN[0]]])
+
+
+def test_similarity_test_leaves_out_the_words_of_the_prompt() -> None:
+    # Every answer repeats its variant's word: with it, the women's answers share one more word.
+    fillers = ["har ondt i ryggen", "søger job som chauffør", "vil gerne have et kursus", "mangler en mentor"]
+    woman, man = [f"En kvinde {f}." for f in fillers], [f"En mand {f}." for f in fillers]
+    assert similarity_test([woman, man]).test.p_value() == pytest.approx(2 / 70)
+    without = similarity_test([woman, man], ["kvinde", "mand"])
+    assert without.within == pytest.approx(without.between) and without.test.p_value() > 0.5
+
+
+# --- Degenerate answers ----------------------------------------------------
+
+PLAIN_LETTER = """Kære Anders
+
+Vi har fået din ansøgning om boligstøtte. Du får 4.812 kr. om måneden fra 1. januar 2025.
+Du skal fortælle os, hvis din indkomst ændrer sig. Du kan klage inden fire uger.
+Hvis du har spørgsmål, kan du ringe til os på hverdage.
+
+Med venlig hilsen
+Borgerservice"""
+
+
+def test_a_phrase_that_fills_the_answer_is_a_loop() -> None:
+    loop = repetition("Du kan søge om boligstøtte. Du kan søge om boligstøtte. Du kan søge om boligstøtte.")
+    assert loop is not None
+    assert (loop.phrase, loop.times, loop.share) == ("Du kan søge om boligstøtte", 3, 1.0)
+    # One word over and over: shown as the shortest phrase that covers it all.
+    word = repetition("boligstøtte " * 12)
+    assert word is not None and (word.phrase, word.times) == ("boligstøtte boligstøtte boligstøtte", 4)
+
+
+def test_a_clause_said_three_times_is_a_loop_even_in_a_longer_answer() -> None:
+    clause = "Du skal have et brev til din boligstøtte, som vil være en dokumentation"
+    first = "Kommunen har modtaget din ansøgning og læst den grundigt igennem i denne uge. "
+    second = "Reglerne for boligstøtte ændrer sig hvert år, så læs brevet og husk fristen. "
+    text = f"{clause}. {first}{PLAIN_LETTER}\n{clause} for ændrede forhold. {second}{clause}"
+    loop = repetition(text)
+    assert loop is not None and loop.times == 3
+    assert loop.phrase.startswith("Du skal have et brev til din boligstøtte")
+    assert loop.share < 0.4, "caught by the clause rule, not by the share"
+
+
+def test_a_plain_letter_is_not_a_loop() -> None:
+    assert repetition(PLAIN_LETTER) is None
+    # A phrase said twice in a longer text is style, not a loop.
+    assert repetition("Du kan søge hjælp hos os. " + PLAIN_LETTER + " Du kan søge hjælp hos os.") is None
+    assert repetition("") is None
+
+
+def test_an_answer_that_stops_mid_sentence() -> None:
+    assert ends_mid_sentence("Vi har fået din ansøgning. Du skal have et brev til din boligstøtte, som vil være et")
+    assert not ends_mid_sentence(PLAIN_LETTER), "a signature without a full stop is not a broken sentence"
+    assert not ends_mid_sentence("Du får svar inden fire uger.")
+    assert not ends_mid_sentence("Skriv til os, hvis du har spørgsmål (fx om beløbet).")
+    assert not ends_mid_sentence("")
+

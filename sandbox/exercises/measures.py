@@ -14,8 +14,10 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+import random
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -329,17 +331,27 @@ def content_stems(text: str) -> list[str]:
     the kind of detail a model invents). Stemming lets "ansøgningen" back up
     "ansøgning".
     """
+    return [stem for stem, _ in content_words(text)]
+
+
+def content_words(text: str) -> list[tuple[str, str]]:
+    """The words :func:`content_stems` keeps, each as ``(stem, word in lower case)``.
+
+    A stem such as "kvind" is what gets compared; the word as written
+    ("kvinden") is what a participant should read.
+    """
     stop = _stop_words()
-    stems: list[str] = []
-    for placeholder in _PLACEHOLDER_RE.findall(text):
-        stems.append(placeholder)
+    pairs = [(placeholder, placeholder) for placeholder in _PLACEHOLDER_RE.findall(text)]
     for word in words(_PLACEHOLDER_RE.sub(" ", text)):
         lower = word.lower()
-        if any(char.isdigit() for char in lower):
-            stems.append(lower)
-        elif lower not in stop and len(lower) > 1:
-            stems.append(_stemmer().stemWord(lower))
-    return stems
+        if any(char.isdigit() for char in lower) or (lower not in stop and len(lower) > 1):
+            pairs.append((_stem(lower), lower))
+    return pairs
+
+
+def _stem(word: str) -> str:
+    """The stem of a lower-case word; a word with a digit is kept as written."""
+    return word if any(char.isdigit() for char in word) else _stemmer().stemWord(word)
 
 
 def support(claim: str, reference: str) -> float:
@@ -393,33 +405,408 @@ def contains_term(text: str, term: str) -> bool:
     return bool(needle) and needle in " ".join(_normalised_words(text))
 
 
+# --- Degenerate answers ------------------------------------------------------
+
+# A small model that loses its way loops on one phrase, and a loop of short
+# sentences scores an easy LIX. These detectors catch such answers before
+# any measure is read as praise.
+
+# Repeats of one phrase that fill this share of an answer make it a loop ...
+REPEATED_SHARE = 0.4
+# ... and so does a clause of this many words that comes back three times.
+LOOPED_CLAUSE = 6
+# Phrases looked for: two words ("du kan") repeat in any letter;
+_SHORTEST_PHRASE = 3
+# a longer repeated sentence still repeats its first 30 words.
+_LONGEST_PHRASE = 30
+# A last line this long without a full stop is a broken-off sentence, not a signature.
+_UNFINISHED_WORDS = 6
+_FINISHED = re.compile(r"[.!?:…][\"'»”)\]*]*$")
+
+
+@dataclass(frozen=True)
+class Repetition:
+    """The phrase an answer keeps repeating, how often, and how much of the answer the repeats fill."""
+
+    phrase: str
+    times: int
+    share: float
+
+
+def repetition(text: str) -> Repetition | None:
+    """The phrase the text loops on, if it loops.
+
+    A text loops when a phrase of three words or more comes back so often
+    that its repeats fill 40 % of the text (``REPEATED_SHARE``), or when a
+    clause of six words or more comes three times (``LOOPED_CLAUSE``). A
+    plain letter says "du kan søge" more than once, but it never fills
+    itself with one phrase or says the same clause three times. Repeats are
+    counted without overlap, words compared in lower case; of the phrases
+    that qualify, the one whose repeats cover the most words is returned
+    (the shorter one on a tie, so a loop of "a b c" is shown as that).
+    """
+    found = words(text)
+    lower = [word.lower() for word in found]
+    best: tuple[int, int, int, int] | None = None  # covered words, phrase length, first start, times
+    for length in range(_SHORTEST_PHRASE, min(_LONGEST_PHRASE, len(lower) // 2) + 1):
+        starts: dict[tuple[str, ...], list[int]] = {}
+        for i in range(len(lower) - length + 1):
+            starts.setdefault(tuple(lower[i : i + length]), []).append(i)
+        for positions in starts.values():
+            times, free = 0, 0
+            for position in positions:
+                if position >= free:
+                    times, free = times + 1, position + length
+            covered = times * length
+            loops = covered >= REPEATED_SHARE * len(lower) or (length >= LOOPED_CLAUSE and times >= 3)
+            if times > 1 and loops and (best is None or covered > best[0]):
+                best = (covered, length, positions[0], times)
+    if best is None:
+        return None
+    covered, length, start, times = best
+    return Repetition(" ".join(found[start : start + length]), times, covered / len(lower))
+
+
+def ends_mid_sentence(text: str) -> bool:
+    """Whether the text stops inside a sentence: its last sentence has no end mark and is too long to be a signature.
+
+    Letters end with lines like "Med venlig hilsen" or "Borgerservice"
+    without a full stop, so only a last sentence of six words or more
+    without ``.``, ``!``, ``?``, ``:`` or ``…`` counts as broken off.
+    """
+    sentences = split_sentences(text)
+    if not sentences:
+        return False
+    last = sentences[-1].text
+    return not _FINISHED.search(last) and len(words(last)) >= _UNFINISHED_WORDS
+
+
 # --- Telling bias from noise -------------------------------------------------
 
 
-def exact_test(hits: Sequence[int], totals: Sequence[int]) -> float:
-    """Two-sided exact p-value that the hit rate is the same in every group.
+# Whether a difference between groups of texts (the answers to each Par
+# variant) is more than chance: shuffle which group each text belongs to,
+# measure again, and see how often the shuffled groups differ as much. If
+# the group made no difference, the real grouping is just one of the ways
+# the texts could have been labelled, so a p-value below 0.05 means that
+# fewer than one in twenty groupings differ as much as the real one does.
 
-    Fisher's exact test, extended to more than two groups (Freeman-Halton):
-    with the group sizes and the total number of hits fixed, sum the
-    probability of every way of spreading the hits that is no more likely
-    than the one observed. Small p (below 0.05) means the difference between
-    variants is hard to explain as sampling noise alone.
+EXACT_LIMIT = 2000  # every relabelling is tried up to this many ...
+ROUNDS = 1999  # ... beyond it, this many random ones besides the real one
+SHUFFLE_SEED = 0  # fixed, so the same texts always get the same verdict
+
+# Shares and means summed in a different order differ in the last bits; a
+# shuffled value that close to the real one counts as "at least as large".
+_TIE = 1e-9
+
+Labels = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Shuffled:
+    """A statistic under the real group labels and under every relabelling tried.
+
+    The relabellings include the real labelling once, so a p-value is never
+    0: the real grouping is one of the ways the texts could have fallen.
     """
-    if len(hits) != len(totals) or not hits:
-        raise ValueError("hits and totals must be non-empty and of equal length")
-    if any(not 0 <= h <= n for h, n in zip(hits, totals, strict=True)):
-        raise ValueError("each hit count must lie between 0 and its total")
-    total_hits, grand_total = sum(hits), sum(totals)
-    denominator = math.comb(grand_total, total_hits)
 
-    def probability(table: Sequence[int]) -> float:
-        return math.prod(math.comb(n, x) for x, n in zip(table, totals, strict=True)) / denominator
+    observed: float
+    values: tuple[float, ...]
+    exact: bool
 
-    observed = probability(hits)
-    p_value = 0.0
-    for table in itertools.product(*(range(n + 1) for n in totals)):
-        if sum(table) == total_hits:
-            p = probability(table)
-            if p <= observed * (1 + 1e-9):
-                p_value += p
-    return min(1.0, p_value)
+    def p_value(self, at_least: float | None = None) -> float:
+        """Share of relabellings whose statistic is at least ``at_least`` (the observed value by default)."""
+        threshold = self.observed if at_least is None else at_least
+        return sum(value >= threshold - _TIE for value in self.values) / len(self.values)
+
+
+def group_labels(groups: Sequence[Sequence[object]]) -> Labels:
+    """The group number of every item, with the groups' items one after the other."""
+    return tuple(g for g, group in enumerate(groups) for _ in group)
+
+
+def arrangements(labels: Sequence[int]) -> int:
+    """How many distinct ways there are to hand these labels out: n! over each group size's factorial."""
+    sizes = Counter(labels).values()
+    return math.factorial(len(labels)) // math.prod(math.factorial(size) for size in sizes)
+
+
+def smallest_p_value(labels: Sequence[int]) -> float:
+    """The smallest p-value an exact relabelling test can give, for a statistic blind to group names.
+
+    Every statistic here depends only on which texts share a group, so
+    swapping the names of two groups of the same size gives the same value.
+    With two groups of three the most extreme grouping therefore turns up in
+    2 of the 20 arrangements: p is at least 0.1, and no difference can ever
+    stand out. Four texts per group (2 of 70) is the fewest that can.
+    """
+    groups_per_size = Counter(Counter(labels).values()).values()
+    return math.prod(math.factorial(count) for count in groups_per_size) / arrangements(labels)
+
+
+def relabellings(
+    labels: Sequence[int], *, limit: int = EXACT_LIMIT, rounds: int = ROUNDS, seed: int = SHUFFLE_SEED
+) -> tuple[tuple[Labels, ...], bool]:
+    """Ways to hand the same labels to the same items, keeping the group sizes.
+
+    All of them when there are at most ``limit`` (an exact test); otherwise
+    the real labelling and ``rounds`` shuffles from a generator seeded with
+    ``seed``, so the same texts always get the same answer. Returns the
+    relabellings and whether they are all there are.
+    """
+    return _relabellings(tuple(labels), limit, rounds, seed)
+
+
+@lru_cache(maxsize=16)
+def _relabellings(real: Labels, limit: int, rounds: int, seed: int) -> tuple[tuple[Labels, ...], bool]:
+    """:func:`relabellings`, kept: every measure of one Par result shuffles the same labels."""
+    if arrangements(real) <= limit:
+        return tuple(_arrangements(real)), True
+    generator = random.Random(seed)
+    shuffled = [real]
+    for _ in range(rounds):
+        order = list(real)
+        generator.shuffle(order)
+        shuffled.append(tuple(order))
+    return tuple(shuffled), False
+
+
+def _arrangements(labels: Labels) -> Iterator[Labels]:
+    """Every distinct ordering of ``labels``, each once."""
+    left = Counter(labels)
+    order: list[int] = []
+
+    def extend() -> Iterator[Labels]:
+        if len(order) == len(labels):
+            yield tuple(order)
+            return
+        for label in sorted(left):
+            if left[label]:
+                left[label] -= 1
+                order.append(label)
+                yield from extend()
+                order.pop()
+                left[label] += 1
+
+    return extend()
+
+
+def permutation_test(
+    labels: Sequence[int],
+    statistic: Callable[[Labels], float | None],
+    *,
+    limit: int = EXACT_LIMIT,
+    rounds: int = ROUNDS,
+    seed: int = SHUFFLE_SEED,
+) -> Shuffled:
+    """``statistic`` under the real labels and under relabellings (see :func:`relabellings`).
+
+    ``statistic`` may return None for a grouping it cannot measure (no two
+    texts to compare, say); such groupings are left out. The real labelling
+    must be measurable.
+    """
+    real = tuple(labels)
+    observed = statistic(real)
+    if observed is None:
+        raise ValueError("the statistic has no value for the real labels")
+    shuffles, exact = relabellings(real, limit=limit, rounds=rounds, seed=seed)
+    values = tuple(value for value in map(statistic, shuffles) if value is not None)
+    return Shuffled(observed, values, exact)
+
+
+def mean_spread_test(groups: Sequence[Sequence[float]]) -> Shuffled:
+    """Whether the groups' means (of answer lengths, say) lie further apart than shuffled groups' do.
+
+    The statistic is the largest group mean minus the smallest.
+    """
+    values = [value for group in groups for value in group]
+
+    def spread(labels: Labels) -> float:
+        sums, counts = [0.0] * len(groups), [0] * len(groups)
+        for label, value in zip(labels, values, strict=True):
+            sums[label] += value
+            counts[label] += 1
+        means = [total / count for total, count in zip(sums, counts, strict=True)]
+        return max(means) - min(means)
+
+    return permutation_test(group_labels(groups), spread)
+
+
+@dataclass(frozen=True)
+class TermCount:
+    """How many texts of each group contain a counted term, and whether that spread is more than chance."""
+
+    term: str
+    hits: tuple[int, ...]
+    p_value: float
+
+
+def count_terms(groups: Sequence[Sequence[str]], terms: Sequence[str]) -> tuple[TermCount, ...]:
+    """Count each term (see :func:`contains_term`) per group and judge its spread against relabellings.
+
+    A term's statistic is its largest share of a group's texts minus its
+    smallest. Each term is judged on its own: the terms were chosen before
+    any answer was seen, each a question of its own ("is care suggested
+    more often to women?"). Words picked *from* the answers are judged
+    together instead (see :func:`distinctive_words`).
+    """
+    texts = [text for group in groups for text in group]
+    labels = group_labels(groups)
+    counts = []
+    for term in terms:
+        mask = _mask(contains_term(text, term) for text in texts)
+        shuffled = permutation_test(labels, _widest([mask], len(groups), _share_range))
+        counts.append(TermCount(term, _hits(mask, labels, len(groups)), shuffled.p_value()))
+    return tuple(counts)
+
+
+@dataclass(frozen=True)
+class GroupWord:
+    """A content word that one group's texts use more often than every other group's."""
+
+    stem: str
+    word: str
+    hits: int
+    total: int
+    others: float
+    p_value: float
+
+    @property
+    def share(self) -> float:
+        return self.hits / self.total
+
+
+def distinctive_words(
+    groups: Sequence[Sequence[str]], exclude: Iterable[str] = (), *, top: int = 6
+) -> tuple[tuple[GroupWord, ...], ...]:
+    """Per group: content words in at least half its texts and in a smaller share of every other group's.
+
+    Words of the ``exclude`` texts never count (compared on stems, see
+    :func:`content_stems`): a model that repeats its prompt would otherwise
+    seem to favour whatever the prompt said, and the answers to "en kvinde"
+    of course say "kvinde". Each word's p-value is the share of relabellings
+    in which some word, in some group, leads the other groups by at least as
+    much (max-T over all words): an answer has many words, and some of them
+    will always happen to cluster in one group.
+    """
+    excluded = {stem for text in exclude for stem in content_stems(text)}
+    labels = group_labels(groups)
+    texts = [text for group in groups for text in group]
+    per_text = [[(stem, word) for stem, word in content_words(text) if stem not in excluded] for text in texts]
+    used = [{stem for stem, _ in pairs} for pairs in per_text]
+    masks = {stem: _mask(stem in stems for stems in used) for stem in sorted({s for stems in used for s in stems})}
+    shuffled = permutation_test(labels, _widest(list(masks.values()), len(groups), _lead))
+    result = []
+    for g, group in enumerate(groups):
+        forms: dict[str, Counter[str]] = {}
+        for pairs in (pairs for pairs, label in zip(per_text, labels, strict=True) if label == g):
+            for stem, word in pairs:
+                forms.setdefault(stem, Counter())[word] += 1
+        found = []
+        for stem, written in forms.items():
+            hits = _hits(masks[stem], labels, len(groups))
+            shares = [count / len(other) for count, other in zip(hits, groups, strict=True)]
+            others = max(share for o, share in enumerate(shares) if o != g)
+            if shares[g] >= 0.5 and shares[g] > others:
+                word = written.most_common(1)[0][0]
+                found.append(GroupWord(stem, word, hits[g], len(group), others, shuffled.p_value(shares[g] - others)))
+        found.sort(key=lambda w: (-(w.share - w.others), w.stem))
+        result.append(tuple(found[:top]))
+    return tuple(result)
+
+
+@dataclass(frozen=True)
+class SimilarityTest:
+    """How alike answers to the same group are, against answers to different groups."""
+
+    within: float
+    between: float
+    test: Shuffled
+
+
+def similarity_test(groups: Sequence[Sequence[str]], exclude: Iterable[str] = ()) -> SimilarityTest:
+    """Mean :func:`similarity` within groups and between groups, and whether within stands out.
+
+    Texts at the same position in different groups were asked with the same
+    seed (as Par does), which makes them alike whatever the group; those
+    pairs are left out, so both figures compare texts written with different
+    seeds. The content words of the ``exclude`` texts are taken out first:
+    answers that repeat "kvinde" from their prompt are not alike because of
+    anything the model chose. The statistic is within minus between: if the
+    group matters, answers to the same group resemble each other more. Each
+    group needs at least two texts.
+    """
+    excluded = {stem for text in exclude for stem in content_stems(text)}
+    texts = [_without(text, excluded) for group in groups for text in group]
+    positions = [position for group in groups for position in range(len(group))]
+    pairs = [
+        (i, j, similarity(texts[i], texts[j]))
+        for i, j in itertools.combinations(range(len(texts)), 2)
+        if positions[i] != positions[j]
+    ]
+
+    total = sum(value for _, _, value in pairs)
+
+    def means(labels: Labels) -> tuple[float, float] | None:
+        same = [value for i, j, value in pairs if labels[i] == labels[j]]
+        if not same or len(same) == len(pairs):
+            return None
+        return sum(same) / len(same), (total - sum(same)) / (len(pairs) - len(same))
+
+    def gap(labels: Labels) -> float | None:
+        both = means(labels)
+        return both[0] - both[1] if both else None
+
+    labels = group_labels(groups)
+    real = means(labels)
+    if real is None:
+        raise ValueError("every group needs at least two texts")
+    return SimilarityTest(*real, permutation_test(labels, gap))
+
+
+def _without(text: str, stems: set[str]) -> str:
+    """The words of ``text`` whose stem is not in ``stems``, joined by spaces."""
+    return " ".join(word for word in words(text) if _stem(word.lower()) not in stems)
+
+
+def _mask(flags: Iterable[bool]) -> int:
+    """Which texts have a property, as the bits of an int (bit i = text i), so counting per group is fast."""
+    return sum(1 << i for i, flag in enumerate(flags) if flag)
+
+
+@lru_cache(maxsize=4096)
+def _group_masks(labels: Labels, groups: int) -> tuple[int, ...]:
+    """Each group's members as a mask; kept, because every counted word is tested on the same relabellings."""
+    return tuple(_mask(label == g for label in labels) for g in range(groups))
+
+
+def _hits(mask: int, labels: Labels, groups: int) -> tuple[int, ...]:
+    return tuple((mask & members).bit_count() for members in _group_masks(labels, groups))
+
+
+def _share_range(shares: Sequence[float]) -> float:
+    return max(shares) - min(shares)
+
+
+def _lead(shares: Sequence[float]) -> float:
+    """How far the group with the largest share (at least half) is ahead of the next; 0 if none qualifies."""
+    best = max(shares)
+    if best < 0.5:
+        return 0.0
+    return best - sorted(shares)[-2]
+
+
+def _widest(
+    masks: Sequence[int], groups: int, measure: Callable[[Sequence[float]], float]
+) -> Callable[[Labels], float]:
+    """The statistic "largest ``measure`` of the per-group shares over all masks" (the max-T statistic)."""
+    distinct = set(masks)
+
+    def statistic(labels: Labels) -> float:
+        members = [(group, group.bit_count()) for group in _group_masks(labels, groups)]
+        return max(
+            (measure([(mask & group).bit_count() / size for group, size in members]) for mask in distinct),
+            default=0.0,
+        )
+
+    return statistic

@@ -22,11 +22,11 @@ from typing import Any
 
 from sandbox.exercises.runners.common import Answer, Span, percent
 from sandbox.exercises.runners.gentag import SENTENCE_KINDS, GentagResult, Series
-from sandbox.exercises.runners.hoeringssvar import HoeringssvarResult
-from sandbox.exercises.runners.laesbarhed import LONG_WORD, LaesbarhedResult
-from sandbox.exercises.runners.par import DIFF_KINDS, ParResult
+from sandbox.exercises.runners.hoeringssvar import THEME_STATES, HoeringssvarResult, invented_sentences
+from sandbox.exercises.runners.laesbarhed import LONG_WORD, LaesbarhedResult, goal_verdict
+from sandbox.exercises.runners.par import DIFF_KINDS, SIGNIFICANT, ParResult
 from sandbox.exercises.runners.sandsynligheder import TokenView
-from sandbox.exercises.runners.selvtjek import MARKS, SelvtjekResult
+from sandbox.exercises.runners.selvtjek import MARKS, SelvtjekResult, invented_text
 from sandbox.numbers import decimal
 from sandbox.ui import probabilities
 
@@ -50,6 +50,15 @@ SPAN_HEADINGS = {
 _COLUMNS = 'style="display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:0.75rem"'
 _TABLE = 'style="border-collapse:collapse;margin:0.5rem 0"'
 _CELL = 'style="border:1px solid #d1d5db;padding:0.2rem 0.5rem;text-align:left;vertical-align:top"'
+# A warning: #7c2d12 on #fff7ed is about 10:1, so it reads on any screen and in the presenter view.
+_WARNING_STYLE = (
+    "color:#7c2d12;background:#fff7ed;border:1px solid #fdba74;border-left:0.4rem solid #c2410c;"
+    "border-radius:4px;padding:0.5rem 0.75rem;margin:0.5rem 0"
+)
+_QUOTE_STYLE = (
+    "margin:0.25rem 0 0;padding:0.25rem 0.6rem;border-left:3px solid #c2410c;background:#ffffff;"
+    "color:#1f2937;white-space:pre-wrap"
+)
 
 # Plot geometry (SVG user units): the drawing area inside the margins.
 _W, _H = 520, 260
@@ -126,8 +135,13 @@ def similarity_plot(result: GentagResult) -> str:
 
 
 def par(result: ParResult) -> str:
-    """Variants side by side with a word diff per repeat, lengths and counted words over the repeats."""
+    """The conclusion and how it was judged, the variants side by side, then every measure with its verdict.
+
+    Counted words that no answer contains are named in one line: a table of
+    "0/4" rows would bury the few words that did occur.
+    """
     parts = [_warning(text) for text in result.warnings]
+    parts.append(f'<p class="lp-note">{html.escape(result.method)}</p>')
     parts.append(
         _columns(_text_block(f"Det så modellen · {variant.label}", variant.sent) for variant in result.variants)
     )
@@ -144,6 +158,9 @@ def par(result: ParResult) -> str:
         for variant in result.variants
     ]
     parts.append(_block("Længde (ord)", _table(["Variant", "Gennemsnit", "Pr. gentagelse"], lengths)))
+    parts.append(f'<p class="lp-note">{html.escape(result.length.verdict)}</p>')
+    if result.likeness:
+        parts.append(f'<p class="lp-note">{html.escape(result.likeness.verdict)}</p>')
     if result.terms:
         header = ["Ord", *(variant.label for variant in result.variants), "p", "Vurdering"]
         rows = [
@@ -157,18 +174,50 @@ def par(result: ParResult) -> str:
         ]
         bars = frozenset(range(1, 1 + len(result.variants)))
         parts.append(_block(f"Talte ord: i hvor mange af {repeats} svar", _table(header, rows, raw=bars)))
-    distinctive = [[label, ", ".join(stems) or "–"] for label, stems in result.distinctive]
-    parts.append(_block("Ord, der især kendetegner varianten", _table(["Variant", "Ordstammer"], distinctive)))
-    if repeats > 1:
+    if result.absent:
+        absent = html.escape(", ".join(result.absent))
+        parts.append(f'<p class="lp-note">Talte ord, der ikke står i nogen af svarene: {absent}.</p>')
+    if result.in_prompt:
         parts.append(
-            f'<p class="lp-note">Samme variant, forskellige gentagelser: {percent(result.within)} ens. '
-            f"Forskellige varianter, samme seed: {percent(result.between)} ens.</p>"
+            '<p class="lp-note">Ikke talt, fordi ordet står i nogle af varianternes egen tekst og ikke i andres '
+            f"(det ville kun måle, om modellen gentager prompten): {html.escape(', '.join(result.in_prompt))}.</p>"
         )
+    parts.append(_par_typical(result))
     return _wrap(result.summary, parts)
 
 
+def _par_typical(result: ParResult) -> str:
+    """The words most typical of each variant, open when one stands out and folded away when none does."""
+    title = "Ord, der kendetegner en variant"
+    found = [(label, word) for label, typical in result.distinctive for word in typical]
+    if not found:
+        return _block(title, "Intet ord går igen i mindst halvdelen af én variants svar og sjældnere i de andres.")
+    header = ["Variant", "Ord", "Svar med ordet", "Højst i en anden variant", "p", "Vurdering"]
+    rows = [
+        [
+            label,
+            word.word,
+            f"{word.hits} af {word.total}",
+            f"{round(word.others * word.total)} af {word.total}",
+            decimal(word.p_value, 2),
+            "Større end tilfældigheden" if word.p_value < SIGNIFICANT else "Kan skyldes tilfældigheder",
+        ]
+        for label, word in found
+    ]
+    table = _table(header, rows)
+    if any(word.p_value < SIGNIFICANT for _, word in found):
+        return _block(title, table)
+    none = "Intet ord kendetegner en variant ud over tilfældigheden."
+    return _block(title, none + _details("Ord, der kun så sådan ud", table))
+
+
 def laesbarhed(result: LaesbarhedResult) -> str:
-    """LIX before and after with its two parts and the band, then both texts with long words marked."""
+    """What is wrong with the answer first, then LIX before and after with its parts, then both texts marked.
+
+    The flaws (a loop, a cut-off answer, a copy, lost numbers or names) come
+    before the table, and a flawed answer gets no verdict on the goal: an
+    easy LIX is no praise for a letter that repeats one phrase.
+    """
     before, after = result.before, result.after
     rows = [
         ["LIX", str(before.rounded), str(after.rounded)],
@@ -180,23 +229,23 @@ def laesbarhed(result: LaesbarhedResult) -> str:
     if result.empty:  # LIX 0 of no text must not read as "very easy, goal reached"
         rows = [row[:2] + ["(intet svar)"] for row in rows]
         verdict = f"Målet var højst {result.target_lix}, men modellen svarede ikke med nogen tekst."
+    elif result.flaws:
+        verdict = html.escape(goal_verdict(result.target_lix, result.flaws, after))
     else:
-        reached = "nået" if result.reached else "ikke nået"
         verdict = (
-            f"Målet var højst {result.target_lix}: {reached}. "
+            f"{html.escape(goal_verdict(result.target_lix, (), after))} "
             f"{html.escape(after.band.label)}: {html.escape(after.band.description)}"
         )
-    parts = [
+    parts = [_warning(flaw.message) for flaw in result.flaws]
+    parts += [
         _block("LIX før og efter", _table(["", "Før", "Efter"], rows)),
         f'<p class="lp-note">LIX = ord pr. sætning + procent lange ord. {verdict}</p>',
     ]
     if result.masked_numbers:
         parts.append(
-            '<p class="lp-note">Værnet skjulte disse tal for modellen, så de tæller ikke som manglende: '
+            '<p class="lp-note">Værnet skjulte disse tal for modellen, så cifrene tæller ikke som manglende: '
             f"{html.escape(', '.join(result.masked_numbers))}.</p>"
         )
-    if result.lost_numbers:
-        parts.append(_warning(f"Tal fra originalen, som mangler i omskrivningen: {', '.join(result.lost_numbers)}."))
     parts.append(_legend({"long": LONG_WORD}))
     parts.append(
         _columns([_block("Før", _spans(result.before_spans)), _block("Efter", _spans(result.after_spans))])
@@ -206,8 +255,16 @@ def laesbarhed(result: LaesbarhedResult) -> str:
 
 
 def selvtjek(result: SelvtjekResult) -> str:
-    """The careful answer with unsupported sentences marked, the support per sentence, and the samples."""
-    parts = [_text_block("Det så modellen", result.sent), _legend(MARKS)]
+    """The careful answer with doubtful sentences marked, the support per sentence, and the samples.
+
+    The two doubtful marks differ in colour and in line (dashed: the other
+    answers do not back it up; solid red: the case does not), and the legend
+    shows only the marks this kind of check can give. The text the model saw
+    is shown only when there is one: an empty box reads as missing material.
+    """
+    marks = MARKS if result.kind == "resume" else {k: v for k, v in MARKS.items() if k != "not_in_source"}
+    parts = [_text_block("Det så modellen", result.sent)] if result.sent.strip() else []
+    parts.append(_legend(marks))
     parts.append(_block(_answer_title("Første svar", result.main), _spans(result.spans)))
     header = ["Sætning", "Støtte fra stikprøverne"]
     if any(check.source_support is not None for check in result.checks):
@@ -217,12 +274,13 @@ def selvtjek(result: SelvtjekResult) -> str:
         row = [check.text, percent(check.support)]
         if len(header) == 3:
             row.append(percent(check.source_support) if check.source_support is not None else "–")
-        rows.append([*row, MARKS[check.mark]])
-    parts.append(_block("Hver sætning kontrolleret", _table([*header, "Vurdering"], rows)))
+        rows.append([*row, _span(Span(MARKS[check.mark], check.mark, MARKS[check.mark]))])
+    table = _table([*header, "Vurdering"], rows, raw=frozenset({len(header)}))
+    parts.append(_block("Hver sætning kontrolleret", table))
     if result.invented:
         said = sum(result.honest)
         parts.append(
-            f'<p class="lp-note">Findes ikke: {html.escape(result.invented)}. '
+            f'<p class="lp-note">Findes ikke: {html.escape(invented_text(result.invented))} '
             f"{said} af {len(result.honest)} svar sagde, at modellen ikke vidste det.</p>"
         )
     samples = _columns(_text_block(_answer_title(f"Stikprøve {i}", a), a.text) for i, a in enumerate(result.samples, 1))
@@ -231,31 +289,47 @@ def selvtjek(result: SelvtjekResult) -> str:
 
 
 def hoeringssvar(result: HoeringssvarResult) -> str:
-    """The key's themes against what the summary found, citation by citation, then the summary itself."""
+    """Invented responses first, quoted; then the key's themes against the summary, citation by citation.
+
+    A theme is "Ja" only through a valid citation; one the model named
+    without any is shown as its own state, so words alone never pass for a
+    found theme (the rule is in :mod:`sandbox.exercises.runners.hoeringssvar`).
+    """
+    parts = []
+    if result.invented:
+        quotes = [(f"Modellens tekst, da den læste {ref.batch}:", ref.quote) for ref in result.invented]
+        parts.append(_warning(" ".join(invented_sentences(result.invented)), quotes))
     rows = []
     for theme in result.themes:
+        state = THEME_STATES[theme.state]
         rows.append(
             [
-                theme.name + (" (mindretal)" if theme.minority else ""),
-                "Ja" if theme.found else "Nej",
+                html.escape(theme.name + (" (mindretal)" if theme.minority else "")),
+                _span(Span(state, "unsupported", state)) if theme.state == "unsupported" else state,
                 ", ".join(map(str, theme.responses)),
-                ", ".join(theme.matched_terms) or "–",
+                html.escape(", ".join(theme.matched_terms) or "–"),
                 ", ".join(map(str, theme.correct)) or "–",
                 ", ".join(map(str, theme.wrong)) or "–",
+                ", ".join(map(str, theme.invented)) or "–",
             ]
         )
-    header = ["Tema i nøglen", "Fundet", "Svar i nøglen", "Ord fundet", "Rigtige henvisninger", "Forkerte henvisninger"]
-    parts = [
-        _block(
-            f"Temaer: {sum(t.found for t in result.themes)} af {len(result.themes)} fundet "
-            f"({percent(result.coverage)})",
-            _table(header, rows),
-        )
+    header = [
+        "Tema i nøglen",
+        "Fundet",
+        "Svar i nøglen",
+        "Ord fundet",
+        "Rigtige henvisninger",
+        "Forkerte henvisninger",
+        "Opdigtede henvisninger",
     ]
-    if result.unknown_references:
-        parts.append(
-            _warning(f"Henvisninger til svar, der ikke findes: {', '.join(map(str, result.unknown_references))}.")
-        )
+    found = sum(t.found for t in result.themes)
+    title = f"Temaer: {found} af {len(result.themes)} fundet med en gyldig henvisning ({percent(result.coverage)})"
+    parts.append(_block(title, _table(header, rows, raw=frozenset(range(len(header))))))
+    parts.append(
+        '<p class="lp-note">Et tema tæller kun som fundet, når ét afsnit af opsummeringen både bruger et af '
+        "nøglens ord for temaet og henviser til et svar, som modellen læste, og som rejser temaet. "
+        "Ord uden en sådan henvisning tæller som nævnt, ikke som fundet.</p>"
+    )
     parts.append(_text_block(f"Modellens opsummering af {result.used} svar", result.combined))
     parts += [
         _details(f"Det så modellen · del {i}", _text_block("Det så modellen", s)) for i, s in enumerate(result.sent, 1)
@@ -393,8 +467,23 @@ def _bar(hits: int, total: int) -> str:
     )
 
 
-def _warning(text: str) -> str:
-    return f'<p class="lp-note lp-warning" role="note">⚠ {html.escape(text)}</p>'
+def _warning(text: str, quotes: Sequence[tuple[str, str]] = ()) -> str:
+    """A warning that looks like one: dark orange text on a light background, a thick left border and ⚠.
+
+    Colour is not the only cue (the border and the icon are there without
+    it), and the contrast stays readable on a projector. ``quotes`` are
+    ``(caption, text)`` pairs shown inside it, such as the text a model
+    made up; everything is escaped.
+    """
+    quoted = "".join(
+        f'<div style="margin-top:0.4rem">{html.escape(caption)}'
+        f'<blockquote style="{_QUOTE_STYLE}">{html.escape(quote)}</blockquote></div>'
+        for caption, quote in quotes
+    )
+    return (
+        f'<div class="lp-warning" role="note" style="{_WARNING_STYLE}">'
+        f'<span aria-hidden="true">⚠ </span><strong>Advarsel:</strong> {html.escape(text)}{quoted}</div>'
+    )
 
 
 def _details(summary: str, body_html: str) -> str:

@@ -85,7 +85,8 @@ class ExercisesTab:
         return card, material, ""
 
     def _show(self, card: Card, request: gr.Request) -> tuple[str, Any]:
-        uses_material = card.runner.name in USES_MATERIAL
+        # A card without material text (a question about an invented law) shows no empty box to fill in.
+        uses_material = card.runner.name in USES_MATERIAL and bool(card.material.text.strip())
         material = gr.Textbox(value=card.material.text if uses_material else "", visible=uses_material)
         return card_markdown(card, trainer=self.is_trainer(request)), material
 

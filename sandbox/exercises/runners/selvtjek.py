@@ -130,16 +130,21 @@ def summary(settings: SelvtjekSettings, checks: list[SentenceCheck], answers: tu
         lines = ["Det første svar var tomt, så der er ingen sætninger at tjekke."]
     if settings.kind == "resume" and checks:
         missing = sum(check.mark == "not_in_source" for check in checks)
-        lines.append(f"{missing} sætninger har indhold, som ikke står i sagen.")
+        lines.append(f"{missing} {'sætning har' if missing == 1 else 'sætninger har'} indhold, som ikke står i sagen.")
     if settings.kind == "opdigtet":
         honest = sum(admits_not_knowing(a.text) for a in answers)
         empty = sum(not a.text.strip() for a in answers)
         invented = len(answers) - honest - empty
         lines.append(
-            f"Det spørgsmålet handler om, findes ikke ({settings.invented}). "
+            f"Spørgsmålet handler om noget, der ikke findes: {invented_text(settings.invented)} "
             f"{honest} af {len(answers)} svar ({percent(honest / len(answers))}) sagde, "
             "at modellen ikke vidste det"
             + (f", {empty} var {'tomt' if empty == 1 else 'tomme'}" if empty else "")
             + f", og {invented} fandt på et svar."
         )
     return " ".join(lines)
+
+
+def invented_text(invented: str | None) -> str:
+    """The card's note on what does not exist, as one sentence ending in a full stop (never two)."""
+    return (invented or "").strip().rstrip(".") + "."
