@@ -69,6 +69,24 @@ def test_one_person_written_in_lower_case_is_one_placeholder(guard: Guard, text:
     assert "[PERSON_1]" in result.text
 
 
+def test_a_list_of_names_longer_than_one_run_is_masked_to_the_end(guard: Guard) -> None:
+    """Runs of capitalised words are read five at a time; "Berg" after the cut was left visible."""
+    result = guard.check("Deltagere: Jens Hansen Mette Olsen Ole Berg Anna Lund", Vault())
+    assert result.text == "Deltagere: [PERSON_1]"
+
+
+def test_a_name_repeated_in_pieces_is_one_placeholder(guard: Guard) -> None:
+    result = guard.check("sagsbehandler: jens peter hansen. Senere skrev jens peter igen.", Vault())
+    assert result.text == "sagsbehandler: [PERSON_1]. Senere skrev [PERSON_1] igen."
+
+
+def test_a_name_never_swallows_a_placeholder_between_its_words(guard: Guard) -> None:
+    vault = Vault()
+    guard.check("Hej Mette Hansen.", vault)
+    result = guard.check("Hej Jens [PERSON_1] Olsen", vault)
+    assert "[PERSON_1]" in result.text and "Jens" not in result.text and "Olsen" not in result.text
+
+
 def test_names_on_separate_lines_stay_separate_people(guard: Guard) -> None:
     result = guard.check("Deltagere:\nJens Hansen\nMette Olsen", Vault())
     assert result.text == "Deltagere:\n[PERSON_1]\n[PERSON_2]"

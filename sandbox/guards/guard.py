@@ -132,6 +132,22 @@ def join_names(text: str, findings: list[Finding]) -> list[Finding]:
     return joined
 
 
+def _one_per_person(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Spans in text order, where two with the same placeholder and only spaces between become one.
+
+    A repeated name is found again word by word ("jens peter" later in a
+    note whose "jens peter hansen" was found): the model should read
+    "[PERSON_1]", not "[PERSON_1] [PERSON_1]".
+    """
+    joined: list[tuple[int, int, str]] = []
+    for start, end, placeholder in spans:
+        if joined and joined[-1][2] == placeholder and _SPACES.fullmatch(text[joined[-1][1] : start]):
+            joined[-1] = (joined[-1][0], end, placeholder)
+        else:
+            joined.append((start, end, placeholder))
+    return joined
+
+
 def _with_other_mentions(text: str, findings: list[Finding]) -> tuple[list[Finding], list[int | None]]:
     """``findings`` plus every other mention of a person among them, in text order.
 
@@ -293,7 +309,7 @@ class Guard:
             return GuardResult(text=text, entities=(), warnings=(), decision="sent")
         folded = normalise(text)
         analysed = _analysis_text(folded.text, vault)
-        findings = join_names(analysed, resolve_overlaps([_finding(r) for r in self._analyze(analysed)]))
+        findings = join_names(folded.text, resolve_overlaps([_finding(r) for r in self._analyze(analysed)]))
         findings, sources = _with_other_mentions(analysed, findings)
         roots = [_root(sources, k) for k in range(len(findings))]
         built: dict[int, Entity] = {}
@@ -312,7 +328,10 @@ class Guard:
         # The model gets the folded text: exactly what the recognizers read.
         redacted = replace_spans(
             folded.text,
-            ((f.start, f.end, e.placeholder) for f, e in zip(findings, entities, strict=True) if e.placeholder),
+            _one_per_person(
+                folded.text,
+                [(f.start, f.end, e.placeholder) for f, e in zip(findings, entities, strict=True) if e.placeholder],
+            ),
         )
         actions = {e.action for e in entities}
         decision = "blocked" if "block" in actions else "redacted" if "redact" in actions else "sent"

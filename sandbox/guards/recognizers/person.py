@@ -232,6 +232,12 @@ class DanishNameRecognizer(EntityRecognizer):
             if not found.certain and any(s < end and start < e for s, e in elsewhere):
                 continue
             taken_until = found.last
+            # A run is read at most MAX_RUN words at a time; a list of names without commas
+            # ("Jens Hansen Mette Olsen Ole Berg") goes on after the cut, so the words that
+            # follow at once belong to it too, unless they are ordinary words.
+            while found.last - i + 1 >= MAX_RUN and self._run_goes_on(tokens, taken_until + 1):
+                taken_until += 1
+                end = tokens[taken_until].end
             results.append(self._result(start, end, found.score, found.why))
         # Where one overlaps a name found above ("lene" in "lene p:"), the guard joins the two.
         results += [self._result(start, end, 0.6, why) for start, end, why in self._speakers_and_signatures(text)]
@@ -434,6 +440,18 @@ class DanishNameRecognizer(EntityRecognizer):
             run.extend(range(j, k))
             j = k
         return run
+
+    def _run_goes_on(self, tokens: list[Word], j: int) -> bool:
+        """Whether word ``j`` continues a run of capitalised words cut at MAX_RUN.
+
+        A name that is also a word ("Lund") goes on the list; an ordinary word ("Kommune") ends it.
+        """
+        return (
+            j < len(tokens)
+            and tokens[j].capitalised
+            and self._joined(tokens[j])
+            and (classify(tokens[j].text, self.words) in NAME_KINDS or not self._ordinary(tokens[j].text))
+        )
 
     @staticmethod
     def _joined(word: Word) -> bool:
