@@ -290,13 +290,18 @@ def recording(demo_model_path: Path) -> Iterator[Recording]:
 
 @pytest.mark.parametrize(
     ("seeds", "steady"),
-    [((7, None, None), True), ((None, None, None), False), ((7, 8, 9), False)],
+    [((7, None, None), True), ((None, None, None), False), ((7, 8, 9), False), (("greedy", None), True)],
 )
 def test_the_pipeline_keeps_a_group_steady_where_chosen_seeds_sit_beside_drawn_ones(
-    recording: Recording, pipeline: Pipeline, tmp_path: Path, seeds: tuple[int | None, ...], steady: bool
+    recording: Recording, pipeline: Pipeline, tmp_path: Path, seeds: tuple[int | str | None, ...], steady: bool
 ) -> None:
     recording.asked = []
     own = Pipeline(recording, pipeline.guard, AuditLog(tmp_path / "log.sqlite3"))
-    requests = [Request("Skriv et kort brev.", GenerationParams(max_tokens=4, seed=seed)) for seed in seeds]
+    requests = [
+        Request("Skriv et kort brev.", GenerationParams(max_tokens=4, temperature=0.0))
+        if seed == "greedy"
+        else Request("Skriv et kort brev.", GenerationParams(max_tokens=4, seed=seed))
+        for seed in seeds
+    ]
     assert len(list(own.stream_group(requests, Session()))) >= len(seeds)
     assert recording.asked == [steady]

@@ -401,8 +401,8 @@ def _last_prompt(visit: Visit) -> str:
 
 
 def _literal(text: str) -> str:
-    """``text`` shown as typed inside Markdown: "[PERSON_1]" and "*" are not formatting."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", text)
+    """``text`` shown as typed inside Markdown: "[PERSON_1]", "*", "$$" and "&amp;" are not formatting."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&])", r"\\\1", text)
 
 
 def _whole(value: Any) -> Any:
