@@ -65,7 +65,7 @@ class OneAtATime:
     def stream(self, messages, params, seed, cancel):  # noqa: ANN001, ANN201
         return self._backend.stream(messages, params, seed, cancel)
 
-    def stream_group(self, calls, cancel):  # noqa: ANN001, ANN201
+    def stream_group(self, calls, cancel, *, steady=False):  # noqa: ANN001, ANN201
         return one_after_another(self, calls, cancel)
 
     def close(self) -> None:

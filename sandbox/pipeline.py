@@ -129,7 +129,7 @@ class Pipeline:
             path,
             name=candidate.name,
             demo=candidate.demo,
-            sha256=models.short_sha256(path),
+            sha256=models.file_sha256(path),
             n_ctx=n_ctx or DEFAULT_CONTEXT,
             slots=slots,
         )
@@ -217,9 +217,9 @@ class Pipeline:
         batching answers them one after the other.
 
         The group is decoded *steady* (no answer depends on when the others
-        end) when asked, and whenever chosen seeds sit beside drawn ones: an
-        answer with a chosen seed must come back the next time, whatever
-        seeds its neighbours draw.
+        end) when asked, and whenever chosen seeds (or greedy calls) sit
+        beside drawn ones: such an answer must come back the next time,
+        whatever seeds its neighbours draw.
         """
         cancel = cancel or threading.Event()
         started = time.perf_counter()
@@ -230,7 +230,9 @@ class Pipeline:
                 guarded[key] = self._guarded(request, session)
         calls = [guarded[(r.prompt, r.system, r.exercise_id)] for r in requests]
         seeds = [_seed(request.params) for request in requests]
-        steady = steady or len({request.params.seed is None for request in requests}) > 1
+        # A greedy call (temperature 0) gives one answer whatever its seed: it counts as chosen.
+        drawn = {request.params.seed is None and request.params.temperature > 0 for request in requests}
+        steady = steady or len(drawn) > 1
         entries = [_with_seed(call[0], r.params, seed) for call, r, seed in zip(calls, requests, seeds, strict=True)]
         tokens: list[list[Token]] = [[] for _ in requests]
         open_ = set(range(len(requests)))

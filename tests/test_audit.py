@@ -56,7 +56,7 @@ def make_entry(**changes: object) -> LogEntry:
         session="s-0a1b2c3d",
         exercise_id="brev-1",
         model_name="gemma-3-270m-it",
-        model_sha256="3f2a9c1d0b7e",
+        model_sha256="3f2a9c1d0b7e" + "5a" * 26,  # a full sha256: 64 hex digits
         backend="llama.cpp",
         params={"temperature": 0.7, "top_p": 0.95, "top_k": 40, "repeat_penalty": 1.1,
                 "max_tokens": 256, "seed": 1234, "top_logprobs": 0},
@@ -381,7 +381,22 @@ def test_csv_export_opens_in_danish_excel(log: AuditLog) -> None:
     assert cell["Svartid (ms)"] == "1234,6"
     assert cell["Beslutning"] == "maskeret"
     assert cell["Fundet i prompten"] == "Navn ×1"
-    assert json.loads(cell["Parametre (inkl. seed)"])["seed"] == 1234
+    assert cell["Parametre (inkl. seed)"] == (
+        "temperatur 0,7; top-p 0,95; top-k 40; gentagelsesstraf 1,1; maks. antal tokens 256; seed 1234; "
+        "alternativer pr. token 0"
+    ), "Danish words and decimal commas, not the stored JSON"
+    assert cell["Modelfilens sha256"] == "3f2a9c1d0b7e" + "5a" * 26, "the full sha256, not a prefix"
+
+
+def test_csv_headers_are_danish(log: AuditLog) -> None:
+    """The review found "Parametre" as JSON with English keys, and headers like "Backend" and "Hash"."""
+    log.append(make_entry())
+    out = io.BytesIO()
+    log.export("csv", out)
+    header = next(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"), newline=""), delimiter=";"))
+    english = {"Backend", "Hash", "Model-sha256", "Params", "Parameters", "Error", "Response", "Time"}
+    assert not english & set(header)
+    assert {"Modelfilens sha256", "Afvikling (backend)", "Postens hash", "Parametre (inkl. seed)"} <= set(header)
 
 
 def finding(kind: str, count: int) -> dict:

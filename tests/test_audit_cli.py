@@ -173,6 +173,8 @@ def test_export_csv_to_a_file_for_excel(data: Path) -> None:
         "Ansøgning fra s-b om ældrebolig",
     ]
     assert {(r["Fundet i prompten"], r["Stopårsag"]) for r in rows} == {("Navn ×1", "færdig")}
+    assert {len(r["Modelfilens sha256"]) for r in rows} == {64}, "the full sha256, as the entry holds it"
+    assert {r["Parametre (inkl. seed)"].split("; ")[0] for r in rows} == {"temperatur 0,7"}
 
 
 def test_export_jsonl_for_one_session_and_period(data: Path) -> None:

@@ -26,6 +26,7 @@ from sandbox.backends.base import GenerationParams
 from sandbox.backends.llama import LlamaBackend
 from sandbox.pipeline import Pipeline, Request, Session
 from sandbox.ui.auth import UserStore
+from sandbox.ui.compliance import COLUMNS as LOG_COLUMNS
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -352,6 +353,27 @@ def test_unknown_exercise_link_is_explained(page: Any, url: str) -> None:
     assert "Vælg en øvelse ovenfor" in page.locator("#lp-card").inner_text()
 
 
+# Elements inside the selector that scroll sideways: content wider than the box, and the box lets it scroll.
+SIDEWAYS_SCROLLERS = """(selector) => {
+    const root = document.querySelector(selector);
+    return [root, ...root.querySelectorAll('*')]
+        .filter((e) => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))
+        .filter((e) => e.scrollWidth > e.clientWidth + 1)
+        .map((e) => `${e.tagName}.${e.className}: ${e.scrollWidth} > ${e.clientWidth}`);
+}"""
+# Header words wider than their column (which the browser then breaks mid-word, letter by letter).
+BROKEN_HEADER_WORDS = """(selector) => {
+    const context = document.createElement('canvas').getContext('2d');
+    return [...document.querySelectorAll(`${selector} thead th`)].flatMap((th) => {
+        const text = th.querySelector('span') || th;
+        const style = getComputedStyle(text);
+        context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+        const room = text.getBoundingClientRect().width + 1;
+        return th.innerText.split(/\\s+/).filter((w) => w && context.measureText(w).width > room);
+    });
+}"""
+
+
 def test_log_tab_shows_entries_and_an_intact_chain(page: Any, url: str, pipeline: Pipeline, shoot: Shoot) -> None:
     pipeline.ask(Request(PROMPT, GenerationParams(max_tokens=8)), Session())
     page.goto(url)
@@ -359,6 +381,18 @@ def test_log_tab_shows_entries_and_an_intact_chain(page: Any, url: str, pipeline
     page.locator("#lp-verification").get_by_text("Kæden er intakt.").wait_for(timeout=QUICK)
     page.wait_for_function("document.querySelector('#lp-log-table').innerText.includes('[CPR_1]')", timeout=QUICK)
     assert CPR not in page.locator("#lp-log-table").inner_text()
+    # The review found the masked texts two screens to the right and "Fejl" squeezed into vertical letters.
+    assert page.evaluate(SIDEWAYS_SCROLLERS, "#lp-log-table") == [], "nothing in the table scrolls sideways"
+    assert page.locator("#lp-log-table thead th").count() == len(LOG_COLUMNS), "the check below saw every header"
+    assert page.evaluate(BROKEN_HEADER_WORDS, "#lp-log-table") == [], "no header word is broken across lines"
+    page.locator("#lp-log-table [role=gridcell]").filter(has_text="[CPR_1]").first.click()
+    details = page.locator("#lp-log-details")
+    details.get_by_text("Modelfilens sha256").wait_for(timeout=QUICK)
+    expect(details).to_contain_text(re.compile(r"Post \d+"))
+    expect(details).to_contain_text("[CPR_1]")
+    expect(details).to_contain_text("Forrige posts hash")
+    expect(details).to_contain_text(re.compile(r"\b[0-9a-f]{64}\b"))
+    assert CPR not in details.inner_text()
     shoot(page, "5-log")
     page.get_by_label("Fra dato").fill("31-12-2025")
     page.locator("#lp-log-show").click()

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, TextIO
 
 from sandbox.audit.labels import DECISION_LABELS, exercise_title, finish_label
-from sandbox.audit.text import findings_text, local_time, types_text, warnings_text
+from sandbox.audit.text import findings_text, local_time, params_text, types_text, warnings_text
 
 # (header, how to get the cell from an entry dict), in column order.
 CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
@@ -32,9 +32,9 @@ CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("Øvelse", lambda e: exercise_title(e["exercise_id"])),
     ("Øvelse-id", lambda e: e["exercise_id"]),
     ("Model", lambda e: e["model_name"]),
-    ("Model-sha256", lambda e: e["model_sha256"]),
-    ("Backend", lambda e: e["backend"]),
-    ("Parametre (inkl. seed)", lambda e: json.dumps(e["params"], ensure_ascii=False)),
+    ("Modelfilens sha256", lambda e: e["model_sha256"]),
+    ("Afvikling (backend)", lambda e: e["backend"]),
+    ("Parametre (inkl. seed)", lambda e: params_text(e["params"])),
     ("Beslutning", lambda e: DECISION_LABELS[e["decision"]]),
     ("Fundet i prompten", lambda e: findings_text(e["entities"])),
     ("Art. 9-advarsler", lambda e: warnings_text(e["warnings"])),
@@ -50,7 +50,7 @@ CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("Fejl", lambda e: e["error"]),
     ("Værnets konfiguration", lambda e: e["guard_config"]),
     ("Indhold slettet (opbevaring)", lambda e: "ja" if e["purged"] else "nej"),
-    ("Hash", lambda e: e["hash"]),
+    ("Postens hash", lambda e: e["hash"]),
 )
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

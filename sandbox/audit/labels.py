@@ -61,6 +61,18 @@ FAILED = "fejl"
 
 FREE_PROMPT = "fri prompt"
 
+# Sampling settings, keyed as :class:`sandbox.backends.base.GenerationParams` stores them,
+# in the order a person reads them. A setting this table lacks is shown by its key.
+PARAM_LABELS: dict[str, str] = {
+    "temperature": "temperatur",
+    "top_p": "top-p",
+    "top_k": "top-k",
+    "repeat_penalty": "gentagelsesstraf",
+    "max_tokens": "maks. antal tokens",
+    "seed": "seed",
+    "top_logprobs": "alternativer pr. token",
+}
+
 
 def entity_label(entity_type: str) -> str:
     """``PERSON`` → ``Navn``; a type this version does not know is shown as its code, not hidden."""

@@ -189,6 +189,21 @@ class AuditLog:
         with self._reading() as con:
             return [row_to_dict(row) for row in con.execute(query, args)]
 
+    def entry(self, log_id: int) -> dict[str, Any] | None:
+        """One entry by number, as :meth:`entries` returns it plus the chain fields that tie it in.
+
+        ``content_hash`` and ``prev_hash`` are added so a reviewer looking at
+        one entry sees how it links to the one before; ``None`` if no entry
+        has that number.
+        """
+        query = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries WHERE id = ?"
+        with self._reading() as con:
+            row = con.execute(query, (log_id,)).fetchone()
+        if row is None:
+            return None
+        stored = dict(zip(ENTRY_COLUMNS, row, strict=True))
+        return {**row_to_dict(row), "content_hash": stored["content_hash"], "prev_hash": stored["prev_hash"]}
+
     def counts_per_type(self, **filters: Any) -> dict[str, int]:
         """How many entries the input guard found each entity type in, most frequent first."""
         where, args = _where(**filters)

@@ -17,12 +17,14 @@ from sandbox.audit.labels import (
     ART9_LABELS,
     DECISION_LABELS,
     ENTITY_LABELS,
+    PARAM_LABELS,
     category_label,
     entity_label,
     exercise_title,
     finish_label,
 )
 from sandbox.errors import UserError
+from sandbox.numbers import decimal
 
 _AGE = re.compile(r"(\d+)\s*([dhw])")
 _AGE_UNITS = {"d": "days", "h": "hours", "w": "weeks"}
@@ -91,6 +93,25 @@ def warnings_text(warnings: list[dict[str, Any]]) -> str:
 def types_text(entity_types: list[str]) -> str:
     """Entity types the policy let through unmasked, as labels: ``Adresse, Navn``."""
     return ", ".join(entity_label(t) for t in sorted(entity_types, key=lambda t: _rank(ENTITY_LABELS, t)))
+
+
+def params_text(params: dict[str, Any]) -> str:
+    """Sampling settings as a Danish reader writes them: ``temperatur 0,7; top-p 0,95; seed 1234``.
+
+    ``;`` separates the settings because the decimal comma is taken. The
+    order is that of the labels table, so the column reads alike in every row.
+    """
+    ordered = sorted(params.items(), key=lambda item: _rank(PARAM_LABELS, item[0]))
+    return "; ".join(f"{PARAM_LABELS.get(key, key)} {_setting(value)}" for key, value in ordered)
+
+
+def _setting(value: Any) -> str:
+    """One setting's value: a decimal comma for fractions, "tilfældig" for a seed never drawn."""
+    if value is None:
+        return "tilfældig"
+    if isinstance(value, float):
+        return decimal(value)
+    return str(value)
 
 
 def verification_text(result: Verification) -> tuple[str, str]:

@@ -153,26 +153,34 @@ def check_gguf(path: Path) -> None:
         )
 
 
-def short_sha256(path: Path) -> str:
-    """First 12 hex digits of the file's sha256, cached by path, size and mtime.
+def file_sha256(path: Path) -> str:
+    """The file's full sha256 (64 hex digits), cached by path, size and mtime.
 
-    Hashing a 4 GB model takes seconds, so the result is remembered in the
-    cache folder; a changed file gets a new entry.
+    The full digest is what the compliance log records, so a reviewer can
+    match it against the catalogue or the publisher's page; a prefix cannot
+    be checked that way. Hashing a 4 GB model takes seconds, so the result is
+    remembered in the cache folder; a changed file gets a new entry.
     """
     stat = path.stat()
     key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-    cache_file = cache_dir() / "model-hashes.json"
+    # A new file name: the old cache (model-hashes.json) held only 12-digit prefixes.
+    cache_file = cache_dir() / "model-sha256.json"
     try:
         cache: dict[str, str] = json.loads(cache_file.read_text())
     except (OSError, ValueError):
         cache = {}
-    if key not in cache:
+    if len(cache.get(key, "")) != 64:
         digest = hashlib.sha256()
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-        cache[key] = digest.hexdigest()[:12]
+        cache[key] = digest.hexdigest()
         tmp = cache_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(cache, indent=1))
         tmp.replace(cache_file)
     return cache[key]
+
+
+def short_sha256(path: Path) -> str:
+    """First 12 hex digits of :func:`file_sha256`, for places with room for a glance only."""
+    return file_sha256(path)[:12]

@@ -8,6 +8,7 @@ server, because a participant could call the endpoints directly.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -17,11 +18,19 @@ import gradio as gr
 import pandas as pd
 
 from sandbox.audit import AuditLog, Verification
-from sandbox.audit.labels import DECISION_LABELS, entity_label, exercise_title, exercise_titles
-from sandbox.audit.text import findings_text, local_time, parse_moment, verification_text, warnings_text
+from sandbox.audit.labels import DECISION_LABELS, entity_label, exercise_title, exercise_titles, finish_label
+from sandbox.audit.text import (
+    findings_text,
+    local_time,
+    params_text,
+    parse_moment,
+    types_text,
+    verification_text,
+    warnings_text,
+)
 from sandbox.errors import UserError
 from sandbox.guards.result import ENTITY_TYPES
-from sandbox.numbers import quantity
+from sandbox.numbers import decimal, quantity
 from sandbox.ui.events import INSTANT, refuse
 from sandbox.ui.files import DOWNLOADS
 from sandbox.ui.gate import owner_of
@@ -29,18 +38,23 @@ from sandbox.ui.gate import owner_of
 TABLE_LIMIT = 500
 EXPORT_LIFETIME_S = 3600
 ALL = ""
+# The table is for a glance: what a reviewer scans row by row, sized to fit a 1280 px screen without
+# scrolling sideways. Everything else about an entry is one click away, in the details below it.
 COLUMNS = [
     "Nr.",
     "Tidspunkt",
     "Session",
-    "Øvelse",
     "Beslutning",
-    "Fundet i prompten",
-    "Art. 9",
+    "Fundet af værnet",
     "Prompt (maskeret)",
     "Svar (maskeret)",
-    "Fejl",
 ]
+COLUMN_WIDTHS = ["6%", "12%", "11%", "10%", "17%", "22%", "22%"]
+# Texts in the table are cut to this many characters; the details show them in full.
+TEXT_CHARS = 90
+SESSION_CHARS = 10
+NO_DETAILS = "*Klik på en række for at se hele posten: prompt og svar i fuld længde, model, parametre og kæden.*"
+PURGED = "(slettet efter opbevaringsperioden)"
 
 RoleCheck = Callable[[gr.Request], bool]
 
@@ -86,7 +100,15 @@ class ComplianceTab:
             x="Dag", y="Antal", color="Type", label="Fundne personoplysninger pr. type og dag", elem_id="lp-log-chart"
         )
         self.count = gr.Markdown()
-        self.table = gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True, max_height=600, elem_id="lp-log-table")
+        self.table = gr.Dataframe(
+            headers=COLUMNS,
+            interactive=False,
+            wrap=True,
+            column_widths=COLUMN_WIDTHS,
+            max_height=640,
+            elem_id="lp-log-table",
+        )
+        self.details = gr.Markdown(NO_DETAILS, elem_id="lp-log-details")
         with gr.Row():
             self.format = gr.Radio(
                 [("CSV (Excel)", "csv"), ("JSON Lines (alle detaljer)", "jsonl")],
@@ -100,6 +122,7 @@ class ComplianceTab:
         view = [self.chart, self.count, self.table]
         self.show.click(self.on_show, filters, view, **INSTANT)
         self.verify.click(self.on_verify, None, [self.verification], **INSTANT)
+        self.table.select(self.on_select, None, [self.details], **INSTANT)
         self.export.click(self.on_export, [self.format, self.since, self.until], [self.file], **INSTANT)
 
     def refresh_outputs(self) -> list[Any]:
@@ -128,6 +151,16 @@ class ComplianceTab:
             f"; de nyeste {TABLE_LIMIT} vises. Eksportér for at se alle." if len(entries) > TABLE_LIMIT else "."
         )
         return chart_frame(entries), count, [table_row(entry) for entry in shown]
+
+    def on_select(self, event: gr.SelectData, request: gr.Request) -> str:
+        """The clicked row's entry in full; the row is found by its number, whatever the sort order."""
+        self._check(request)
+        try:
+            log_id = int(event.row_value[0])
+        except (TypeError, ValueError, IndexError):
+            return NO_DETAILS
+        entry = self.log.entry(log_id)
+        return NO_DETAILS if entry is None else details_markdown(entry)
 
     def on_verify(self, request: gr.Request) -> str:
         self._check(request)
@@ -183,16 +216,111 @@ def chart_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def table_row(entry: dict[str, Any]) -> list[Any]:
-    """One entry as a row under :data:`COLUMNS`, in the same Danish words as the CSV and ``log show``."""
+    """One entry as a row under :data:`COLUMNS`, in the same Danish words as the CSV and ``log show``.
+
+    Free text is cut short so every row fits the screen; :func:`details_markdown` has it whole.
+    """
+    session = entry["session"] or "–"
     return [
         entry["id"],
         local_time(entry["time"]),
-        entry["session"] or "–",
-        exercise_title(entry["exercise_id"]),  # the title, as the filter above offers it
+        shorten(session, SESSION_CHARS),
         DECISION_LABELS[entry["decision"]],
-        findings_text(entry["entities"]) or "intet",
-        warnings_text(entry["warnings"]),
-        "(slettet efter opbevaringsperioden)" if entry["purged"] else entry["prompt"],
-        entry["response"] or "",
-        entry["error"] or "",
+        found_text(entry),
+        PURGED if entry["purged"] else shorten(entry["prompt"] or "", TEXT_CHARS),
+        answer_cell(entry),
     ]
+
+
+def found_text(entry: dict[str, Any]) -> str:
+    """What the guard found in the prompt, types and counts only, with art. 9 categories after them."""
+    found = findings_text(entry["entities"]) or "intet"
+    return f"{found}; art. 9: {warnings_text(entry['warnings'])}" if entry["warnings"] else found
+
+
+def answer_cell(entry: dict[str, Any]) -> str:
+    """The answer, cut short; an entry without an answer says why (its error, or that none was sent)."""
+    if entry["purged"]:
+        return PURGED
+    if entry["response"]:
+        return shorten(entry["response"], TEXT_CHARS)
+    if entry["error"]:
+        return shorten(f"Fejl: {entry['error']}", TEXT_CHARS)
+    return f"({finish_label(entry)})" if finish_label(entry) else ""
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut at ``limit`` characters with "…" so a cut is never mistaken for the end."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def details_markdown(entry: dict[str, Any]) -> str:
+    """One entry's full record for the reviewer who clicked it: every field, texts in full, the chain links.
+
+    Values a person or a model wrote go in code blocks, so a prompt's own
+    markdown cannot change how the record reads.
+    """
+    facts = [
+        ("Tidspunkt", f"{local_time(entry['time'])} (UTC: {entry['time']})"),
+        ("Session", entry["session"] or "–"),
+        ("Øvelse", _exercise_cell(entry["exercise_id"])),
+        ("Beslutning", DECISION_LABELS[entry["decision"]]),
+        ("Fundet i prompten", findings_text(entry["entities"]) or "intet"),
+        ("Art. 9-advarsler", warnings_text(entry["warnings"]) or "ingen"),
+        ("Fundet i svaret", findings_text(entry["output_findings"]) or "intet"),
+        ("Tilladt umaskeret", types_text(entry["allowed_types"]) or "intet"),
+        ("Model", entry["model_name"]),
+        ("Modelfilens sha256", _code(entry["model_sha256"]) if entry["model_sha256"] else "ukendt"),
+        ("Afvikling (backend)", entry["backend"]),
+        ("Parametre (inkl. seed)", params_text(entry["params"])),
+        ("Tokens", _tokens(entry)),
+        ("Stopårsag", finish_label(entry) or "–"),
+        ("Svartid", "–" if entry["latency_ms"] is None else f"{decimal(entry['latency_ms'], 1)} ms"),
+        ("Værnets konfiguration", _code(entry["guard_config"])),
+        ("Indhold slettet (opbevaring)", "ja" if entry["purged"] else "nej"),
+    ]
+    lines = [f"### Post {entry['id']}", "", "| Felt | Indhold |", "|---|---|"]
+    lines += [f"| {label} | {_table_cell(value)} |" for label, value in facts]
+    for label, text in (
+        ("Prompt (maskeret)", entry["prompt"]),
+        ("Svar (maskeret)", entry["response"]),
+        ("Fejl", entry["error"]),
+    ):
+        if text:
+            lines += ["", f"**{label}**", "", _fenced(text)]
+    if entry["purged"]:
+        lines += ["", f"**Prompt og svar** {PURGED}"]
+    chain = [("Postens hash", entry["hash"])]
+    if "content_hash" in entry:
+        chain = [("Forrige posts hash", entry["prev_hash"]), ("Indholdets hash", entry["content_hash"]), *chain]
+    lines += ["", "**Kæden**", "", "| Felt | Værdi |", "|---|---|"]
+    lines += [f"| {label} | {_code(value)} |" for label, value in chain]
+    return "\n".join(lines)
+
+
+def _exercise_cell(exercise_id: str | None) -> str:
+    title = exercise_title(exercise_id)
+    return title if exercise_id is None or title == exercise_id else f"{title} ({exercise_id})"
+
+
+def _tokens(entry: dict[str, Any]) -> str:
+    if entry["prompt_tokens"] is None:
+        return "–"
+    return f"{entry['prompt_tokens']} ind / {entry['completion_tokens']} ud"
+
+
+def _code(value: str) -> str:
+    return f"`{value}`"
+
+
+def _table_cell(value: str) -> str:
+    """A value inside a markdown table row: on one line, its pipes escaped so it stays in its cell."""
+    return " ".join(value.split()).replace("|", "\\|")
+
+
+def _fenced(text: str) -> str:
+    """``text`` in a code block whose fence is longer than any run of backticks inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
