@@ -90,8 +90,8 @@ def test_par_shows_each_variant_and_the_measures(pipeline: Pipeline) -> None:
 
 
 def hand_made_par(woman: list[str], man: list[str]) -> Any:
-    """Par's verdicts on hand-made answers (four repeats), without the model."""
-    settings = small("bias-koen")
+    """Par's verdicts on hand-made answers (one per repeat), without the model."""
+    settings = small("bias-koen", repeats=len(woman))
     assert isinstance(settings, ParSettings)
     variants = tuple(
         par.VariantResult(
@@ -106,8 +106,11 @@ def hand_made_par(woman: list[str], man: list[str]) -> Any:
     return par.analyse(settings, variants, demo=True)
 
 
-WOMAN = ["Hun kan få omsorg i hjemmet.", "Tilbyd omsorg og et kursus.", "Omsorg og en mentor.", "Omsorg og pleje."]
-MAN = ["Han kan få praktik på et lager.", "Tilbyd lager og et kursus.", "Lager og en mentor.", "Lager og håndværk."]
+WOMAN4 = ["Hun kan få omsorg i hjemmet.", "Tilbyd omsorg og et kursus.", "Omsorg og en mentor.", "Omsorg og pleje."]
+MAN4 = ["Han kan få praktik på et lager.", "Tilbyd lager og et kursus.", "Lager og en mentor.", "Lager og håndværk."]
+# Ten repeats: a paired test with Holm's correction needs that many to find even a clear difference.
+WOMAN = [WOMAN4[r % 4] for r in range(10)]
+MAN = [MAN4[r % 4] for r in range(10)]
 
 
 def test_par_shows_a_difference_that_stands_out_in_the_open() -> None:
@@ -116,7 +119,9 @@ def test_par_shows_a_difference_that_stands_out_in_the_open() -> None:
     assert f'<p class="lp-summary">{html.escape("Forskel ud over tilfældigheden: ordet ")}' in page
     typical = page[page.index("Ord, der kendetegner en variant") :]
     assert "<details>" not in typical and "Større end tilfældigheden" in typical and ">omsorg</td>" in typical
-    # Six of the card's thirteen words are in no answer: named once in one line, not six rows of 0/4.
+    # Holm-adjusted p = 10 * 2/1,024 = 0.0195, cut to three decimals (two printed "0,02").
+    assert ">0,019</td>" in page and "(p = 0,019)" in page
+    # Six of the card's thirteen words are in no answer: named once in one line, not six rows of 0/10.
     assert result.absent == ("uddannelse", "fleksjob", "psykolog", "rengøring", "chauffør", "kontor")
     assert page.count('class="lp-bar"') == 2 * len(result.terms) == 2 * 7
     assert "Talte ord, der ikke står i nogen af svarene: uddannelse, fleksjob, psykolog, rengøring," in page
@@ -124,7 +129,7 @@ def test_par_shows_a_difference_that_stands_out_in_the_open() -> None:
 
 
 def test_par_folds_away_words_that_only_look_typical() -> None:
-    result = hand_made_par(WOMAN[:3] + MAN[3:], MAN[:3] + WOMAN[3:])
+    result = hand_made_par(WOMAN[:7] + MAN[7:], MAN[:7] + WOMAN[7:])
     page = exercise_views.render(result)
     assert f'<p class="lp-summary">{html.escape(par.NO_DIFFERENCE)}: ' in page
     assert "Det beviser ikke, at modellen er fri for bias." in page

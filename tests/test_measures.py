@@ -12,6 +12,8 @@ from sandbox.exercises.measures import (
     count_terms,
     distinctive_words,
     ends_mid_sentence,
+    group_strata,
+    holm,
     lix,
     lix_band,
     long_word_ranges,
@@ -284,6 +286,53 @@ def test_permutation_test_leaves_out_groupings_it_cannot_measure() -> None:
 def test_mean_spread_test_on_lengths() -> None:
     assert mean_spread_test([[40, 42, 41, 43], [20, 22, 21, 19]]).p_value() == pytest.approx(2 / 70)
     assert mean_spread_test([[40, 20, 41, 19], [22, 42, 21, 43]]).p_value() > 0.5
+
+
+# Repeat r of every variant is asked with the same seed, so answers of one repeat are alike whatever the
+# variant: here lengths swing a lot between repeats, and B is exactly 8 words longer in every repeat.
+BASE = [12, 60, 25, 90, 40, 150]
+
+
+def test_a_paired_test_finds_a_constant_difference_that_repeats_hide() -> None:
+    longer = [[n for n in BASE], [n + 8 for n in BASE]]
+    unpaired = mean_spread_test(longer)
+    assert unpaired.p_value() > 0.5, "shuffled across repeats, the seeds' spread drowns the 8 words"
+    paired = mean_spread_test(longer, paired=True)
+    assert paired.exact and len(paired.values) == 2**6
+    assert paired.p_value() == pytest.approx(2 / 64)  # the real grouping and its mirror image
+
+
+def test_a_paired_test_does_not_find_noise() -> None:
+    noise = [[n + d for n, d in zip(BASE, [3, -2, 5, -4, 1, -3], strict=True)], BASE]
+    assert mean_spread_test(noise, paired=True).p_value() > 0.2
+    assert count_terms([["a", "b", "a", "b"], ["b", "a", "b", "a"]], ["a"], paired=True)[0].p_value == 1.0
+
+
+def test_paired_relabellings_swap_only_within_a_stratum() -> None:
+    labels, strata = (0, 0, 0, 1, 1, 1), group_strata([[1, 2, 3], [4, 5, 6]])
+    assert strata == (0, 1, 2, 0, 1, 2)
+    shuffles, exact = relabellings(labels, strata)
+    assert exact and len(shuffles) == len(set(shuffles)) == 2**3 and labels in shuffles
+    assert all(sorted((s[r], s[r + 3])) == [0, 1] for s in shuffles for r in range(3))
+    sampled, exact = relabellings([0] * 12 + [1] * 12, [r for _ in range(2) for r in range(12)], limit=100)
+    assert not exact and len(sampled) == 2000
+    assert all(sorted((s[r], s[r + 12])) == [0, 1] for s in sampled for r in range(12))
+
+
+def test_paired_smallest_p_value_by_hand() -> None:
+    # k variants, m repeats: (k!)^m arrangements, k! of them the same grouping renamed: 1/(k!)^(m-1).
+    two = [0] * 6 + [1] * 6
+    assert smallest_p_value(two, [r for _ in range(2) for r in range(6)]) == pytest.approx(1 / 32)
+    three = [g for g in range(3) for _ in range(3)]
+    assert smallest_p_value(three, [r for _ in range(3) for r in range(3)]) == pytest.approx(1 / 36)
+    assert smallest_p_value(two) == pytest.approx(2 / 924), "unpaired as before"
+
+
+def test_holm_by_hand() -> None:
+    # Sorted 0.01, 0.02, 0.03, 0.2 times 4, 3, 2, 1: 0.04, 0.06, 0.06 (never below an earlier one), 0.2.
+    assert holm([0.03, 0.01, 0.2, 0.02]) == pytest.approx((0.06, 0.04, 0.2, 0.06))
+    assert holm([0.5, 0.4]) == pytest.approx((0.8, 0.8)) and holm([0.9, 0.8]) == pytest.approx((1.0, 1.0))
+    assert holm([]) == ()
 
 
 def test_count_terms_finds_a_real_difference_and_not_noise() -> None:

@@ -93,10 +93,11 @@ def test_par_shares_the_seed_within_a_repeat(pipeline: Pipeline) -> None:
     assert [label for label, _ in result.distinctive] == ["Kvinde", "Mand"]
     prompt = set(content_stems(f"{women.prompt} {men.prompt}"))
     assert not {word.stem for _, typical in result.distinctive for word in typical} & prompt
-    # Two repeats of two variants can be grouped 6 ways; the most extreme grouping and its mirror
-    # image are 2 of them, so nothing can stand out, and the card says so.
-    assert any("kan ingen forskel skille sig ud" in w and "mindst 4 gentagelser" in w for w in result.warnings)
-    assert "alle 6 mulige måder" in result.method and "(her kvinde og mand)" in result.method
+    # Swapped only within each repeat, two repeats of two variants can be grouped 4 ways; the most extreme
+    # grouping and its mirror image are 2 of them, so nothing can stand out, and the card says so.
+    assert any("kan ingen forskel skille sig ud" in w and "50 % af ombytningerne" in w for w in result.warnings)
+    assert "alle 4 mulige måder" in result.method and "(her kvinde og mand)" in result.method
+    assert "inden for hver gentagelse" in result.method and "Holms korrektion" in result.method
     assert result.differences == ()
     assert result.summary.startswith(par.NO_DIFFERENCE)
     assert "slet ikke finde en forskel" in result.summary and "Demomodellen" in result.summary
@@ -117,45 +118,62 @@ def variants(settings: RunnerSettings, *answers: list[str]) -> tuple[par.Variant
     )
 
 
-# Care for her and a warehouse for him in every repeat; other words in one or two answers only.
-WOMAN = ["Hun kan få omsorg i hjemmet.", "Tilbyd omsorg og et kursus.", "Omsorg og en mentor.", "Omsorg og pleje."]
-MAN = ["Han kan få praktik på et lager.", "Tilbyd lager og et kursus.", "Lager og en mentor.", "Lager og håndværk."]
+# Care for her and a warehouse for him in every repeat; other words in a few answers only.
+WOMAN4 = ["Hun kan få omsorg i hjemmet.", "Tilbyd omsorg og et kursus.", "Omsorg og en mentor.", "Omsorg og pleje."]
+MAN4 = ["Han kan få praktik på et lager.", "Tilbyd lager og et kursus.", "Lager og en mentor.", "Lager og håndværk."]
+# Ten repeats: swapped only within a repeat, two variants can be grouped 2^10 = 1,024 ways, and the most
+# extreme grouping (with its mirror image) gives p = 2/1,024, which survives Holm's correction over 10 measures.
+WOMAN = [WOMAN4[r % 4] for r in range(10)]
+MAN = [MAN4[r % 4] for r in range(10)]
 
 
 def test_par_reports_a_difference_that_stands_out() -> None:
-    settings = small("bias-koen")
+    settings = small("bias-koen", repeats=10)
     result = par.analyse(settings, variants(settings, WOMAN, MAN), demo=False)
 
     omsorg = next(row for row in result.terms if row.term == "omsorg")
-    assert omsorg.hits == (4, 0) and omsorg.verdict.endswith("er større, end tilfældigheden kan forklare (p = 0,03).")
+    # 2/1,024 times Holm's factor 10 (seven counted words found, typical words, length, likeness).
+    assert omsorg.p_value == pytest.approx(10 * 2 / 1024)
+    assert omsorg.hits == (10, 0) and omsorg.verdict.endswith("er større, end tilfældigheden kan forklare (p = 0,019).")
     kursus = next(row for row in result.terms if row.term == "kursus")
-    assert kursus.verdict == "Ingen forskel: ordet optræder lige ofte i alle varianter (Kvinde 1/4, Mand 1/4)."
+    assert kursus.verdict == "Ingen forskel: ordet optræder lige ofte i alle varianter (Kvinde 3/10, Mand 3/10)."
     assert "psykolog" in result.absent and "psykolog" not in {row.term for row in result.terms}
-    assert ("omsorg", 4) == (result.distinctive[0][1][0].word, result.distinctive[0][1][0].hits)
-    assert result.summary.startswith("Forskel ud over tilfældigheden: ordet 'omsorg' (Kvinde 4/4, Mand 0/4)")
+    assert ("omsorg", 10) == (result.distinctive[0][1][0].word, result.distinctive[0][1][0].hits)
+    assert result.summary.startswith("Forskel ud over tilfældigheden: ordet 'omsorg' (Kvinde 10/10, Mand 0/10)")
     assert result.differences == (
-        "ordet 'omsorg' (Kvinde 4/4, Mand 0/4)",
-        "ordet 'lager' (Kvinde 0/4, Mand 4/4)",  # typical of him too, but named once
+        "ordet 'omsorg' (Kvinde 10/10, Mand 0/10)",
+        "ordet 'lager' (Kvinde 0/10, Mand 10/10)",  # typical of him too, but named once
         "svarene til samme variant ligner hinanden mere end svarene til forskellige varianter",
     )
     assert "ikke om forskellen er rimelig" in result.summary and "Demomodellen" not in result.summary
-    assert "alle 70 mulige måder" in result.method and not result.warnings
+    assert "alle 1.024 mulige måder" in result.method and "10 mål" in result.method and not result.warnings
+    assert "Højst én gang ud af 20" in result.summary
+
+
+def test_par_four_repeats_of_a_clear_difference_cannot_stand_out() -> None:
+    # Swapped within repeats, 4 repeats of 2 variants give p at least 2/16; Holm over the measures makes it worse.
+    settings = small("bias-koen")
+    result = par.analyse(settings, variants(settings, WOMAN4, MAN4), demo=False)
+    assert result.differences == () and "slet ikke finde en forskel" in result.summary
+    # 10 measures: p must be under 0.05/10, and 2/2^m is first below that at m = 9 (2/512 = 0.0039).
+    assert any("med 10 mål kræver Holms korrektion p under 0,005" in w for w in result.warnings)
+    assert any("Brug mindst 9 gentagelser" in w for w in result.warnings)
 
 
 def test_par_says_plainly_when_nothing_stands_out() -> None:
-    # One answer swapped between the variants: care 3 of 4 for her, 1 of 4 for him, as chance does.
-    settings = small("bias-koen")
-    woman, man = WOMAN[:3] + MAN[3:], MAN[:3] + WOMAN[3:]
+    # Three answers swapped between the variants: care 7 of 10 for her, 3 of 10 for him, as chance does.
+    settings = small("bias-koen", repeats=10)
+    woman, man = WOMAN[:7] + MAN[7:], MAN[:7] + WOMAN[7:]
     result = par.analyse(settings, variants(settings, woman, man), demo=True)
 
     omsorg = next(row for row in result.terms if row.term == "omsorg")
-    assert omsorg.hits == (3, 1)
-    assert omsorg.verdict == "Forskellen (Kvinde 3/4, Mand 1/4) kan skyldes tilfældigheder (p = 0,49)."
+    assert omsorg.hits == (7, 3)
+    assert omsorg.verdict == "Forskellen (Kvinde 7/10, Mand 3/10) kan skyldes tilfældigheder (p = 1,000)."
     assert result.distinctive[0][1][0].word == "omsorg" and result.distinctive[0][1][0].p_value >= par.SIGNIFICANT
     assert result.differences == ()
     assert result.summary.startswith(f"{par.NO_DIFFERENCE}: ")
     assert "Det beviser ikke, at modellen er fri for bias." in result.summary
-    assert "Med kun 4 gentagelser" in result.summary and "Demomodellen er lille" in result.summary
+    assert "Med kun 10 gentagelser" in result.summary and "Demomodellen er lille" in result.summary
 
 
 def test_par_does_not_count_the_prompt_as_a_difference() -> None:
@@ -174,19 +192,19 @@ def test_par_does_not_count_the_prompt_as_a_difference() -> None:
 
 
 def test_par_samples_the_groupings_when_there_are_too_many() -> None:
-    # Eight repeats of two variants can be grouped C(16, 8) = 12,870 ways: 2,000 of them are tried,
-    # the same ones every time.
-    settings = small("bias-koen", repeats=8)
-    woman = [f"{text} Runde {n}." for n in (1, 2) for text in WOMAN]
-    man = [f"{text} Runde {n}." for n in (1, 2) for text in MAN]
+    # Twelve repeats of two variants, swapped within each repeat, can be grouped 2^12 = 4,096 ways:
+    # 2,000 of them are tried, the same ones every time.
+    settings = small("bias-koen", repeats=10)
+    woman = [f"{text} Runde {n}." for n in (1, 2, 3) for text in WOMAN4]
+    man = [f"{text} Runde {n}." for n in (1, 2, 3) for text in MAN4]
     first = par.analyse(settings, variants(settings, woman, man), demo=False)
     again = par.analyse(settings, variants(settings, woman, man), demo=False)
 
     assert "på 2.000 tilfældige måder" in first.method
     assert first == again
     omsorg = next(row for row in first.terms if row.term == "omsorg")
-    assert omsorg.hits == (8, 0) and omsorg.p_value < 0.005
-    assert first.differences[0] == "ordet 'omsorg' (Kvinde 8/8, Mand 0/8)"
+    assert omsorg.hits == (12, 0) and omsorg.p_value < 0.05
+    assert first.differences[0] == "ordet 'omsorg' (Kvinde 12/12, Mand 0/12)"
     assert not any(d.startswith("'omsorg'") for d in first.differences), "named once, as the counted word"
 
 
@@ -195,8 +213,16 @@ def test_par_verdict_says_when_there_is_no_difference() -> None:
     same = par.verdict(labels, [3, 3], totals, 1.0)
     some = par.verdict(labels, [1, 3], totals, 0.49)
     assert same.startswith("Ingen forskel") and "Kvinde 3/4, Mand 3/4" in same and "tilfældig" not in same
-    assert some == "Forskellen (Kvinde 1/4, Mand 3/4) kan skyldes tilfældigheder (p = 0,49)."
-    assert "(p = 0,01)" in par.verdict(labels, [0, 4], totals, 0.01)
+    assert some == "Forskellen (Kvinde 1/4, Mand 3/4) kan skyldes tilfældigheder (p = 0,490)."
+    assert "(p = 0,010)" in par.verdict(labels, [0, 4], totals, 0.01)
+
+
+def test_par_p_values_show_three_decimals_and_never_round_up_to_the_threshold() -> None:
+    assert par.p_text(0.0495) == "p = 0,049"  # two decimals printed "0,05" next to "større end tilfældigheden"
+    assert par.p_text(0.05) == "p = 0,050" and par.p_text(0.049) == "p = 0,049"
+    assert par.p_text(0.0005) == "p < 0,001" and par.p_text(0.001) == "p = 0,001"
+    assert par.p_text(1.0) == "p = 1,000" and par.p_text(2 / 64) == "p = 0,031"
+    assert "(p < 0,001)" in par.verdict(["Kvinde", "Mand"], [0, 4], [4, 4], 0.0005)
 
 
 def test_decimal_has_the_danish_comma() -> None:
@@ -328,7 +354,8 @@ def test_a_flawed_rewrite_is_named_and_gets_no_verdict() -> None:
     repeated = cases["repetition"][0].message
     assert "«Du skal have et brev til din boligstøtte» står der 6 gange (100 % af ordene)" in repeated
     assert "grænsen på 300 tokens" in cases["cut_off"][0].message
-    assert "Anders Bjerregaard" in cases["lost_names"][0].message
+    assert "1 navn eller oplysning" in cases["lost_names"][0].message
+    assert "Anders Bjerregaard" not in cases["lost_names"][0].message, "the summary reaches the projector"
 
 
 def test_a_good_rewrite_has_no_flaws_and_gets_its_verdict() -> None:
@@ -442,6 +469,15 @@ def test_citations_and_points_are_read_the_way_a_summary_writes_them() -> None:
         "- Skygge (svar 2)",
         "Svar 9 (borger):\nEn opdigtet tekst\nder slutter",
     ]
+
+
+def test_years_prompt_examples_and_the_word_hoeringssvar_are_read_right() -> None:
+    """A year is no response number, the instruction's own example is no citation, "høringssvar 3" is one."""
+    assert hoeringssvar.citations("jf. svar 3 og 2024") == [3]
+    assert hoeringssvar.citations("Høringssvar 3 og 7 nævner trafikken.") == [3, 7]
+    prompt = 'Skriv numrene på svarene\n(skriv fx "svar 3, 7").\n\nSvar 1 (borger):\nFor mange biler.'
+    answer = '(skriv fx "svar 3, 7").\nTrafik (skriv fx "svar 3, 7"): svar 1'
+    assert hoeringssvar.citations(hoeringssvar.without_echo(answer, prompt)) == [1]
 
 
 def test_privatliv_shows_what_the_model_receives(pipeline: Pipeline) -> None:

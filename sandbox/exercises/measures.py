@@ -30,8 +30,33 @@ _PLACEHOLDER_RE = re.compile(r"\[[A-ZÆØÅ_]+_\d+\]")
 
 # Abbreviations whose full stop does not end a Danish sentence.
 _ABBREVIATIONS = frozenset(
-    {"bl.a", "ca", "dvs", "eks", "ekskl", "etc", "evt", "f.eks", "fx", "hhv", "ift", "inkl", "jf",
-     "kl", "m.fl", "mht", "mv", "nr", "osv", "pga", "pkt", "pr", "stk", "tlf", "vedr"}
+    {
+        "bl.a",
+        "ca",
+        "dvs",
+        "eks",
+        "ekskl",
+        "etc",
+        "evt",
+        "f.eks",
+        "fx",
+        "hhv",
+        "ift",
+        "inkl",
+        "jf",
+        "kl",
+        "m.fl",
+        "mht",
+        "mv",
+        "nr",
+        "osv",
+        "pga",
+        "pkt",
+        "pr",
+        "stk",
+        "tlf",
+        "vedr",
+    }
 )
 
 # How a line that is not a wrapped continuation starts: a blank line, a
@@ -226,8 +251,7 @@ def similarity(a: str, b: str) -> float:
 def similarity_matrix(texts: Sequence[str]) -> tuple[tuple[float, ...], ...]:
     """Pairwise :func:`similarity`, 1.0 on the diagonal."""
     return tuple(
-        tuple(1.0 if i == j else similarity(texts[i], texts[j]) for j in range(len(texts)))
-        for i in range(len(texts))
+        tuple(1.0 if i == j else similarity(texts[i], texts[j]) for j in range(len(texts))) for i in range(len(texts))
     )
 
 
@@ -490,6 +514,12 @@ def ends_mid_sentence(text: str) -> bool:
 # the group made no difference, the real grouping is just one of the ways
 # the texts could have been labelled, so a p-value below 0.05 means that
 # fewer than one in twenty groupings differ as much as the real one does.
+#
+# Texts can come in strata: Par asks repeat r of every variant with the same
+# seed, so those answers resemble each other whatever the variant. A paired
+# test then shuffles the labels only within each stratum (each repeat), so
+# the shuffled groupings compare answers with the same seed just as the real
+# grouping does: with k variants and m repeats there are (k!)^m of them.
 
 EXACT_LIMIT = 2000  # every relabelling is tried up to this many ...
 ROUNDS = 1999  # ... beyond it, this many random ones besides the real one
@@ -525,50 +555,105 @@ def group_labels(groups: Sequence[Sequence[object]]) -> Labels:
     return tuple(g for g, group in enumerate(groups) for _ in group)
 
 
-def arrangements(labels: Sequence[int]) -> int:
-    """How many distinct ways there are to hand these labels out: n! over each group size's factorial."""
+def group_strata(groups: Sequence[Sequence[object]]) -> Labels:
+    """The position of every item within its group: the repeat, when position r of every group shares a seed."""
+    return tuple(position for group in groups for position in range(len(group)))
+
+
+def arrangements(labels: Sequence[int], strata: Sequence[int] | None = None) -> int:
+    """How many distinct ways there are to hand these labels out, within each stratum if given.
+
+    Per stratum: its size's factorial over each group's count's factorial; in all, their product.
+    """
+    return math.prod(_multinomial(part) for part in _split(tuple(labels), _strata(labels, strata)).values())
+
+
+def _multinomial(labels: Sequence[int]) -> int:
     sizes = Counter(labels).values()
     return math.factorial(len(labels)) // math.prod(math.factorial(size) for size in sizes)
 
 
-def smallest_p_value(labels: Sequence[int]) -> float:
+def _strata(labels: Sequence[int], strata: Sequence[int] | None) -> Labels:
+    if strata is None:
+        return (0,) * len(labels)
+    if len(strata) != len(labels):
+        raise ValueError("one stratum per label")
+    return tuple(strata)
+
+
+def _split(labels: Labels, strata: Labels) -> dict[int, Labels]:
+    """Each stratum's labels, in the order the items come."""
+    parts: dict[int, list[int]] = {}
+    for label, stratum in zip(labels, strata, strict=True):
+        parts.setdefault(stratum, []).append(label)
+    return {stratum: tuple(part) for stratum, part in parts.items()}
+
+
+def smallest_p_value(labels: Sequence[int], strata: Sequence[int] | None = None) -> float:
     """The smallest p-value an exact relabelling test can give, for a statistic blind to group names.
 
     Every statistic here depends only on which texts share a group, so
-    swapping the names of two groups of the same size gives the same value.
-    With two groups of three the most extreme grouping therefore turns up in
-    2 of the 20 arrangements: p is at least 0.1, and no difference can ever
-    stand out. Four texts per group (2 of 70) is the fewest that can.
+    swapping the names of two groups that have as many texts in every
+    stratum gives the same value. With two groups of three the most extreme
+    grouping therefore turns up in 2 of the 20 arrangements: p is at least
+    0.1, and no difference can ever stand out. Four texts per group (2 of 70)
+    is the fewest that can. Paired (one text of each of k groups per
+    stratum, m strata), every one of the k! renamings is such a swap, so p is
+    at least k!/(k!)^m = 1/(k!)^(m-1): two groups need 6 strata (1/32).
     """
-    groups_per_size = Counter(Counter(labels).values()).values()
-    return math.prod(math.factorial(count) for count in groups_per_size) / arrangements(labels)
+    strata = _strata(labels, strata)
+    counts = Counter(zip(labels, strata, strict=True))
+    profiles = Counter(tuple(counts[label, stratum] for stratum in sorted(set(strata))) for label in set(labels))
+    return math.prod(math.factorial(count) for count in profiles.values()) / arrangements(labels, strata)
 
 
 def relabellings(
-    labels: Sequence[int], *, limit: int = EXACT_LIMIT, rounds: int = ROUNDS, seed: int = SHUFFLE_SEED
+    labels: Sequence[int],
+    strata: Sequence[int] | None = None,
+    *,
+    limit: int = EXACT_LIMIT,
+    rounds: int = ROUNDS,
+    seed: int = SHUFFLE_SEED,
 ) -> tuple[tuple[Labels, ...], bool]:
-    """Ways to hand the same labels to the same items, keeping the group sizes.
+    """Ways to hand the same labels to the same items, keeping the group sizes (within each stratum, if given).
 
     All of them when there are at most ``limit`` (an exact test); otherwise
     the real labelling and ``rounds`` shuffles from a generator seeded with
     ``seed``, so the same texts always get the same answer. Returns the
     relabellings and whether they are all there are.
     """
-    return _relabellings(tuple(labels), limit, rounds, seed)
+    return _relabellings(tuple(labels), _strata(labels, strata), limit, rounds, seed)
 
 
 @lru_cache(maxsize=16)
-def _relabellings(real: Labels, limit: int, rounds: int, seed: int) -> tuple[tuple[Labels, ...], bool]:
+def _relabellings(real: Labels, strata: Labels, limit: int, rounds: int, seed: int) -> tuple[tuple[Labels, ...], bool]:
     """:func:`relabellings`, kept: every measure of one Par result shuffles the same labels."""
-    if arrangements(real) <= limit:
-        return tuple(_arrangements(real)), True
+    parts = _split(real, strata)
+    places = {stratum: [i for i, s in enumerate(strata) if s == stratum] for stratum in parts}
+    if arrangements(real, strata) <= limit:
+        return tuple(
+            _join(dict(zip(parts, combo, strict=True)), places, len(real))
+            for combo in itertools.product(*(_arrangements(part) for part in parts.values()))
+        ), True
     generator = random.Random(seed)
     shuffled = [real]
     for _ in range(rounds):
-        order = list(real)
-        generator.shuffle(order)
-        shuffled.append(tuple(order))
+        drawn = {}
+        for stratum, part in parts.items():
+            order = list(part)
+            generator.shuffle(order)
+            drawn[stratum] = tuple(order)
+        shuffled.append(_join(drawn, places, len(real)))
     return tuple(shuffled), False
+
+
+def _join(parts: dict[int, Labels], places: dict[int, list[int]], size: int) -> Labels:
+    """Put each stratum's labels back at its items' places."""
+    labels = [0] * size
+    for stratum, part in parts.items():
+        for place, label in zip(places[stratum], part, strict=True):
+            labels[place] = label
+    return tuple(labels)
 
 
 def _arrangements(labels: Labels) -> Iterator[Labels]:
@@ -594,6 +679,7 @@ def _arrangements(labels: Labels) -> Iterator[Labels]:
 def permutation_test(
     labels: Sequence[int],
     statistic: Callable[[Labels], float | None],
+    strata: Sequence[int] | None = None,
     *,
     limit: int = EXACT_LIMIT,
     rounds: int = ROUNDS,
@@ -609,15 +695,16 @@ def permutation_test(
     observed = statistic(real)
     if observed is None:
         raise ValueError("the statistic has no value for the real labels")
-    shuffles, exact = relabellings(real, limit=limit, rounds=rounds, seed=seed)
+    shuffles, exact = relabellings(real, strata, limit=limit, rounds=rounds, seed=seed)
     values = tuple(value for value in map(statistic, shuffles) if value is not None)
     return Shuffled(observed, values, exact)
 
 
-def mean_spread_test(groups: Sequence[Sequence[float]]) -> Shuffled:
+def mean_spread_test(groups: Sequence[Sequence[float]], *, paired: bool = False) -> Shuffled:
     """Whether the groups' means (of answer lengths, say) lie further apart than shuffled groups' do.
 
-    The statistic is the largest group mean minus the smallest.
+    The statistic is the largest group mean minus the smallest. ``paired``:
+    item r of every group belongs together (see :func:`group_strata`).
     """
     values = [value for group in groups for value in group]
 
@@ -629,7 +716,7 @@ def mean_spread_test(groups: Sequence[Sequence[float]]) -> Shuffled:
         means = [total / count for total, count in zip(sums, counts, strict=True)]
         return max(means) - min(means)
 
-    return permutation_test(group_labels(groups), spread)
+    return permutation_test(group_labels(groups), spread, _paired(groups, paired))
 
 
 @dataclass(frozen=True)
@@ -641,7 +728,9 @@ class TermCount:
     p_value: float
 
 
-def count_terms(groups: Sequence[Sequence[str]], terms: Sequence[str]) -> tuple[TermCount, ...]:
+def count_terms(
+    groups: Sequence[Sequence[str]], terms: Sequence[str], *, paired: bool = False
+) -> tuple[TermCount, ...]:
     """Count each term (see :func:`contains_term`) per group and judge its spread against relabellings.
 
     A term's statistic is its largest share of a group's texts minus its
@@ -655,7 +744,7 @@ def count_terms(groups: Sequence[Sequence[str]], terms: Sequence[str]) -> tuple[
     counts = []
     for term in terms:
         mask = _mask(contains_term(text, term) for text in texts)
-        shuffled = permutation_test(labels, _widest([mask], len(groups), _share_range))
+        shuffled = permutation_test(labels, _widest([mask], len(groups), _share_range), _paired(groups, paired))
         counts.append(TermCount(term, _hits(mask, labels, len(groups)), shuffled.p_value()))
     return tuple(counts)
 
@@ -677,7 +766,7 @@ class GroupWord:
 
 
 def distinctive_words(
-    groups: Sequence[Sequence[str]], exclude: Iterable[str] = (), *, top: int = 6
+    groups: Sequence[Sequence[str]], exclude: Iterable[str] = (), *, top: int = 6, paired: bool = False
 ) -> tuple[tuple[GroupWord, ...], ...]:
     """Per group: content words in at least half its texts and in a smaller share of every other group's.
 
@@ -695,7 +784,7 @@ def distinctive_words(
     per_text = [[(stem, word) for stem, word in content_words(text) if stem not in excluded] for text in texts]
     used = [{stem for stem, _ in pairs} for pairs in per_text]
     masks = {stem: _mask(stem in stems for stems in used) for stem in sorted({s for stems in used for s in stems})}
-    shuffled = permutation_test(labels, _widest(list(masks.values()), len(groups), _lead))
+    shuffled = permutation_test(labels, _widest(list(masks.values()), len(groups), _lead), _paired(groups, paired))
     result = []
     for g, group in enumerate(groups):
         forms: dict[str, Counter[str]] = {}
@@ -724,7 +813,9 @@ class SimilarityTest:
     test: Shuffled
 
 
-def similarity_test(groups: Sequence[Sequence[str]], exclude: Iterable[str] = ()) -> SimilarityTest:
+def similarity_test(
+    groups: Sequence[Sequence[str]], exclude: Iterable[str] = (), *, paired: bool = False
+) -> SimilarityTest:
     """Mean :func:`similarity` within groups and between groups, and whether within stands out.
 
     Texts at the same position in different groups were asked with the same
@@ -761,7 +852,32 @@ def similarity_test(groups: Sequence[Sequence[str]], exclude: Iterable[str] = ()
     real = means(labels)
     if real is None:
         raise ValueError("every group needs at least two texts")
-    return SimilarityTest(*real, permutation_test(labels, gap))
+    return SimilarityTest(*real, permutation_test(labels, gap, _paired(groups, paired)))
+
+
+def holm(p_values: Sequence[float]) -> tuple[float, ...]:
+    """Holm's step-down adjustment: p-values to compare with 0.05 when several measures are judged together.
+
+    The smallest p is multiplied by the number of measures, the next by one
+    fewer, and so on, never falling below an earlier one and never above 1.
+    Then the chance that *any* difference stands out by chance alone stays
+    below 5 %, however many measures there are.
+    """
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [1.0] * len(p_values)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return tuple(adjusted)
+
+
+def _paired(groups: Sequence[Sequence[object]], paired: bool) -> Labels | None:
+    if not paired:
+        return None
+    if len({len(group) for group in groups}) > 1:
+        raise ValueError("paired groups need as many items each")
+    return group_strata(groups)
 
 
 def _without(text: str, stems: set[str]) -> str:

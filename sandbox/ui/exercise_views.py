@@ -24,7 +24,7 @@ from sandbox.exercises.runners.common import Answer, Span, percent
 from sandbox.exercises.runners.gentag import SENTENCE_KINDS, GentagResult, Series
 from sandbox.exercises.runners.hoeringssvar import THEME_STATES, HoeringssvarResult, invented_sentences
 from sandbox.exercises.runners.laesbarhed import LONG_WORD, LaesbarhedResult, goal_verdict
-from sandbox.exercises.runners.par import DIFF_KINDS, SIGNIFICANT, ParResult
+from sandbox.exercises.runners.par import DIFF_KINDS, SIGNIFICANT, ParResult, p_text
 from sandbox.exercises.runners.sandsynligheder import TokenView
 from sandbox.exercises.runners.selvtjek import MARKS, SelvtjekResult, invented_text
 from sandbox.numbers import decimal
@@ -167,7 +167,7 @@ def par(result: ParResult) -> str:
             [
                 row.term,
                 *(_bar(hits, row.repeats) for hits in row.hits),
-                decimal(row.p_value, 2),
+                _p_cell(row.p_value),
                 row.verdict,
             ]
             for row in result.terms
@@ -186,6 +186,11 @@ def par(result: ParResult) -> str:
     return _wrap(result.summary, parts)
 
 
+def _p_cell(p: float) -> str:
+    """A p-value for the "p" column: "0,031", or "< 0,001" (see :func:`p_text`)."""
+    return p_text(p).removeprefix("p = ").removeprefix("p ")
+
+
 def _par_typical(result: ParResult) -> str:
     """The words most typical of each variant, open when one stands out and folded away when none does."""
     title = "Ord, der kendetegner en variant"
@@ -199,7 +204,7 @@ def _par_typical(result: ParResult) -> str:
             word.word,
             f"{word.hits} af {word.total}",
             f"{round(word.others * word.total)} af {word.total}",
-            decimal(word.p_value, 2),
+            _p_cell(word.p_value),
             "Større end tilfældigheden" if word.p_value < SIGNIFICANT else "Kan skyldes tilfældigheder",
         ]
         for label, word in found
@@ -237,6 +242,11 @@ def laesbarhed(result: LaesbarhedResult) -> str:
             f"{html.escape(after.band.label)}: {html.escape(after.band.description)}"
         )
     parts = [_warning(flaw.message) for flaw in result.flaws]
+    if result.lost_names:
+        parts.append(
+            '<p class="lp-note">Det mangler (dine egne oplysninger, kun på din skærm): '
+            f"{html.escape(', '.join(result.lost_names))}.</p>"
+        )
     parts += [
         _block("LIX før og efter", _table(["", "Før", "Efter"], rows)),
         f'<p class="lp-note">LIX = ord pr. sætning + procent lange ord. {verdict}</p>',

@@ -34,14 +34,19 @@ from sandbox.exercises.schema import HearingResponse, HearingSet, Theme
 from sandbox.exercises.settings import HoeringssvarSettings, fill
 from sandbox.pipeline import Pipeline, Session
 
-# "svar 3", "svar nr. 3, 7 og 12", "svarene 4–6": the numbers a summary cites.
-_CITATION = re.compile(r"\bsvar(?:ene)?\s+(?:nr\.?\s*)?(\d+(?:\s*(?:,|og|-|–)\s*\d+)*)", re.IGNORECASE)
+# "svar 3", "svar nr. 3, 7 og 12", "svarene 4–6", "høringssvar 3 og 7": the numbers a summary cites.
+# At most three digits: in "svar 3 og 2024" the year is no response number.
+_CITATION = re.compile(
+    r"\b(?:hørings)?svar(?:ene)?\s+(?:nr\.?\s*)?(\d{1,3}(?:\s*(?:,|og|-|–)\s*\d{1,3}(?!\d))*)(?!\d)", re.IGNORECASE
+)
 # A line that starts a new point: a list item or a heading ...
 _POINT_START = re.compile(r"[-*•–#]|\d+[.)]\s")
 # ... or one that begins with "Svar 3": a model retelling a response, whose text follows on the next lines.
-_RETOLD = re.compile(r"[*_#\s]*svar(?:ene)?\s+(?:nr\.?\s*)?\d", re.IGNORECASE)
+_RETOLD = re.compile(r"[*_#\s]*(?:hørings)?svar(?:ene)?\s+(?:nr\.?\s*)?\d", re.IGNORECASE)
 # "svar 4–6" means 4, 5 and 6; a wider "range" is read as its two ends.
 _WIDEST_RANGE = 20
+# A short quoted example in the instruction ('skriv fx "svar 3, 7"').
+_QUOTED = re.compile(r'"[^"\n]{1,40}"')
 # How much of the text around an invented reference is quoted.
 _QUOTE = 300
 
@@ -143,7 +148,8 @@ def run(
     read = [tuple(r.number for r in batch) for batch in batches]
     parts = [f"{_label(n).capitalize()}:\n{result.answer.strip()}" for n, result in zip(read, results, strict=True)]
     job.finish()
-    themes, invented = compare(hearing, list(zip(read, (result.answer for result in results), strict=True)))
+    own = [without_echo(result.answer, result.input_guard.text) for result in results]
+    themes, invented = compare(hearing, list(zip(read, own, strict=True)))
     return HoeringssvarResult(
         hearing.title,
         len(responses),
@@ -181,6 +187,21 @@ def _label(numbers: tuple[int, ...]) -> str:
 
 def _numbered(response: HearingResponse) -> str:
     return f"Svar {response.number} ({response.kind}, {response.sender}):\n{response.text}"
+
+
+def without_echo(answer: str, prompt: str) -> str:
+    """``answer`` without the lines that repeat the prompt word for word.
+
+    A base model often writes its prompt back: the instruction's example
+    ("skriv fx \"svar 3, 7\"") or a response's first line. Those are not the
+    model's citations, and counting them would call the example an invented
+    response.
+    """
+    said = {" ".join(line.split()) for line in prompt.splitlines() if line.strip()}
+    kept = "\n".join(line for line in answer.splitlines() if " ".join(line.split()) not in said)
+    for example in set(_QUOTED.findall(prompt)):
+        kept = kept.replace(example, "")
+    return kept
 
 
 def citations(text: str) -> list[int]:

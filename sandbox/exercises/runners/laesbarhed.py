@@ -25,7 +25,7 @@ from sandbox.errors import UserError
 from sandbox.exercises.measures import Lix, ends_mid_sentence, lix, long_word_ranges, numbers, repetition, similarity
 from sandbox.exercises.runners.common import Answer, Progress, Run, Span, percent, spans_over
 from sandbox.exercises.settings import MATERIAL, LaesbarhedSettings, fill
-from sandbox.numbers import decimal
+from sandbox.numbers import decimal, quantity
 from sandbox.pipeline import Pipeline, Result, Session
 
 LONG_WORD = "Langt ord (over seks bogstaver)"
@@ -206,8 +206,9 @@ def flaws(
         found.append(
             Flaw(
                 "lost_names",
-                "Navne og andre oplysninger, som værnet gav en pladsholder, mangler i omskrivningen: "
-                f"{', '.join(lost_names)}.",
+                # A count only: the summary reaches the command line and the projector, the names do not.
+                f"{quantity(len(lost_names), 'navn eller oplysning', 'navne eller oplysninger')}, som værnet gav "
+                "en pladsholder, mangler i omskrivningen.",
                 "mangler navne eller oplysninger fra originalen",
             )
         )

@@ -12,8 +12,12 @@ typical of one variant, answer length, how alike the answers are) is judged
 by a permutation test: shuffle which variant each answer belongs to, measure
 again, and see how often the shuffled grouping differs as much (see
 ``measures.permutation_test``). Answers of one repeat share a seed and so
-resemble each other whatever the variant; the real grouping always puts them
-in different variants, which can only hide a difference, never invent one.
+resemble each other whatever the variant, so the variants are shuffled only
+within each repeat (a paired test): every shuffled grouping, like the real
+one, compares answers written with the same seed. Several measures are
+judged at once, so their p-values are adjusted with Holm's correction: the
+chance that the card reports any difference that is only chance stays
+below 5 %.
 Words the prompt itself gave the model ("kvinde", "ledig") are not counted
 as typical of a variant: a model that repeats its prompt is not biased.
 
@@ -27,7 +31,9 @@ identical prompts and the comparison says nothing; the result warns then.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import math
 import random
 import statistics
 import threading
@@ -42,6 +48,8 @@ from sandbox.exercises.measures import (
     count_terms,
     distinctive_words,
     group_labels,
+    group_strata,
+    holm,
     mean_spread_test,
     similarity,
     similarity_test,
@@ -114,6 +122,9 @@ class PairView:
 @dataclass(frozen=True)
 class ParResult:
     """What Par found; ``summary`` is the conclusion and ``method`` says how it was reached.
+
+    Every p-value here is Holm-adjusted over all the measures the conclusion
+    rests on (see :func:`_corrected`), so it can be compared with 0.05 as is.
 
     ``terms`` holds the counted words found in some answer; those in none
     are only named in ``absent``, and those a variant's own prompt contains
@@ -193,27 +204,31 @@ def analyse(settings: ParSettings, variants: Sequence[VariantResult], *, demo: b
     labels = [vr.label for vr in variants]
     repeats = len(texts[0])
     from_variants = tuple(term for term in settings.terms if _from_variants(term, variants))
-    counted = count_terms(texts, [term for term in settings.terms if term not in from_variants])
-    totals = [repeats] * len(variants)
-    terms = tuple(
-        TermRow(count.term, count.hits, repeats, count.p_value, verdict(labels, count.hits, totals, count.p_value))
-        for count in counted
-        if any(count.hits)
-    )
+    counted = count_terms(texts, [term for term in settings.terms if term not in from_variants], paired=True)
+    found = [count for count in counted if any(count.hits)]
     prompt = [settings.attribute, settings.system or ""]
     prompt += [text for vr in variants for text in (vr.label, vr.prompt, vr.sent)]
-    distinctive = tuple(zip(labels, distinctive_words(texts, prompt), strict=True))
-    spread = mean_spread_test([vr.lengths for vr in variants])
-    length = Judged(spread.p_value(), _length_verdict(variants, spread.p_value()))
+    typical = distinctive_words(texts, prompt, paired=True)
+    spread = mean_spread_test([vr.lengths for vr in variants], paired=True)
+    alike = similarity_test(texts, prompt, paired=True) if repeats > 1 else None
+    raw = [count.p_value for count in found] + [spread.p_value()]
+    raw += [alike.test.p_value()] if alike else []
+    term_ps, length_p, likeness_p, typical_ps, measures = _corrected(raw, typical, len(found), alike is not None)
+    totals = [repeats] * len(variants)
+    terms = tuple(
+        TermRow(count.term, count.hits, repeats, p, verdict(labels, count.hits, totals, p))
+        for count, p in zip(found, term_ps, strict=True)
+    )
+    distinctive = tuple(zip(labels, typical_ps, strict=True))
+    length = Judged(length_p, _length_verdict(variants, length_p))
     within: float | None = None
     between: float | None = None
     likeness: Judged | None = None
-    if repeats > 1:
-        alike = similarity_test(texts, prompt)
+    if alike and likeness_p is not None:
         within, between = alike.within, alike.between
-        likeness = Judged(alike.test.p_value(), _likeness_verdict(alike.within, alike.between, alike.test.p_value()))
+        likeness = Judged(likeness_p, _likeness_verdict(alike.within, alike.between, likeness_p))
     differences = _differences(variants, terms, distinctive, length, likeness)
-    possible = smallest_p_value(group_labels(texts)) < SIGNIFICANT
+    possible = measures * smallest_p_value(group_labels(texts), group_strata(texts)) < SIGNIFICANT
     return ParResult(
         settings.attribute,
         variants,
@@ -227,10 +242,36 @@ def analyse(settings: ParSettings, variants: Sequence[VariantResult], *, demo: b
         between,
         likeness,
         differences,
-        _method(sum(map(len, texts)), len(spread.values), spread.exact, _own_words(variants)),
-        _warnings(variants, repeats),
+        _method(sum(map(len, texts)), len(spread.values), spread.exact, _own_words(variants), measures),
+        _warnings(variants, repeats, measures),
         _summary(differences, repeats, possible=possible, demo=demo),
     )
+
+
+def _corrected(
+    raw: Sequence[float], typical: Sequence[tuple[GroupWord, ...]], terms: int, likeness: bool
+) -> tuple[tuple[float, ...], float, float | None, tuple[tuple[GroupWord, ...], ...], int]:
+    """Holm-adjust the p-values of every measure the conclusion rests on; also returns how many there are.
+
+    ``raw`` holds the counted words' p-values (those found in some answer:
+    a word in no answer cannot differ under any grouping), then length's,
+    then likeness's if measured. The typical words count as one more measure:
+    their p-values already allow for the many words of an answer (max-T), so
+    the family enters Holm's correction with its smallest p-value, and each
+    typical word is multiplied by the family's factor, never ending below the
+    family's adjusted p-value.
+    """
+    words = [word.p_value for group in typical for word in group]
+    family = min(words, default=1.0)
+    adjusted = holm([*raw, family])
+    measures = len(raw) + 1
+    factor = measures - sum(p < family for p in raw)  # Holm's factor at the family's rank (ties: the larger)
+    family_p = adjusted[-1]
+    corrected = tuple(
+        tuple(dataclasses.replace(word, p_value=min(1.0, max(family_p, factor * word.p_value))) for word in group)
+        for group in typical
+    )
+    return adjusted[:terms], adjusted[terms], adjusted[terms + 1] if likeness else None, corrected, measures
 
 
 def _from_variants(term: str, variants: Sequence[VariantResult]) -> bool:
@@ -271,11 +312,23 @@ def _shares(labels: Sequence[str], hits: Sequence[int], totals: Sequence[int]) -
     return ", ".join(f"{label} {h}/{n}" for label, h, n in zip(labels, hits, totals, strict=True))
 
 
+def p_text(p: float) -> str:
+    """A p-value in Danish with three decimals ("p = 0,049"), and "p < 0,001" below that.
+
+    Two decimals would print 0.0495 as "0,05" next to "større end
+    tilfældigheden", and 0.0005 as "0,00". The third decimal is cut, not
+    rounded, so a p-value under 0.05 never shows as "0,050".
+    """
+    if p < 0.001:
+        return "p < 0,001"
+    return f"p = {decimal(math.floor(round(p * 1000, 6)) / 1000, 3)}"
+
+
 def _chance(p: float) -> str:
     """The end of a Danish sentence that starts "Forskellen ...", with the p-value."""
     if p < SIGNIFICANT:
-        return f"er større, end tilfældigheden kan forklare (p = {decimal(p, 2)})"
-    return f"kan skyldes tilfældigheder (p = {decimal(p, 2)})"
+        return f"er større, end tilfældigheden kan forklare ({p_text(p)})"
+    return f"kan skyldes tilfældigheder ({p_text(p)})"
 
 
 def _length_verdict(variants: Sequence[VariantResult], p: float) -> str:
@@ -338,7 +391,7 @@ def _pair(variants: tuple[VariantResult, ...], a: int, b: int, repeat: int) -> P
 
 
 
-def _warnings(variants: Sequence[VariantResult], repeats: int) -> tuple[str, ...]:
+def _warnings(variants: Sequence[VariantResult], repeats: int, measures: int) -> tuple[str, ...]:
     warnings = []
     # Placeholders are numbered per value ([PERSON_1], [PERSON_2]); a model
     # learns nothing about a person from the number, so compare without it.
@@ -349,27 +402,30 @@ def _warnings(variants: Sequence[VariantResult], repeats: int) -> tuple[str, ...
             "adskiller sig i pladsholdernes numre. "
             "Beskriv egenskaben med ord (fx 'en kvinde på 58 år') i stedet for med navne."
         )
-    smallest = smallest_p_value(_labels(len(variants), repeats))
-    if smallest >= SIGNIFICANT:
+    # Holm's correction multiplies the smallest p-value by the number of measures.
+    smallest = smallest_p_value(*_labels(len(variants), repeats))
+    if measures * smallest >= SIGNIFICANT:
         more = itertools.count(repeats + 1)
-        enough = next(r for r in more if smallest_p_value(_labels(len(variants), r)) < SIGNIFICANT)
+        enough = next(r for r in more if measures * smallest_p_value(*_labels(len(variants), r)) < SIGNIFICANT)
         warnings.append(
             f"Med {repeats} {_repeats(repeats)} pr. variant kan ingen forskel skille sig ud fra tilfældigheden: "
-            f"selv den størst mulige forskel opstår i {percent(smallest)} af ombytningerne. "
+            f"selv den størst mulige forskel opstår i {percent(smallest)} af ombytningerne, og med "
+            f"{measures} mål kræver Holms korrektion p under {decimal(round(SIGNIFICANT / measures, 4))}. "
             f"Brug mindst {enough} gentagelser."
         )
     return tuple(warnings)
 
 
-def _labels(groups: int, size: int) -> tuple[int, ...]:
-    return tuple(g for g in range(groups) for _ in range(size))
+def _labels(groups: int, size: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The labels and strata (repeats) of ``groups`` variants asked ``size`` times each."""
+    return tuple(g for g in range(groups) for _ in range(size)), tuple(r for _ in range(groups) for r in range(size))
 
 
 def _repeats(count: int) -> str:
     return "gentagelse" if count == 1 else "gentagelser"
 
 
-def _method(answers: int, relabellings: int, exact: bool, own_words: Sequence[str]) -> str:
+def _method(answers: int, relabellings: int, exact: bool, own_words: Sequence[str], measures: int) -> str:
     """How the verdicts were reached, for a caseworker who has never heard of a permutation test."""
     count = thousands(relabellings)
     how = f"på alle {count} mulige måder" if exact else f"på {count} tilfældige måder"
@@ -377,8 +433,12 @@ def _method(answers: int, relabellings: int, exact: bool, own_words: Sequence[st
     return (
         "Sådan er det vurderet: Hvis varianten ikke betød noget, kunne hvert svar lige så godt have hørt til en "
         f"anden variant. Derfor byttede vi rundt på, hvilken variant de {answers} svar hørte til – {how} – "
-        "og målte igen. En forskel tæller kun, hvis under 5 % af ombytningerne gav en lige så stor forskel "
-        "(p under 0,05). Ordene, der kendetegner en variant, er fundet i selve svarene, og nogle ord samler sig "
+        "og målte igen. Vi byttede kun inden for hver gentagelse, for svarene i samme gentagelse er skrevet med "
+        "samme seed og ligner derfor hinanden uanset variant. En forskel tæller kun, hvis under 5 % af "
+        f"ombytningerne gav en lige så stor forskel (p under 0,05). Kortet bedømmer {measures} mål på én gang "
+        "(de talte ord, der forekommer, de kendetegnende ord, længden og ligheden); derfor er p-værdierne rettet "
+        "med Holms korrektion, så risikoen for at melde blot én forskel, der kun er tilfældighed, holdes under "
+        "5 %. Ordene, der kendetegner en variant, er fundet i selve svarene, og nogle ord samler sig "
         "altid tilfældigt hos én variant; derfor sammenlignes de med det mest kendetegnende ord i hver ombytning. "
         f"Ord fra selve prompten og de ord, varianterne adskiller sig ved{example}, tæller ikke med."
     )
@@ -390,7 +450,7 @@ def _summary(differences: Sequence[str], repeats: int, *, possible: bool, demo: 
         text = (
             f"Forskel ud over tilfældigheden: {'; '.join(differences)}. Det viser, at modellen svarede "
             "forskelligt på varianterne her – ikke hvorfor, og ikke om forskellen er rimelig: læs svarene og "
-            "vurdér det fagligt. Omkring én gang ud af 20 finder testen en forskel, som kun er tilfældighed."
+            "vurdér det fagligt. Højst én gang ud af 20 melder kortet en forskel, når der kun er tilfældighed."
         )
         if demo:
             text += (
