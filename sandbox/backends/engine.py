@@ -28,8 +28,12 @@ units*, one ``llama_decode`` each per step:
 - an **alone** request (a fixed seed): a unit of one, reproducible always;
 - every other request shares one unit with the rest (the room's throughput).
 
-Each :class:`Done` says the most rows its sequence shared a decode with,
-and the app shows it.
+Each :class:`Done` says the most rows its sequence shared a pass with,
+and the app shows it. llama.cpp computes a unit's rows in one pass only
+where their slots are consecutive, so a row's pass is its run of
+consecutive slots; a group member that leaves can split its group this
+way (the same way every run), while the room's shared answers are moved
+together again (:meth:`Engine._pack_shared`).
 
 Each sequence has a KV stream of its own (``kv_unified=False``), so its
 cells lie in order whatever else runs; with one shared stream, a group's
@@ -155,7 +159,7 @@ class Engine:
         self._free = list(range(slots))
         self._closed = False
         self._lock = threading.Lock()  # guards _closed against a submit racing close()
-        self.stats = {"prompts_evaluated": 0, "prompts_reused": 0, "steps": 0, "steps_while_reading": 0}
+        self.stats = {"prompts_evaluated": 0, "prompts_reused": 0, "steps": 0, "steps_while_reading": 0, "moves": 0}
         self._thread = threading.Thread(target=self._loop, name="legeplads-engine", daemon=True)
         self._thread.start()
 
@@ -369,6 +373,7 @@ class Engine:
         for sequence in list(self._running):
             if not (sequence.reading or sequence.finished) and (sequence.cancel.is_set() or sequence.released.is_set()):
                 self._end(sequence, reason="cancelled" if sequence.cancel.is_set() else "released")
+        self._pack_shared()
         units: dict[object, list[_Sequence]] = {}
         for sequence in self._running:
             if not sequence.reading:
@@ -381,17 +386,44 @@ class Engine:
                 self._step_unit(unit)
         self.stats["steps"] += 1
 
+    def _pack_shared(self) -> None:
+        """Move shared answers into free slots below them until they sit in one consecutive run.
+
+        llama.cpp decodes non-unified KV streams in one pass only where their
+        sequence ids are consecutive: with a hole left by someone who is
+        done, the room's answers were split into several smaller passes,
+        each as costly per row as decoding alone (1-3 rows). A move copies
+        one KV stream; it happens only when someone leaves. Shared answers
+        have random seeds and promise no reproducibility, so their place may
+        change; groups and fixed seeds are never moved.
+        """
+        while True:
+            shared = sorted(s.slot for s in self._running if s.unit is None and not s.reading)
+            if len(shared) < 2 or shared[-1] - shared[0] == len(shared) - 1:
+                return
+            holes = [slot for slot in sorted(self._free) if shared[0] < slot < shared[-1]]
+            if not holes:
+                return  # the gap is someone else's (a group, a fixed seed)
+            moving = next(s for s in self._running if s.slot == shared[-1])
+            self._lib.llama_memory_seq_cp(self._memory, moving.slot, holes[0], -1, -1)
+            self._lib.llama_memory_seq_rm(self._memory, moving.slot, -1, -1)
+            self._free.remove(holes[0])
+            self._free.append(moving.slot)
+            moving.slot = holes[0]
+            self.stats["moves"] += 1
+
     def _step_unit(self, unit: list[_Sequence]) -> None:
         unit = sorted(unit, key=lambda s: s.slot)
         self._fill([(s.pending, s.position, s.slot, True) for s in unit])
         self._decode()
+        together = _runs([s.slot for s in unit])
         for row, sequence in enumerate(unit):
             sequence.position += 1
             if sequence.finished:  # a group member that is done keeps its row, so the others' rows stay put
                 if sequence.position + 1 >= self.context_per_slot:
                     self._remove(sequence)
                 continue
-            sequence.rows = max(sequence.rows, len(unit))
+            sequence.rows = max(sequence.rows, together[sequence.slot])
             probs = self._probabilities(row, sequence.params.top_logprobs)
             token = sequence.sampler.sample(self._ctx, row)  # type: ignore[attr-defined]
             if self._lib.llama_vocab_is_eog(self._vocab, token):
@@ -399,10 +431,10 @@ class Engine:
                 continue
             sequence.produced += 1
             if probs is None:
-                sequence.out.put(Step(token, rows=len(unit)))
+                sequence.out.put(Step(token, rows=together[sequence.slot]))
             else:
                 distribution, top = probs
-                sequence.out.put(Step(token, float(distribution[token]), top, len(unit)))
+                sequence.out.put(Step(token, float(distribution[token]), top, together[sequence.slot]))
             sequence.pending = token
             if sequence.produced >= sequence.params.max_tokens or sequence.position + 1 >= self.context_per_slot:
                 self._end(sequence, reason="length")
@@ -488,6 +520,19 @@ class _Tagged:
 
     def put(self, item: object) -> None:
         self.merged.put((self.index, item))
+
+
+def _runs(slots: list[int]) -> dict[int, int]:
+    """Per slot, how many rows llama.cpp computes in its pass: the length of its run of consecutive slots."""
+    length: dict[int, int] = {}
+    run: list[int] = []
+    for slot in sorted(slots):
+        if run and slot != run[-1] + 1:
+            length.update(dict.fromkeys(run, len(run)))
+            run = []
+        run.append(slot)
+    length.update(dict.fromkeys(run, len(run)))
+    return length
 
 
 def _failure(error: BaseException) -> BaseException:
