@@ -564,5 +564,44 @@ def exercises_run(card_id: str, model: str | None) -> None:
     click.echo(result.summary)
 
 
+@exercises.command("record")
+@click.argument("card_id", metavar="ID")
+@model_option
+@click.option("--ud", "output", default=None, metavar="FIL",
+              help="Gem optagelsen i FIL. Standard: mappen optagelser/ i datamappen, hvor web-appen finder den.")
+@server_options
+@friendly_errors
+def exercises_record(
+    card_id: str,
+    model: str | None,
+    output: str | None,
+    backend: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    remote_model: str | None,
+) -> None:
+    """Kør en øvelse på en rigtig model og gem kørslen, så den kan vises og afspilles på workshoppen."""
+    from pathlib import Path
+
+    from sandbox.exercises import get_card, recording
+    from sandbox.pipeline import Pipeline, Session
+
+    card = get_card(card_id)
+    pipeline = Pipeline.open(model=model, backend=backend, base_url=base_url, api_key=api_key,
+                             remote_model=remote_model)
+    try:
+        saved = recording.record(
+            card, pipeline, Session(),
+            progress=lambda done, total, label: click.echo(f"[{done}/{total}] {label}", err=True),
+        )
+    finally:
+        pipeline.close()
+    path = recording.save(saved, Path(output) if output else recording.default_path(saved))
+    if saved.model.demo:
+        click.echo("Bemærk: det er en demomodel. Brug --model STI eller --backend openai til en rigtig model.",
+                   err=True)
+    click.echo(f"{saved.label}. Gemt i {path}")
+
+
 if __name__ == "__main__":
     main()
