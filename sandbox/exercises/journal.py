@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sandbox.errors import UserError
 from sandbox.exercises.catalog import get_card
+from sandbox.exercises.module import one_line
 from sandbox.pipeline import Pipeline, Session
 
 MAX_CHARS = 4000
@@ -40,6 +41,13 @@ class Journal:
     """One participant's learning log, held in memory with their session."""
 
     entries: list[JournalEntry] = field(default_factory=list)
+    # Ids of the cards this participant ran to the end, in the order first completed.
+    completed: list[str] = field(default_factory=list)
+
+    def complete(self, exercise_id: str) -> None:
+        """Note that a card ran to the end, so the exported log can list it as done."""
+        if exercise_id not in self.completed:
+            self.completed.append(get_card(exercise_id).id)
 
     def add(
         self,
@@ -74,6 +82,7 @@ class Journal:
         lines = ["# Læringslog fra legepladsen", ""]
         if participant:
             lines += [f"Deltager: {participant}", ""]
+        lines += self._completed_markdown()
         if not self.entries:
             lines.append("_Ingen indførsler endnu._")
         for entry in self.entries:
@@ -88,3 +97,12 @@ class Journal:
             "Personoplysninger er maskeret af legepladsens værn, før teksten blev gemt.",
         ]
         return "\n".join(lines).rstrip() + "\n"
+
+    def _completed_markdown(self) -> list[str]:
+        """The cards run to the end, with what each teaches: the participant's own record of the training."""
+        lines = ["## Øvelser, jeg har gennemført", ""]
+        if not self.completed:
+            return [*lines, "_Ingen øvelser kørt til ende endnu._", ""]
+        for card in map(get_card, self.completed):
+            lines.append(f"- **{card.title}** (`{card.id}`): {one_line(card.learning_goal)}")
+        return [*lines, ""]

@@ -187,6 +187,18 @@ class Idebank(Strict):
             raise ValueError("to idéer har samme nummer")
         return self
 
+    def matching(
+        self, area: str | None, gains: tuple[str, ...] = (), horizons: tuple[str, ...] = ()
+    ) -> tuple[Idea, ...]:
+        """The ideas in ``area`` (None: all) with any of ``gains`` and any of ``horizons`` (empty: any)."""
+        return tuple(
+            idea
+            for idea in self.ideas
+            if (area is None or idea.area == area)
+            and (not gains or set(gains) & set(idea.gains))
+            and (not horizons or set(horizons) & set(idea.horizon))
+        )
+
 
 class Path(Strict):
     """A suggested order of cards for one mindset, with why it suits them."""

@@ -37,11 +37,13 @@ class JournalPanel:
         with fold("Læringslog: hvad prøvede du, hvad skete der, hvad lærte du?", "lp-journal"):
             gr.Markdown(
                 "Skriv et par linjer efter hver øvelse, og tag loggen med til næste modul. "
-                "Værnet maskerer personoplysninger, før teksten gemmes."
+                "Værnet maskerer personoplysninger, før teksten gemmes. Loggen lister også de øvelser, "
+                "du har kørt til ende: din egen dokumentation for, hvad du har lært."
             )
             self.boxes = [gr.Textbox(label=label, lines=2, max_length=MAX_CHARS) for label in FIELDS.values()]
             with gr.Row():
                 self.save = gr.Button("Gem i læringsloggen", elem_id="lp-journal-save")
+                self.prepare = gr.Button("Eksportér læringsloggen", elem_id="lp-journal-export")
                 self.download = gr.DownloadButton("Hent læringsloggen (Markdown)", value=None, visible=False)
             self.status = gr.Markdown()
         self.save.click(
@@ -50,6 +52,11 @@ class JournalPanel:
             [self.status, *self.boxes, self.download],
             **INSTANT,
         )
+        self.prepare.click(self.on_export, [visit], [self.download], **INSTANT)
+
+    def on_export(self, visit: Visit, request: gr.Request | None = None) -> Any:
+        """Offer the log as it stands (entries and cards completed), also before anything was written."""
+        return gr.DownloadButton(value=str(self.export(visit, owner_of(request))), visible=True)
 
     def on_save(
         self,
