@@ -34,10 +34,18 @@ MAX_PROMPT_CHARS = 100_000
 # people must never share a pseudonym (at 32 bits, 50,000 sessions collide
 # with ~25 % probability; at 128 bits, never in practice).
 PSEUDONYM_BYTES = 16
+# A conversation id only tells one person's conversations apart in the log.
+CONVERSATION_BYTES = 8
+# From this share of the model's context on, the Legeplads tab warns that the conversation is nearly full.
+NEARLY_FULL = 0.75
 
 
 def new_pseudonym() -> str:
     return "s-" + secrets.token_hex(PSEUDONYM_BYTES)
+
+
+def new_conversation_id() -> str:
+    return "c-" + secrets.token_hex(CONVERSATION_BYTES)
 
 
 @dataclass
@@ -53,11 +61,36 @@ class Session:
 
 
 @dataclass(frozen=True)
+class Conversation:
+    """The turns so far of one conversation, exactly as the model saw them (masked) and wrote them (guarded).
+
+    Only :meth:`after` adds turns, and only from a :class:`Result`: what a
+    follow-up sends along is what the pipeline already sent and the output
+    guard already let through, so nothing unmasked can enter the context.
+    The session's one vault keeps a placeholder the same from turn to turn.
+    """
+
+    id: str = field(default_factory=new_conversation_id)
+    earlier: tuple[Message, ...] = ()
+
+    @property
+    def turn(self) -> int:
+        """The number (from 1) of the turn asked next."""
+        return len(self.earlier) // 2 + 1
+
+    def after(self, result: Result) -> Conversation:
+        """This conversation with ``result``'s turn added: its masked prompt and guarded answer."""
+        return replace(self, earlier=(*self.earlier, result.sent[-1], Message("assistant", result.answer)))
+
+
+@dataclass(frozen=True)
 class Request:
     prompt: str
     params: GenerationParams = GenerationParams()
     system: str | None = None
     exercise_id: str | None = None
+    # A turn in a conversation: its earlier turns are sent before the prompt.
+    conversation: Conversation | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +177,10 @@ class Pipeline:
         """How many calls the backend decodes at once (1 for one that answers one at a time)."""
         return int(getattr(self._backend, "slots", 1))
 
+    def context_used(self, conversation: Conversation) -> int:
+        """Tokens the conversation's turns so far fill in the model's context (0 before the first)."""
+        return self._backend.count_tokens(conversation.earlier) if conversation.earlier else 0
+
     def preview(self, text: str, session: Session) -> GuardResult:
         """What the model would see for ``text``; sends nothing, logs nothing."""
         return self.guard.preview(text, session.vault)
@@ -223,12 +260,11 @@ class Pipeline:
         """
         cancel = cancel or threading.Event()
         started = time.perf_counter()
-        guarded: dict[tuple[str, str | None, str | None], tuple[LogEntry, GuardResult, tuple[Message, ...]]] = {}
+        guarded: dict[tuple, tuple[LogEntry, GuardResult, tuple[Message, ...]]] = {}
         for request in requests:
-            key = (request.prompt, request.system, request.exercise_id)
-            if key not in guarded:
-                guarded[key] = self._guarded(request, session)
-        calls = [guarded[(r.prompt, r.system, r.exercise_id)] for r in requests]
+            if _asked(request) not in guarded:
+                guarded[_asked(request)] = self._guarded(request, session)
+        calls = [guarded[_asked(r)] for r in requests]
         seeds = [_seed(request.params) for request in requests]
         # A greedy call (temperature 0) gives one answer whatever its seed: it counts as chosen.
         drawn = {request.params.seed is None and request.params.temperature > 0 for request in requests}
@@ -289,8 +325,23 @@ class Pipeline:
                 + ", ".join(blocked)
                 + ", som legepladsens politik ikke tillader at sende, heller ikke maskeret."
             )
-        sent = tuple([Message("system", system.text)] if system else []) + (Message("user", user.text),)
+        earlier = request.conversation.earlier if request.conversation else ()
+        sent = (*([Message("system", system.text)] if system else []), *earlier, Message("user", user.text))
+        if earlier:
+            self._check_fits(sent, request.params)
         return replace(entry, messages=[{"role": m.role, "content": m.content} for m in sent]), user, sent
+
+    def _check_fits(self, sent: tuple[Message, ...], params: GenerationParams) -> None:
+        """Refuse a follow-up turn whose messages and longest answer would not fit in the model's context.
+
+        Nothing is cut to make it fit: the model gets the whole conversation
+        or nothing, so the user always knows what it saw. Refused before
+        anything is sent, so nothing is logged.
+        """
+        used = self._backend.count_tokens(sent)
+        limit = self._backend.info.context_length
+        if used + params.max_tokens > limit:
+            raise UserError(conversation_full(used, params.max_tokens, limit))
 
     def _finished(
         self,
@@ -409,6 +460,8 @@ class Pipeline:
             error=None,
             guard_config=self.guard.config_hash,
             allowed_types=sorted(t for t, a in self.guard.policy.actions.items() if a == "allow"),
+            conversation_id=request.conversation.id if request.conversation else None,
+            turn=request.conversation.turn if request.conversation else None,
         )
 
     def close(self) -> None:
@@ -423,6 +476,11 @@ UNEXPECTED_GUARD_FAILURE = (
     "Kontrollen af svaret for personoplysninger fejlede, så svaret vises ikke. Kaldet er registreret i loggen. "
     "Prøv igen; sker det igen, så kontakt IT."
 )
+
+
+def _asked(request: Request) -> tuple:
+    """What makes two requests the same question: guarded once, logged alike."""
+    return (request.prompt, request.system, request.exercise_id, request.conversation)
 
 
 def _seed(params: GenerationParams) -> int:
@@ -451,6 +509,16 @@ def too_long(prompt: str) -> str:
     return (
         f"Teksten er for lang: {thousands(len(prompt))} tegn. Legepladsen tager højst "
         f"{thousands(MAX_PROMPT_CHARS)} tegn ad gangen, og modellen kan kun læse en brøkdel af det. Send et uddrag."
+    )
+
+
+def conversation_full(used: int, answer: int, limit: int) -> str:
+    """The Danish refusal of a turn that would not fit in the model's context."""
+    return (
+        f"Samtalen er blevet for lang til modellen: de tidligere beskeder og din nye prompt fylder "
+        f"{thousands(used)} tokens, og svaret skal have plads til op til {thousands(answer)} mere, men modellen "
+        f"kan højst rumme {thousands(limit)} tokens i alt. Modellen får hele samtalen eller intet, så intet er "
+        "sendt. Tryk «Ny samtale» for at begynde forfra (eller sænk «Maks. antal tokens»)."
     )
 
 

@@ -98,8 +98,10 @@ def log(tmp_path: Path) -> AuditLog:
 
 
 def filled(log: AuditLog, n: int = 5) -> AuditLog:
+    """``n`` entries; from the third on, turns of one conversation (so every column is set somewhere)."""
     for i in range(n):
-        log.append(make_entry(prompt=f"Opgave {i} til <PERSON_1>"))
+        turn = {"conversation_id": "c-0123456789abcdef", "turn": i - 1} if i >= 2 else {}
+        log.append(make_entry(prompt=f"Opgave {i} til <PERSON_1>", **turn))
     return log
 
 
@@ -159,6 +161,67 @@ def test_editing_any_column_breaks_the_chain_at_that_entry(log: AuditLog, column
     assert result.first_bad == 3
     assert result.checked == 2
     assert "post 3" in result.reason.lower()
+
+
+@pytest.mark.parametrize(("column", "value"), [("turn", 1), ("conversation_id", "c-0123456789abcdef")])
+def test_making_a_lone_entry_a_conversation_turn_breaks_the_chain(log: AuditLog, column: str, value: object) -> None:
+    filled(log)
+    tamper(log, f"UPDATE entries SET {column} = ? WHERE id = 2", args=(value,))
+    assert (log.verify().ok, log.verify().first_bad) == (False, 2)
+
+
+def test_a_log_from_before_conversations_migrates_and_still_verifies(tmp_path: Path) -> None:
+    """Entries hashed before the conversation columns existed keep their hashes; new turns chain on."""
+    from sandbox.audit.chain import digest
+    from sandbox.audit.schema import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    con = sqlite3.connect(path, isolation_level=None)
+    for statement in MIGRATIONS[0]:
+        con.execute(statement)
+    con.execute("PRAGMA user_version = 1")
+    old_meta = META_COLUMNS[: META_COLUMNS.index("turn")]
+    old_content = CONTENT_COLUMNS[: CONTENT_COLUMNS.index("conversation_id")]
+    columns = {**make_entry().columns(), "id": 1, "time": "2025-03-01T09:30:00.000000Z"}
+    meta, content = [columns[c] for c in old_meta], [columns[c] for c in old_content]
+    content_hash = digest(*content)  # the formula of the first schema, written out
+    entry_hash = digest("0" * 64, content_hash, *meta)
+    con.execute(
+        f"INSERT INTO entries ({', '.join((*old_meta, *old_content))}, content_hash, prev_hash, hash)"
+        f" VALUES ({', '.join('?' * (len(meta) + len(content) + 3))})",
+        (*meta, *content, content_hash, "0" * 64, entry_hash),
+    )
+    con.execute("UPDATE head SET last_id = 1, last_hash = ?", (entry_hash,))
+    con.close()
+    with AuditLog(path) as log:
+        assert log.verify().ok, "the old entry verifies after the migration"
+        log.append(make_entry(conversation_id="c-0123456789abcdef", turn=2))
+        result = log.verify()
+        assert (result.ok, result.checked) == (True, 2)
+        old, new = sorted(log.entries(), key=lambda e: e["id"])
+        assert (old["conversation_id"], old["turn"]) == (None, None)
+        assert (new["conversation_id"], new["turn"]) == ("c-0123456789abcdef", 2)
+
+
+def test_a_turn_shows_its_conversation_in_the_csv_and_the_terminal(log: AuditLog) -> None:
+    log.append(make_entry(conversation_id="c-0123456789abcdef", turn=3))
+    log.append(make_entry())
+    out = io.BytesIO()
+    log.export("csv", out)
+    header, turn, lone = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"), newline=""), delimiter=";"))
+    cells = dict(zip(header, turn, strict=True))
+    assert (cells["Samtale-id"], cells["Tur i samtalen"]) == ("c-0123456789abcdef", "3")
+    assert dict(zip(header, lone, strict=True))["Tur i samtalen"] == ""
+    newest, older = log.entries()
+    assert "tur 3 i samtale c-0123456789abcdef" in entry_text(older)
+    assert "samtale" not in entry_text(newest)
+
+
+def test_an_entry_is_a_turn_with_both_an_id_and_a_number_or_neither() -> None:
+    with pytest.raises(ValueError, match="turn"):
+        make_entry(conversation_id="c-0123456789abcdef")
+    with pytest.raises(ValueError, match="turn"):
+        make_entry(conversation_id="c-0123456789abcdef", turn=0)
 
 
 def test_editing_the_text_is_named_as_a_content_change(log: AuditLog) -> None:

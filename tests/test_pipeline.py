@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from sandbox.audit import AuditLog
-from sandbox.backends.base import GenerationParams, Token
+from sandbox.backends.base import GenerationParams, Message, Token
 from sandbox.errors import BlockedError, GuardError, LogError, UserError
 from sandbox.guards import Guard, GuardPolicy
-from sandbox.pipeline import Pipeline, Request, Result, Session
+from sandbox.pipeline import Conversation, Pipeline, Request, Result, Session
 
 CPR = "150385-1234"
 NAME = "Mette Kirstine Sørensen"
@@ -295,3 +295,52 @@ def test_session_pseudonyms_have_128_random_bits_and_select_one_session(pipeline
     out = io.BytesIO()
     assert log.export("jsonl", out, session=sessions[1].pseudonym) == 1
     assert json.loads(out.getvalue())["session"] == sessions[1].pseudonym
+
+
+# -- conversations -------------------------------------------------------------
+
+
+def test_a_conversation_sends_earlier_turns_masked_with_stable_placeholders_and_logs_each_turn(
+    pipeline: Pipeline, log: AuditLog
+) -> None:
+    spied, calls = recorded(pipeline, log)
+    session, conversation = Session(), Conversation()
+    results = []
+    for prompt in (PII_PROMPT, "Gør brevet kortere.", f"Skriv det nu i du-form til {NAME}."):
+        result = spied.ask(Request(prompt, SMALL, conversation=conversation), session)
+        results.append(result)
+        conversation = conversation.after(result)
+    sent = [args[0] for name, args in calls if name == "backend.stream"]
+    assert [len(messages) for messages in sent] == [1, 3, 5], "each turn carries the turns before it"
+    first, second, third = results
+    earlier = (first.sent[-1], Message("assistant", first.answer), second.sent[-1], Message("assistant", second.answer))
+    assert sent[2][:4] == earlier, "the earlier turns exactly as the model saw and said them"
+    everything = " ".join(m.content for m in sent[2])
+    for value in (CPR, NAME, "Mette", "Sørensen", PHONE, EMAIL):
+        assert value not in everything
+    assert "[PERSON_1]" in first.sent[-1].content and "[PERSON_1]" in third.sent[-1].content, (
+        "the same name in turn 1 and turn 3 is the same placeholder"
+    )
+    entries = sorted(log.entries(), key=lambda e: e["id"])
+    assert [(e["conversation_id"], e["turn"]) for e in entries] == [(conversation.id, n) for n in (1, 2, 3)]
+    assert entries[2]["messages"] == [{"role": m.role, "content": m.content} for m in sent[2]]
+    assert entries[1]["prompt"] == "Gør brevet kortere.", "the entry's prompt is its own turn"
+    assert log.verify().ok
+
+
+def test_a_turn_that_would_not_fit_is_refused_in_danish_and_nothing_is_sent(pipeline: Pipeline, log: AuditLog) -> None:
+    spied, calls = recorded(pipeline, log)
+    session = Session()
+    first = spied.ask(Request("Skriv et brev om boligstøtte.", SMALL, conversation=Conversation()), session)
+    conversation = Conversation().after(first)
+    assert 0 < pipeline.context_used(conversation) < pipeline.info.context_length
+    limit = pipeline.info.context_length
+    too_much = GenerationParams(max_tokens=limit - pipeline.context_used(conversation))
+    with pytest.raises(UserError) as refused:
+        spied.ask(Request("Gør brevet kortere.", too_much, conversation=conversation), session)
+    assert "Samtalen er blevet for lang til modellen" in refused.value.message
+    assert "intet er sendt" in refused.value.message and "«Ny samtale»" in refused.value.message
+    assert [name for name, _ in calls].count("backend.stream") == 1, "the refused turn never reached the model"
+    assert len(log.entries()) == 1
+    fitting = spied.ask(Request("Gør brevet kortere.", SMALL, conversation=conversation), session)
+    assert len(fitting.sent) == 3, "the same turn with room for its answer is sent whole"

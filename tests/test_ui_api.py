@@ -247,3 +247,29 @@ def test_exercise_runs_through_the_pipeline_and_renders_its_result(app: tuple[st
     assert "Det så modellen" in result
     [entry] = newest(pipeline.log, before)
     assert entry["exercise_id"] == "blackbox-afgoerelse"
+
+
+def test_a_follow_up_reaches_the_model_with_the_first_turn_and_ny_samtale_starts_over(
+    app: tuple[str, Any], pipeline: Pipeline
+) -> None:
+    url, _ = app
+    client = Client(url, verbose=False)
+    before = last_id(pipeline.log)
+    send(client, f"Skriv et brev til {NAME} om boligstøtte.", max_tokens=8).result(timeout=600)
+    _, meta, status, history = send(client, f"Gør brevet til {NAME} kortere.", max_tokens=8).result(timeout=600)
+    assert status.startswith("**Færdig.**") and "**Samtale:** tur 2" in meta
+    first, second = sorted(newest(pipeline.log, before), key=lambda e: e["id"])
+    assert [m["role"] for m in second["messages"]] == ["user", "assistant", "user"]
+    assert second["messages"][0]["content"] == first["prompt"] == "Skriv et brev til [PERSON_1] om boligstøtte."
+    assert second["messages"][1]["content"] == first["response"], "the answer as the output guard let it through"
+    assert second["prompt"] == "Gør brevet til [PERSON_1] kortere.", "the same name, the same placeholder"
+    assert (second["conversation_id"], second["turn"]) == (first["conversation_id"], 2)
+    assert NAME not in json.dumps(second, ensure_ascii=False)
+    assert [row[4] for row in history["data"]] == [2, 1], "the history shows each answer's turn"
+    _, _, status = client.predict(api_name="/ny_samtale")
+    assert status.startswith("**Ny samtale.**")
+    send(client, f"Hej {NAME}.", max_tokens=8).result(timeout=600)
+    [third] = newest(pipeline.log, second["id"])
+    assert [m["role"] for m in third["messages"]] == ["user"] and third["turn"] == 1
+    assert third["conversation_id"] != first["conversation_id"]
+    assert third["prompt"] == "Hej [PERSON_1].", "the vault stays with the session"

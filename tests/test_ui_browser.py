@@ -11,6 +11,8 @@ Playwright never downloads a browser here: it launches ``/usr/bin/chromium``.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import shutil
@@ -22,8 +24,10 @@ import pytest
 from playwright.sync_api import expect
 from ui_server import running_app
 
-from sandbox.backends.base import GenerationParams
+from sandbox.backends.base import GenerationParams, Message
 from sandbox.backends.llama import LlamaBackend
+from sandbox.exercises.catalog import get_card, load_idebank, load_programme
+from sandbox.exercises.schema import HORIZONS
 from sandbox.pipeline import Pipeline, Request, Session
 from sandbox.ui.auth import UserStore
 from sandbox.ui.compliance import COLUMNS as LOG_COLUMNS
@@ -551,3 +555,162 @@ def test_reset_clears_the_answer_and_the_session(page: Any, url: str) -> None:
     page.locator("#lp-answer").get_by_text("Svaret kommer her.").wait_for(timeout=QUICK)
     assert page.locator("#lp-prompt textarea").input_value() == ""
     expect(page.locator("#lp-rerun")).to_be_disabled(timeout=QUICK)  # nothing was sent since
+
+
+def test_a_trainer_runs_the_module_the_room_follows_and_the_record_names_no_one(
+    browser: Any, pipeline: Pipeline, tmp_path: Path, shoot: Shoot
+) -> None:
+    store = UserStore(tmp_path / "users.json")
+    store.add("underviser", "trainer", "hemmelig-kode")
+    store.add("kursist-nord", "participant", "hemmelig-kode")
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK") for _ in range(2)]
+    trainer, participant = (context.new_page() for context in contexts)
+    title = load_programme().module.title
+    try:
+        with running_app(pipeline, users=store) as (address, _):  # its own module, not the other tests'
+            log_in(trainer, address, "underviser")
+            trainer.get_by_role("tab", name="Øvelser").click()
+            trainer.locator("#lp-module-view").get_by_text("Der er ikke et modul i gang").wait_for(timeout=QUICK)
+            trainer.locator("#lp-module-trainer-toggle").click()
+            trainer.locator("#lp-module-plan input").click()
+            trainer.get_by_role("option", name=title).click()
+            trainer.locator("#lp-module-start").click()
+            trainer.locator("#lp-module-view").get_by_text("Trin 1 af 8").wait_for(timeout=QUICK)
+            trainer.locator("#lp-module-next").click()
+            trainer.locator("#lp-module-view").get_by_text("Trin 2 af 8").wait_for(timeout=QUICK)
+
+            log_in(participant, address, "kursist-nord")
+            participant.get_by_role("tab", name="Øvelser").click()
+            current = participant.locator("#lp-module-view .lp-step-current")
+            expect(current).to_contain_text("Nu: Første skridt", timeout=QUICK)
+            assert not participant.locator("#lp-module-trainer-toggle").is_visible(), "participants do not steer"
+            card = get_card("mail-forste-skridt")
+            participant.locator("#lp-module-cards").get_by_label(card.title).check()
+            participant.locator("#lp-card").get_by_text(card.title).first.wait_for(timeout=QUICK)
+            participant.locator("#lp-run-exercise").click()
+            participant.get_by_text(f"Færdig: «{card.title}».").wait_for(timeout=SLOW)
+
+            trainer.locator("#lp-module-next").click()  # the participant's tab follows on its own
+            expect(current).to_contain_text("Nu: Samme spørgsmål – forskellige svar", timeout=QUICK)
+            shoot(participant, "11-modul-deltager")
+            trainer.locator("#lp-module-trainer-name").get_by_label("Underviserens navn (valgfrit)").fill("Anne Holm")
+            trainer.locator("#lp-module-finish").click()
+            markdown_button = trainer.get_by_role("button", name="Hent dokumentationen (Markdown)")
+            markdown_button.wait_for(timeout=QUICK)
+            shoot(trainer, "12-modul-underviser")
+            with trainer.expect_download() as saved:
+                markdown_button.click()
+            record = Path(saved.value.path()).read_text(encoding="utf-8")
+            with trainer.expect_download() as saved:
+                trainer.get_by_role("button", name="Hent dokumentationen (CSV)").click()
+            table = Path(saved.value.path()).read_text(encoding="utf-8-sig")
+            expect(participant.locator("#lp-module-view")).to_contain_text("er afsluttet", timeout=QUICK)
+
+            participant.locator("#lp-journal-toggle").click()
+            participant.locator("#lp-journal-export").click()
+            with participant.expect_download() as saved:
+                participant.get_by_role("button", name="Hent læringsloggen (Markdown)").click()
+            journal = Path(saved.value.path()).read_text(encoding="utf-8")
+    finally:
+        for context in contexts:
+            context.close()
+    assert f"- **Modul:** {title}" in record and "- **Underviser:** Anne Holm" in record
+    assert "- **Deltagere:** 1 " in record, "the participant ran a card; the trainer is not counted"
+    assert "1. Velkomst, formål og rammer" in record and "3. Samme spørgsmål – forskellige svar" in record
+    assert " ".join(card.learning_goal.split()) in record
+    assert "kursist" not in record + table, "no participant names"
+    rows = list(csv.DictReader(io.StringIO(table), delimiter=";"))
+    assert [row["Øvelse"] for row in rows] == ["mail-forste-skridt", "tilfaeldighed-borgermail"]
+    assert {row["Deltagere"] for row in rows} == {"1"} and {row["Underviser"] for row in rows} == {"Anne Holm"}
+    done = journal.split("## Øvelser, jeg har gennemført", 1)[1]
+    assert f"- **{card.title}** (`{card.id}`)" in done
+
+
+def test_the_idebank_filters_narrow_the_list(page: Any, url: str, shoot: Shoot) -> None:
+    page.goto(url)
+    page.get_by_role("tab", name="Øvelser").click()
+    page.locator("#lp-idebank-toggle").click()
+    listing = page.locator("#lp-idebank-list")
+    expect(listing.locator(".lp-idebank-count")).to_have_text("Viser 63 af 63 idéer.", timeout=QUICK)
+    bank = load_idebank()
+    area = next(a for a in bank.areas if a.id == "resume")
+    page.locator("#lp-idebank-area input").click()
+    page.get_by_role("option", name=area.title).click()
+    in_area = bank.matching(area.id)
+    expect(listing.locator(".lp-idebank-count")).to_have_text(f"Viser {len(in_area)} af 63 idéer.", timeout=QUICK)
+    page.locator("#lp-idebank-horizons").get_by_label(HORIZONS["nu"]).check()
+    narrowed = bank.matching(area.id, (), ("nu",))
+    assert len(narrowed) < len(in_area)
+    expect(listing.locator(".lp-idebank-count")).to_have_text(f"Viser {len(narrowed)} af 63 idéer.", timeout=QUICK)
+    expect(listing.locator(".lp-idea")).to_have_count(len(narrowed))
+    assert [title.split(" ", 1)[0] for title in listing.locator(".lp-idea h4").all_inner_texts()] == [
+        idea.id for idea in narrowed
+    ]
+    shoot(page, "13-idebank")
+
+
+def test_a_conversation_continues_and_starts_over(page: Any, url: str, pipeline: Pipeline, shoot: Shoot) -> None:
+    """A follow-up sees the first turn, masked; "Ny samtale" starts over."""
+    status, earlier, context = page.locator("#lp-status"), page.locator("#lp-earlier"), page.locator("#lp-context")
+    write_prompt(page, url, "Skriv et brev til Mette Hansen om boligstøtte.", 8)
+    expect(context).to_contain_text("Samtalen fylder 0 af de 4.096 tokens", timeout=QUICK)
+    page.locator("#lp-send").click()
+    status.get_by_text("Færdig.").wait_for(timeout=SLOW)
+    expect(earlier).to_contain_text("+ 2 tidligere beskeder i samtalen", timeout=QUICK)
+    prompt = page.locator("#lp-prompt textarea")
+    prompt.fill("Gør brevet til Mette Hansen kortere.")
+    page.locator("#lp-send").click()
+    page.locator("#lp-meta").get_by_text("Samtale: tur 2").wait_for(timeout=SLOW)
+    expect(status).to_contain_text("Færdig.")
+    expect(page.locator("#lp-conversation")).to_contain_text("Skriv et brev til [PERSON_1] om boligstøtte.")
+    expect(earlier).to_contain_text("+ 4 tidligere beskeder i samtalen", timeout=QUICK)
+    [entry] = pipeline.log.entries(limit=1)
+    assert [m["content"] for m in entry["messages"]][::2] == [
+        "Skriv et brev til [PERSON_1] om boligstøtte.",
+        "Gør brevet til [PERSON_1] kortere.",
+    ], "the follow-up reached the model after the first turn, masked"
+    shoot(page, "samtale")
+    page.locator("#lp-new").click()
+    status.get_by_text("Ny samtale.").wait_for(timeout=QUICK)
+    expect(earlier).to_be_empty(timeout=QUICK)
+    expect(page.locator("#lp-conversation")).to_be_empty()
+    page.locator("#lp-send").click()
+    page.locator("#lp-meta").get_by_text("Samtale: tur 1").wait_for(timeout=SLOW)
+    [entry] = pipeline.log.entries(limit=1)
+    assert len(entry["messages"]) == 1 and entry["turn"] == 1
+
+
+SMALL_CONTEXT = 512
+
+
+@pytest.fixture(scope="module")
+def small_context_url(pipeline: Pipeline, demo_model_path: Path) -> Iterator[str]:
+    """The app with a small context, so a conversation fills it with a few hundred tokens."""
+    backend = LlamaBackend(demo_model_path, name="demo", demo=True, n_ctx=SMALL_CONTEXT, slots=1)
+    with running_app(Pipeline(backend, pipeline.guard, pipeline.log)) as (address, _):
+        yield address
+
+
+def test_a_conversation_warns_before_it_is_full_and_refuses_what_would_not_fit(
+    page: Any, small_context_url: str, pipeline: Pipeline, shoot: Shoot
+) -> None:
+    status, context = page.locator("#lp-status"), page.locator("#lp-context")
+    sentence = "Borgeren ønsker hjælp til sin sag om boligstøtte. "
+    per_sentence = pipeline._backend.count_tokens([Message("user", sentence * 20)]) / 20
+    write_prompt(page, small_context_url, sentence * int(0.8 * SMALL_CONTEXT / per_sentence), 8)
+    page.locator("#lp-send").click()
+    status.get_by_text("Færdig.").wait_for(timeout=SLOW)
+    expect(context).to_contain_text("Samtalen er næsten fuld", timeout=QUICK)
+    box = page.locator("#lp-max-tokens input[type=number]")  # "Indstillinger" is open since write_prompt
+    box.fill("256")
+    box.press("Enter")
+    expect(context).to_contain_text("Samtalen er fuld.", timeout=QUICK)
+    page.locator("#lp-prompt textarea").fill("Gør brevet kortere.")
+    before = pipeline.log.entries(limit=1)[0]["id"]
+    page.locator("#lp-send").click()
+    status.get_by_text("Samtalen er blevet for lang til modellen").wait_for(timeout=SLOW)
+    expect(status).to_contain_text("Tryk «Ny samtale»")
+    assert pipeline.log.entries(limit=1)[0]["id"] == before, "the turn that would not fit was not sent"
+    shoot(page, "samtale-fuld")
+    page.locator("#lp-new").click()
+    expect(context).not_to_contain_text("fuld", timeout=QUICK)

@@ -161,7 +161,7 @@ def test_exercise_list_is_grouped_by_category(pipeline: Pipeline) -> None:
 def test_an_empty_answer_is_named_whichever_toggle_is_on(pipeline: Pipeline) -> None:
     """The demo model's first draw is "end" about once in a hundred random seeds; that must not look like a fault."""
     visit = Visit()
-    request = Request("Hej.", GenerationParams(max_tokens=4, seed=1, top_logprobs=5))
+    request = Request("Hej.", GenerationParams(max_tokens=4, seed=1, top_logprobs=5), conversation=visit.conversation)
     result = pipeline.ask(request, visit.session)
     assert result.answer.strip(), "seed 1 answers; the empty case is made from it below"
     visit.remember(visit.session, request, dataclasses.replace(result, answer="", tokens=()))

@@ -37,7 +37,7 @@ def test_api_calls_without_a_press_start_clean() -> None:
 def test_reset_forgets_everything_and_ignores_a_late_answer(pipeline: Pipeline) -> None:
     visit = Visit()
     old_session = visit.session
-    request = Request("Hej Mette Hansen.", GenerationParams(max_tokens=8))
+    request = Request("Hej Mette Hansen.", GenerationParams(max_tokens=8), conversation=visit.conversation)
     result = pipeline.ask(request, old_session)
     visit.remember(old_session, request, result)
     assert visit.last is result and len(visit.history) == 1
@@ -51,7 +51,7 @@ def test_reset_forgets_everything_and_ignores_a_late_answer(pipeline: Pipeline) 
 
 def test_history_is_bounded_and_newest_first(pipeline: Pipeline) -> None:
     visit = Visit()
-    request = Request("Skriv ét ord.", GenerationParams(max_tokens=8))
+    request = Request("Skriv ét ord.", GenerationParams(max_tokens=8), conversation=visit.conversation)
     result = pipeline.ask(request, visit.session)
     for _ in range(HISTORY_LENGTH + 5):
         visit.remember(visit.session, request, result)
@@ -75,3 +75,18 @@ def test_reset_lets_the_tab_send_again() -> None:
     visit.reset()
     assert visit.cancel.is_set(), "the running call is asked to stop"
     assert visit.accept(), "and a new press is accepted"
+
+
+def test_new_conversation_keeps_the_vault_and_ignores_a_late_answer(pipeline: Pipeline) -> None:
+    visit = Visit()
+    request = Request("Hej Mette Hansen.", GenerationParams(max_tokens=8), conversation=visit.conversation)
+    result = pipeline.ask(request, visit.session)
+    visit.remember(visit.session, request, result)
+    assert len(visit.conversation.earlier) == 2 and visit.conversation.turn == 2
+    old = visit.conversation
+    visit.new_conversation()
+    assert visit.conversation.id != old.id and visit.conversation.earlier == ()
+    assert visit.last is None and visit.last_request is None, "Kør igen belongs to the conversation left"
+    assert visit.session.vault.knows("[PERSON_1]") and len(visit.history) == 1
+    visit.remember(visit.session, request, result)
+    assert visit.conversation.earlier == (), "an answer from the conversation left does not join the new one"

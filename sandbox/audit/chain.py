@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sandbox.audit.entry import CONTENT_COLUMNS, ENTRY_COLUMNS, META_COLUMNS
+from sandbox.audit.entry import ADDED_CONTENT, ADDED_META, CONTENT_COLUMNS, ENTRY_COLUMNS, META_COLUMNS
 from sandbox.audit.schema import GENESIS
 from sandbox.numbers import quantity
 
@@ -73,14 +73,26 @@ def digest(*parts: str | bytes | int | float | None) -> str:
     return hasher.hexdigest()
 
 
+def hashed(values: Sequence[object], added: int) -> tuple[object, ...]:
+    """The column values a hash covers; the last ``added`` are columns the schema gained later.
+
+    Those are covered only when the entry has any of them set. An entry
+    written before they existed has them NULL and keeps the hash it was
+    given without them; an entry that has them is hashed with them, so
+    clearing or setting them afterwards breaks its hash either way.
+    """
+    first, later = tuple(values[: len(values) - added]), tuple(values[len(values) - added :])
+    return first + later if any(value is not None for value in later) else first
+
+
 def content_digest(content: Sequence[object]) -> str:
     """The hash that stands in for the content columns once they are purged."""
-    return digest(*content)
+    return digest(*hashed(content, len(ADDED_CONTENT)))
 
 
 def entry_digest(prev_hash: str, content_hash: str, meta: Sequence[object]) -> str:
     """An entry's chain hash: the previous hash, its content hash, its kept columns."""
-    return digest(prev_hash, content_hash, *meta)
+    return digest(prev_hash, content_hash, *hashed(meta, len(ADDED_META)))
 
 
 def purge_digest(prev_hash: str, purge: Sequence[object]) -> str:
@@ -183,7 +195,8 @@ def _walk(
         if purge_id is None:
             if content_digest(content) != content_hash:
                 raise _Broken(
-                    entry_id, f"Indholdet af post {entry_id} (session, prompt, beskeder, svar eller fejl) er ændret."
+                    entry_id,
+                    f"Indholdet af post {entry_id} (session, prompt, beskeder, svar, fejl eller samtale) er ændret.",
                 )
         else:
             _check_purged(entry_id, _text(time), content, purges.get(purge_id))

@@ -44,9 +44,16 @@ META_COLUMNS = (
     "latency_ms",
     "guard_config",
     "allowed_types",
+    "turn",
 )
-# Removed by retention: the free text and the pseudonym that links it to a person.
-CONTENT_COLUMNS = ("session", "messages", "prompt", "response", "error")
+# Removed by retention: the free text, the pseudonym that links it to a person, and the
+# conversation id, which links the entry to the others of that person's conversation.
+CONTENT_COLUMNS = ("session", "messages", "prompt", "response", "error", "conversation_id")
+# Columns added after the first schema. The chain hashes them only when an entry has
+# any of them set, so entries written before they existed keep their hashes
+# (see sandbox.audit.chain.hashed).
+ADDED_META = ("turn",)
+ADDED_CONTENT = ("conversation_id",)
 # Stored as canonical JSON text.
 # The chain's bookkeeping (see sandbox.audit.chain).
 CHAIN_COLUMNS = ("content_hash", "prev_hash", "hash", "purge_id")
@@ -84,6 +91,9 @@ class LogEntry:
     error: str | None
     guard_config: str
     allowed_types: Sequence[str] = ()
+    # A turn in a conversation (the Legeplads tab): its random id and the turn's number from 1.
+    conversation_id: str | None = None
+    turn: int | None = None
 
     def __post_init__(self) -> None:
         # Programming errors in the caller, not user input: plain ValueError.
@@ -95,6 +105,8 @@ class LogEntry:
         _check_keys("output_findings", self.output_findings, FINDING_KEYS)
         _check_keys("warnings", self.warnings, WARNING_KEYS)
         _check_keys("messages", self.messages, MESSAGE_KEYS)
+        if (self.conversation_id is None) != (self.turn is None) or (self.turn is not None and self.turn < 1):
+            raise ValueError(f"a turn needs a conversation id and a number from 1, got {self.turn!r}")
 
     def columns(self) -> dict[str, Any]:
         """The entry as column values (without id and time), typed as SQLite returns them.
@@ -119,11 +131,13 @@ class LogEntry:
             "latency_ms": _optional(float, self.latency_ms),
             "guard_config": self.guard_config,
             "allowed_types": canonical_json(sorted(self.allowed_types)),
+            "turn": _optional(int, self.turn),
             "session": self.session,
             "messages": canonical_json(self.messages),
             "prompt": self.prompt,
             "response": self.response,
             "error": self.error,
+            "conversation_id": self.conversation_id,
         }
 
 

@@ -31,6 +31,8 @@ CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("Session", lambda e: e["session"]),
     ("Øvelse", lambda e: exercise_title(e["exercise_id"])),
     ("Øvelse-id", lambda e: e["exercise_id"]),
+    ("Samtale-id", lambda e: e["conversation_id"]),
+    ("Tur i samtalen", lambda e: e["turn"]),
     ("Model", lambda e: e["model_name"]),
     ("Modelfilens sha256", lambda e: e["model_sha256"]),
     ("Afvikling (backend)", lambda e: e["backend"]),

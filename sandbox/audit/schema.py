@@ -69,6 +69,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         f"INSERT INTO head VALUES (1, 0, '{GENESIS}')",
     ),
+    (
+        # Conversations in the Legeplads tab: each turn is its own entry, linked by
+        # the conversation's id and numbered. NULL for everything else, and for every
+        # entry written before (their hashes do not cover these columns).
+        "ALTER TABLE entries ADD COLUMN turn INTEGER",
+        "ALTER TABLE entries ADD COLUMN conversation_id TEXT",
+        "CREATE INDEX entries_conversation ON entries(conversation_id)",
+    ),
 )
 VERSION = len(MIGRATIONS)
 

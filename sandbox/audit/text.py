@@ -114,6 +114,17 @@ def _setting(value: Any) -> str:
     return str(value)
 
 
+def conversation_text(entry: dict[str, Any]) -> str:
+    """Which conversation turn an entry is: ``tur 2 i samtale c-1a2b…``; empty for a call on its own.
+
+    Retention removes the conversation id (it links the turns of one person)
+    and keeps the number, so a purged turn still says which turn it was.
+    """
+    if entry["turn"] is None:
+        return ""
+    return f"tur {entry['turn']} i samtale {entry['conversation_id'] or '(id slettet)'}"
+
+
 def verification_text(result: Verification) -> tuple[str, str]:
     """The outcome of ``verify`` as (verdict, detail), worded once for the Log tab and ``log verify``.
 
@@ -166,6 +177,8 @@ def entry_text(entry: dict[str, Any], width: int = 200) -> str:
         facts.append(f"{entry['latency_ms']:.0f} ms")
     if entry["params"].get("seed") is not None:
         facts.append(f"seed {entry['params']['seed']}")
+    if conversation_text(entry):
+        facts.append(conversation_text(entry))
     lines = ["  ".join(header), "  " + "  ·  ".join(facts)]
     if entry["purged"]:
         lines.append("  (teksten er slettet efter opbevaringsperioden)")

@@ -44,12 +44,15 @@ DEFAULT_CONTEXT = 4096
 SMALL_MODEL_BYTES = 1_000_000_000
 SLOTS_SMALL_MODEL = 8
 SLOTS_LARGE_MODEL = 4
-# Used when a GGUF file has no chat template (some base models).
+# Used when a GGUF file has no chat template (some base models): a conversation
+# becomes a question-and-answer text the base model continues after the last
+# "Svar:". Earlier turns are exchanges separated by a blank line; the stop
+# strings end the answer before the model writes the next question itself.
 PLAIN_TEMPLATE = (
     "{{ bos_token }}{% for m in messages %}"
     "{% if m.role == 'system' %}{{ m.content }}\n\n"
     "{% elif m.role == 'user' %}Spørgsmål: {{ m.content }}\n"
-    "{% else %}Svar: {{ m.content }}\n{% endif %}"
+    "{% else %}Svar: {{ m.content }}\n\n{% endif %}"
     "{% endfor %}Svar:"
 )
 PLAIN_STOPS = ("Spørgsmål:", "\nSvar:")

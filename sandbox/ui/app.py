@@ -118,6 +118,7 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             [visit, who, log_tab, trainer_panel, timer, tabs, exercises.choice, exercises.card, exercises.material],
             **INSTANT,
         )
+        exercises.module.wire_load(demo)
         logout.click(lambda visit_value: visit_value.reset(), [visit], None, **INSTANT).then(
             None, js="() => { window.location.assign('logout'); }"
         )
@@ -138,7 +139,12 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             exercises.journal.download,
         ]
         # One click must not delete a learning log by accident: the browser asks first.
-        reset.click(on_reset, [visit, confirmed], reset_outputs, js=CONFIRM_RESET_JS, **INSTANT)
+        reset.click(on_reset, [visit, confirmed], reset_outputs, js=CONFIRM_RESET_JS, **INSTANT).then(
+            playground.on_conversation,
+            [playground.prompt, playground.max_tokens, visit],
+            playground.conversation_outputs,
+            **INSTANT,
+        )
     return demo
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from sandbox.audit import AuditLog, Verification
 from sandbox.audit.labels import DECISION_LABELS, entity_label, exercise_title, exercise_titles, finish_label
 from sandbox.audit.text import (
+    conversation_text,
     findings_text,
     local_time,
     params_text,
@@ -265,6 +266,7 @@ def details_markdown(entry: dict[str, Any]) -> str:
         ("Tidspunkt", f"{local_time(entry['time'])} (UTC: {entry['time']})"),
         ("Session", entry["session"] or "–"),
         ("Øvelse", _exercise_cell(entry["exercise_id"])),
+        ("Samtale", conversation_text(entry) or "–"),
         ("Beslutning", DECISION_LABELS[entry["decision"]]),
         ("Fundet i prompten", findings_text(entry["entities"]) or "intet"),
         ("Art. 9-advarsler", warnings_text(entry["warnings"]) or "ingen"),
@@ -282,6 +284,10 @@ def details_markdown(entry: dict[str, Any]) -> str:
     ]
     lines = [f"### Post {entry['id']}", "", "| Felt | Indhold |", "|---|---|"]
     lines += [f"| {label} | {_table_cell(value)} |" for label, value in facts]
+    earlier = (entry["messages"] or [])[:-1]
+    if entry["turn"] is not None and earlier:
+        sent = "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in earlier)
+        lines += ["", "**Tidligere beskeder i samtalen, sendt med (maskeret)**", "", _fenced(sent)]
     for label, text in (
         ("Prompt (maskeret)", entry["prompt"]),
         ("Svar (maskeret)", entry["response"]),

@@ -17,6 +17,7 @@ import gradio as gr
 
 from sandbox.errors import UserError
 from sandbox.exercises import get_card, load_cards
+from sandbox.exercises.module import ModuleState
 from sandbox.exercises.render import card_markdown
 from sandbox.exercises.runners import USES_MATERIAL, run_card
 from sandbox.exercises.runners.common import Stopped
@@ -24,7 +25,10 @@ from sandbox.exercises.schema import CATEGORIES, Card
 from sandbox.pipeline import Pipeline
 from sandbox.ui import exercise_views
 from sandbox.ui.events import INSTANT, model_call, refuse, stop
+from sandbox.ui.idebank_panel import IdebankPanel
 from sandbox.ui.journal_panel import JournalPanel
+from sandbox.ui.module_panel import ModulePanel
+from sandbox.ui.recording_panel import RecordingPanel
 from sandbox.ui.state import Visit
 
 URL_PARAMETER = "ovelse"
@@ -38,9 +42,14 @@ class ExercisesTab:
         self.pipeline = pipeline
         self.is_trainer = is_trainer
         self.journal = JournalPanel(pipeline)
+        self.recordings = RecordingPanel(pipeline.guard)
+        # One module for the whole app: the trainer moves it, every tab shows it.
+        self.module = ModulePanel(ModuleState(), is_trainer)
+        self.idebank = IdebankPanel()
 
     def build(self, visit: gr.State) -> None:
         # Grouped by category in the schema's order (use cases first), so related cards stand together.
+        self.module.build()
         order = list(CATEGORIES)
         cards = sorted(load_cards(), key=lambda card: (order.index(card.category), card.title))
         self.choice = gr.Dropdown(
@@ -55,8 +64,13 @@ class ExercisesTab:
             self.run = gr.Button("Kør øvelsen", variant="primary", elem_id="lp-run-exercise")
             self.stop = gr.Button("Stop", variant="stop", elem_id="lp-stop-exercise")
         self.status = gr.Markdown()
-        self.result = gr.HTML(js_on_load=None, elem_id="lp-exercise-result")
+        # The live run and, beside it, a real model's saved run of the same card (when the trainer recorded one).
+        with gr.Row(equal_height=False):
+            self.result = gr.HTML(js_on_load=None, elem_id="lp-exercise-result")
+            self.recordings.build(self.choice)
         self.journal.build(self.choice, visit)
+        self.idebank.build()
+        self.module.open_cards_in(self.choice)
         self.choice.change(self.on_choose, [self.choice], [self.card, self.material, self.result], **INSTANT)
         self.run.click(self.on_accept, [self.choice, visit], [self.status], **INSTANT).success(
             self.on_run,
@@ -102,6 +116,7 @@ class ExercisesTab:
         card_id: str,
         material: str,
         visit: Visit,
+        request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's way)
     ) -> Iterator[tuple[str, str]]:
         """Run the card's runner through the pipeline and show its result."""
@@ -122,6 +137,8 @@ class ExercisesTab:
             )
             # Named, because the participant may have picked another card while this one ran.
             title = f'<h3 class="lp-result-title">Resultat: {html.escape(card.title)}</h3>'
+            visit.journal.complete(card.id)
+            self.module.note_run(request)
             yield f"**Færdig:** «{card.title}».", title + exercise_views.render(result)
         except Stopped:
             yield "**Stoppet.** Du stoppede øvelsen, før den var færdig. Kør den igen, når du vil.", ""

@@ -15,6 +15,7 @@ import re
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -23,7 +24,7 @@ from sandbox.audit import DECISION_LABELS
 from sandbox.backends.base import GenerationParams, Token
 from sandbox.errors import UserError
 from sandbox.numbers import decimal, quantity, thousands
-from sandbox.pipeline import MAX_PROMPT_CHARS, Pipeline, Request, Result, too_long
+from sandbox.pipeline import MAX_PROMPT_CHARS, NEARLY_FULL, Pipeline, Request, Result, too_long
 from sandbox.ui import preview, probabilities
 from sandbox.ui.events import INSTANT, model_call, refuse, stop
 from sandbox.ui.fold import fold
@@ -45,6 +46,10 @@ NOTHING_YET = "Her ser du, hvad modellen får at se, når du har skrevet noget."
 CHANGED = (
     "Teksten i feltet er ændret, siden du sendte. «Kør igen» gentager kun den prompt, du sendte sidst; "
     "tryk Send for at sende den nye tekst."
+)
+NEW_CONVERSATION = (
+    "**Ny samtale.** Din næste prompt sendes alene, uden de tidligere beskeder. Dine pladsholdere gælder stadig "
+    "i denne session; «Nulstil» glemmer også dem."
 )
 # "Svar på" under an answer shows this much of the prompt the model got (masked).
 ANSWERS_TO_CHARS = 120
@@ -94,12 +99,15 @@ class Playground:
             elem_id="lp-preview",
         )
         self.explanation = gr.Markdown(NOTHING_YET, elem_id="lp-explanation")
+        # What else the model gets: the conversation's earlier turns go with every prompt.
+        self.earlier = gr.Markdown(elem_id="lp-earlier")
         with gr.Row():
             self.send = gr.Button("Send", variant="primary", elem_id="lp-send")
             self.stop = gr.Button("Stop", variant="stop", elem_id="lp-stop")
             # Only for the prompt that was sent last: with other text in the box, "Kør igen" would
             # answer a prompt the user no longer sees, so it is off until the box holds it again.
             self.rerun = gr.Button("Kør igen", interactive=False, elem_id="lp-rerun")
+            self.new = gr.Button("Ny samtale", elem_id="lp-new")
         with fold("Indstillinger", "lp-settings"):
             with gr.Row():
                 self.temperature = gr.Slider(
@@ -141,6 +149,8 @@ class Playground:
                 # handler runs; _params checks the range and says it in Danish.
                 self.seed = gr.Number(label="Fast seed", precision=0, value=42, elem_id="lp-seed")
                 self.use_seed = gr.Button("Brug seedet fra sidste svar", size="sm")
+        self.context = gr.HTML(context_html(0, context, 200), elem_id="lp-context")
+        self.conversation = gr.HTML(elem_id="lp-conversation")
         self.status = gr.Markdown(elem_id="lp-status")
         self.answer = gr.HTML(EMPTY_ANSWER, js_on_load=None, elem_id="lp-answer")
         self.meta = gr.Markdown(elem_id="lp-meta")
@@ -159,10 +169,10 @@ class Playground:
             )
         with gr.Accordion("Tidligere svar i denne session", open=False):
             self.history = gr.Dataframe(
-                headers=["Tid", "Seed", "Modellen så", "Svar"],
+                headers=["Tid", "Seed", "Modellen så", "Svar", "Tur"],
                 interactive=False,
                 wrap=True,
-                column_widths=["10%", "12%", "39%", "39%"],
+                column_widths=["10%", "11%", "36%", "36%", "7%"],
             )
         self._wire(visit)
 
@@ -170,6 +180,7 @@ class Playground:
         params = [self.temperature, self.top_p, self.max_tokens, self.seed_mode, self.seed]
         toggles = [self.show_probs, self.show_restored]
         outputs = [self.answer, self.meta, self.status, self.history]
+        after = ([self.prompt, self.max_tokens, visit], self.conversation_outputs)
         self.prompt.change(
             self.on_preview,
             [self.prompt, visit],
@@ -187,17 +198,33 @@ class Playground:
             presses, self.on_accept, [self.prompt, *params, visit], [self.status], trigger_mode="multiple", **INSTANT
         ).success(
             self.on_send, [self.prompt, *params, *toggles, visit], outputs, api_name="send", **model_event
-        ).then(rerun_button, [self.prompt, visit], [self.rerun], **INSTANT)
+        ).then(self.on_conversation, *after, **INSTANT)
         self.rerun.click(
             self.on_accept_rerun, [self.prompt, *params, visit], [self.status], trigger_mode="multiple", **INSTANT
-        ).success(self.on_rerun, [*params, *toggles, visit], outputs, api_name="koer_igen", **model_event)
+        ).success(self.on_rerun, [*params, *toggles, visit], outputs, api_name="koer_igen", **model_event).then(
+            self.on_conversation, *after, **INSTANT
+        )
+        self.new.click(
+            self.on_new_conversation,
+            [visit],
+            [self.answer, self.meta, self.status],
+            api_name="ny_samtale",
+            concurrency_limit=None,
+            show_progress="hidden",
+        ).then(self.on_conversation, *after, **INSTANT)
         self.prompt.change(rerun_button, [self.prompt, visit], [self.rerun], **INSTANT)
+        self.max_tokens.change(self.on_conversation, *after, trigger_mode="always_last", **INSTANT)
         self.stop.click(stop, [visit], None, api_name="stop", concurrency_limit=None, show_progress="hidden")
         for toggle in toggles:
             toggle.change(self.on_toggle, [*toggles, visit], [self.answer], queue=False, api_visibility="private")
         self.use_seed.click(self.on_use_seed, [visit], [self.seed_mode, self.seed], **INSTANT)
         for slider, name in ((self.temperature, TEMPERATURE), (self.top_p, TOP_P)):
             slider.change(relabel(name), [slider], [slider], trigger_mode="always_last", **INSTANT)
+
+    @property
+    def conversation_outputs(self) -> list[Any]:
+        """What shows the conversation's state (see :meth:`on_conversation`); "Nulstil" refreshes them too."""
+        return [self.rerun, self.earlier, self.context, self.conversation]
 
     # -- handlers --------------------------------------------------------------
 
@@ -260,7 +287,9 @@ class Playground:
     ) -> Iterator[tuple]:
         """Stream the answer to ``prompt`` through the pipeline."""
         settings = (temperature, top_p, max_tokens, seed_mode, seed)
-        yield from self._run(visit, lambda: prompt, settings, show_probs, show_restored)
+        # The conversation as it is when the call's turn comes (after any "Ny samtale" meanwhile).
+        ask = lambda params: Request(prompt, params, conversation=visit.conversation)  # noqa: E731
+        yield from self._run(visit, ask, settings, show_probs, show_restored)
 
     def on_rerun(
         self,
@@ -273,22 +302,42 @@ class Playground:
         show_restored: bool,
         visit: Visit,
     ) -> Iterator[tuple]:
-        """The last prompt again, with the current settings: a new seed gives a new answer."""
+        """The last turn again, with the same earlier turns and the current settings: a new seed gives a new answer."""
         settings = (temperature, top_p, max_tokens, seed_mode, seed)
-        yield from self._run(visit, lambda: _last_prompt(visit), settings, show_probs, show_restored)
+        yield from self._run(visit, lambda params: _again(visit, params), settings, show_probs, show_restored)
 
     def _run(
-        self, visit: Visit, prompt: Callable[[], str], settings: tuple, show_probs: bool, show_restored: bool
+        self,
+        visit: Visit,
+        ask: Callable[[GenerationParams], Request],
+        settings: tuple,
+        show_probs: bool,
+        show_restored: bool,
     ) -> Iterator[tuple]:
         """One model call for this tab, from its start in the queue to its end, whatever happens."""
         visit.begin()
         try:
-            request = Request(prompt=prompt(), params=_params(*settings))
+            request = ask(_params(*settings))
             yield from self._answer(request, visit, show_probs, show_restored)
         except UserError as error:
             yield self._failed(error, visit)
         finally:
             visit.finish()
+
+    def on_conversation(self, prompt: str, max_tokens: float, visit: Visit) -> tuple[Any, str, str, str]:
+        """The conversation as it stands: Kør igen, what goes with the next prompt, how full it is, its turns."""
+        used = self.pipeline.context_used(visit.conversation)
+        return (
+            rerun_button(prompt, visit),
+            earlier_note(visit),
+            context_html(used, self.pipeline.info.context_length, int(max_tokens)),
+            conversation_html(visit),
+        )
+
+    def on_new_conversation(self, visit: Visit) -> tuple[str, str, str]:
+        """Start over: the answer goes, and the next prompt is sent without the earlier turns."""
+        visit.new_conversation()
+        return EMPTY_ANSWER, "", NEW_CONVERSATION
 
     def on_toggle(self, show_probs: bool, show_restored: bool, visit: Visit) -> str:
         return answer_html(visit, show_probs, show_restored)
@@ -394,10 +443,70 @@ def rerun_button(prompt: str, visit: Visit) -> Any:
     return gr.Button(interactive=last is not None and prompt == last.prompt)
 
 
-def _last_prompt(visit: Visit) -> str:
+def _again(visit: Visit, params: GenerationParams) -> Request:
+    """The last request with new settings: the same prompt after the same earlier turns."""
     if visit.last_request is None:
         raise UserError("Send en prompt først; så kan du køre den igen.")
-    return visit.last_request.prompt
+    return replace(visit.last_request, params=params)
+
+
+def earlier_note(visit: Visit) -> str:
+    """Under the preview: the earlier turns that go to the model with the prompt, so the preview is not all it sees."""
+    count = len(visit.conversation.earlier)
+    if not count:
+        return ""
+    return (
+        f"**+ {quantity(count, 'tidligere besked', 'tidligere beskeder')} i samtalen** sendes også, før din prompt: "
+        "dine prompter, som modellen så dem (maskeret), og dens svar, som du ser dem nedenfor. "
+        "Tryk «Ny samtale» for at sende prompten alene."
+    )
+
+
+def context_html(used: int, limit: int, answer: int) -> str:
+    """How much of the model's context the conversation fills, and a warning well before it is full.
+
+    The model reads the whole conversation every turn and has room for
+    ``limit`` tokens in all, the answer (up to ``answer`` tokens) included.
+    A turn that would not fit is refused by the pipeline, never cut short.
+    """
+    share = round(100 * used / limit)
+    facts = (
+        f"Samtalen fylder {thousands(used)} af de {thousands(limit)} tokens, modellen kan rumme ad gangen "
+        f"({share} %). Hele samtalen sendes med hver ny prompt, og svaret (op til {thousands(answer)} tokens) "
+        "skal også være der."
+    )
+    if used + answer > limit:
+        return (
+            '<div class="lp-context lp-context-full" role="alert"><strong>Samtalen er fuld.</strong> '
+            f"{html.escape(facts)} Der er ikke plads til en ny tur: tryk «Ny samtale» for at begynde forfra, "
+            "eller sænk «Maks. antal tokens».</div>"
+        )
+    if used + answer >= NEARLY_FULL * limit:
+        room = limit - used - answer
+        return (
+            '<div class="lp-context lp-context-full" role="alert"><strong>Samtalen er næsten fuld.</strong> '
+            f"{html.escape(facts)} Der er plads til en prompt på ca. {thousands(room)} tokens mere. Modellen får "
+            "aldrig kun en del af samtalen: når den er fuld, må du trykke «Ny samtale».</div>"
+        )
+    return f'<div class="lp-context"><strong>Modellens hukommelse:</strong> {html.escape(facts)}</div>'
+
+
+def conversation_html(visit: Visit) -> str:
+    """The turns before the answer on screen, as the model saw and wrote them; they were sent with its prompt."""
+    before = visit.conversation.earlier[:-2]
+    if not before:
+        return ""
+    turns = "".join(
+        f'<div class="lp-turn lp-turn-{message.role}"><span class="lp-who">'
+        f"{'Du (som modellen så det)' if message.role == 'user' else 'Modellen'}</span>"
+        f"{html.escape(message.content)}</div>"
+        for message in before
+    )
+    return (
+        '<div class="lp-conversation"><p class="lp-block-title">Tidligere i samtalen '
+        "(sendt med til modellen sammen med prompten)</p>"
+        f"{turns}</div>"
+    )
 
 
 def _literal(text: str) -> str:
@@ -456,6 +565,10 @@ def meta_markdown(request: Request, result: Result) -> str:
         f"**Tid:** {result.latency_ms / 1000:.1f} s".replace(".", ","),
         f"**Værnet:** {DECISION_LABELS.get(result.input_guard.decision, result.input_guard.decision)}",
     ]
+    if request.conversation is not None:
+        earlier = len(request.conversation.earlier)
+        with_earlier = f": modellen fik også {quantity(earlier, 'tidligere besked', 'tidligere beskeder')}"
+        parts.append(f"**Samtale:** tur {request.conversation.turn}{with_earlier if earlier else ''}")
     if result.output_guard.entities:
         masked = quantity(len(result.output_guard.entities), "personoplysning", "personoplysninger")
         parts.append(f"**Svaret:** {masked} maskeret af værnet")
@@ -464,4 +577,4 @@ def meta_markdown(request: Request, result: Result) -> str:
 
 
 def history_rows(visit: Visit) -> list[list[Any]]:
-    return [[turn.time.strftime("%H:%M:%S"), turn.seed, turn.sent, turn.answer] for turn in visit.history]
+    return [[turn.time.strftime("%H:%M:%S"), turn.seed, turn.sent, turn.answer, turn.turn] for turn in visit.history]

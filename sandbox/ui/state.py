@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sandbox.exercises.journal import Journal
-from sandbox.pipeline import Request, Result, Session
+from sandbox.pipeline import Conversation, Request, Result, Session
 
 HISTORY_LENGTH = 20
 
@@ -26,6 +26,8 @@ class Turn:
     sent: str
     answer: str
     seed: int
+    # Its number in its conversation (1 for the first prompt after "Ny samtale").
+    turn: int
 
 
 @dataclass(eq=False)
@@ -41,6 +43,9 @@ class Visit:
     pending: bool = False
     last: Result | None = None
     last_request: Request | None = None
+    # The Legeplads tab's conversation: its turns are sent with the next prompt. "Ny samtale"
+    # starts a new one; the vault stays with the session (see new_conversation).
+    conversation: Conversation = field(default_factory=Conversation)
     history: list[Turn] = field(default_factory=list)
     # The Læringslog (texts already redacted by the guard); "Nulstil" drops it with the rest.
     journal: Journal = field(default_factory=Journal)
@@ -54,12 +59,34 @@ class Visit:
         return self
 
     def remember(self, session: Session, request: Request, result: Result) -> None:
-        """Keep an answer for the toggles, "Kør igen" and the history, unless "Nulstil" came in between."""
-        if session is not self.session:
+        """Keep an answer for the toggles, "Kør igen", the conversation and the history.
+
+        Not if "Nulstil" or "Ny samtale" came in between: the answer belongs to
+        a conversation that is gone. A rerun's request holds the turns before
+        the one it re-asks, so its answer replaces that turn's.
+        """
+        conversation = request.conversation
+        if session is not self.session or conversation is None or conversation.id != self.conversation.id:
             return
         self.last, self.last_request = result, request
-        self.history.insert(0, Turn(datetime.now(), result.input_guard.text, result.answer, result.seed))
+        self.conversation = conversation.after(result)
+        turn = Turn(datetime.now(), result.input_guard.text, result.answer, result.seed, conversation.turn)
+        self.history.insert(0, turn)
         del self.history[HISTORY_LENGTH:]
+
+    def new_conversation(self) -> None:
+        """Start over: the next prompt is sent without the turns before it.
+
+        The vault stays with the session, as does the history: the model never
+        sees across conversations, so keeping the placeholders only means a
+        name keeps its number on this person's screen (in the history and in
+        "Vis svaret med mine egne oplysninger"). "Nulstil" forgets it all.
+        A running answer is stopped; it belongs to the conversation left.
+        """
+        if self.pending:
+            self.cancel.set()
+        self.conversation = Conversation()
+        self.last = self.last_request = None
 
     def reset(self) -> None:
         """Forget everything: a new pseudonym and an empty vault, history and answer.
@@ -72,6 +99,7 @@ class Visit:
         self.pending = False
         self.session = Session()
         self.last = self.last_request = None
+        self.conversation = Conversation()
         self.history.clear()
         self.journal = Journal()
 
