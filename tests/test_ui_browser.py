@@ -592,12 +592,12 @@ def test_a_trainer_runs_the_module_the_room_follows_and_the_record_names_no_one(
 
             trainer.locator("#lp-module-next").click()  # the participant's tab follows on its own
             expect(current).to_contain_text("Nu: Samme spørgsmål – forskellige svar", timeout=QUICK)
-            shoot(participant, "11-modul-deltager")
+            shoot(participant, "12-modul-deltager")
             trainer.locator("#lp-module-trainer-name").get_by_label("Underviserens navn (valgfrit)").fill("Anne Holm")
             trainer.locator("#lp-module-finish").click()
             markdown_button = trainer.get_by_role("button", name="Hent dokumentationen (Markdown)")
             markdown_button.wait_for(timeout=QUICK)
-            shoot(trainer, "12-modul-underviser")
+            shoot(trainer, "13-modul-underviser")
             with trainer.expect_download() as saved:
                 markdown_button.click()
             record = Path(saved.value.path()).read_text(encoding="utf-8")
@@ -646,7 +646,7 @@ def test_the_idebank_filters_narrow_the_list(page: Any, url: str, shoot: Shoot) 
     assert [title.split(" ", 1)[0] for title in listing.locator(".lp-idea h4").all_inner_texts()] == [
         idea.id for idea in narrowed
     ]
-    shoot(page, "13-idebank")
+    shoot(page, "14-idebank")
 
 
 def test_a_conversation_continues_and_starts_over(page: Any, url: str, pipeline: Pipeline, shoot: Shoot) -> None:
@@ -669,7 +669,7 @@ def test_a_conversation_continues_and_starts_over(page: Any, url: str, pipeline:
         "Skriv et brev til [PERSON_1] om boligstøtte.",
         "Gør brevet til [PERSON_1] kortere.",
     ], "the follow-up reached the model after the first turn, masked"
-    shoot(page, "samtale")
+    shoot(page, "15-samtale")
     page.locator("#lp-new").click()
     status.get_by_text("Ny samtale.").wait_for(timeout=QUICK)
     expect(earlier).to_be_empty(timeout=QUICK)
@@ -711,6 +711,6 @@ def test_a_conversation_warns_before_it_is_full_and_refuses_what_would_not_fit(
     status.get_by_text("Samtalen er blevet for lang til modellen").wait_for(timeout=SLOW)
     expect(status).to_contain_text("Tryk «Ny samtale»")
     assert pipeline.log.entries(limit=1)[0]["id"] == before, "the turn that would not fit was not sent"
-    shoot(page, "samtale-fuld")
+    shoot(page, "16-samtale-fuld")
     page.locator("#lp-new").click()
     expect(context).not_to_contain_text("fuld", timeout=QUICK)
