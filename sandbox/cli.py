@@ -214,6 +214,10 @@ def models_catalog() -> None:
 @click.option("--pladser", "slots", type=click.IntRange(1, 16), default=None,
               help="Hvor mange svar modellen skriver på én gang (standard: 8 for små modeller, 4 for store; "
                    "hver plads bruger hukommelse til modellens kontekst). Også $LEGEPLADS_SLOTS.")
+@click.option("--visning", "view", type=click.Choice(["deltager", "underviser", "compliance", "alt"]),
+              default="deltager", show_default=True,
+              help="Uden logins: hvad du ser. deltager = Legeplads, Øvelser og Om; underviser = også "
+                   "underviserpanelet; compliance = også loggen; alt = det hele. Med logins bestemmer rollen.")
 @server_options
 @friendly_errors
 def serve(
@@ -221,6 +225,7 @@ def serve(
     host: str,
     port: int,
     slots: int | None,
+    view: str,
     backend: str | None,
     base_url: str | None,
     api_key: str | None,
@@ -229,8 +234,8 @@ def serve(
     """Start web-appen (kun på denne computer som standard)."""
     from sandbox.ui import serve as serve_app
 
-    serve_app(model=model, host=host, port=port, slots=slots, backend=backend, base_url=base_url, api_key=api_key,
-              remote_model=remote_model)
+    serve_app(model=model, host=host, port=port, slots=slots, view=view, backend=backend,
+              base_url=base_url, api_key=api_key, remote_model=remote_model)
 
 
 @main.command()

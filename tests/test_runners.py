@@ -20,7 +20,7 @@ from sandbox.exercises import get_card, load_hearing
 from sandbox.exercises.journal import Journal
 from sandbox.exercises.measures import content_stems, lix
 from sandbox.exercises.runners import hoeringssvar, laesbarhed, par, run_card, selvtjek
-from sandbox.exercises.runners.common import Answer, Span, Stopped
+from sandbox.exercises.runners.common import Answer, Span, Stopped, time_left
 from sandbox.exercises.settings import RUNNER_SETTINGS, ParSettings, RunnerSettings
 from sandbox.numbers import decimal
 from sandbox.pipeline import Pipeline, Session
@@ -393,6 +393,13 @@ def test_laesbarhed_needs_text(pipeline: Pipeline) -> None:
         run_card(get_card("laesbarhed-webtekst"), pipeline, Session(), material="  ")
 
 
+def test_the_progress_line_says_roughly_how_long_is_left_at_most() -> None:
+    assert time_left(5, 200, 1.0) == "", "too early to tell"
+    assert time_left(50, 150, 5.0) == ", højst ca. 10 s tilbage"  # 100 tokens left at 10 a second
+    assert time_left(50, 1_000, 5.0) == ", højst ca. 2 min tilbage"
+    assert time_left(150, 150, 5.0) == "", "nothing left"
+
+
 def test_hoeringssvar_compares_with_the_key(pipeline: Pipeline) -> None:
     card = get_card("hoeringssvar-temaer")
     steps = Steps()
@@ -401,8 +408,9 @@ def test_hoeringssvar_compares_with_the_key(pipeline: Pipeline) -> None:
 
     assert result.used == 4 and len(result.answers) == 2 and len(result.sent) == 2
     labels = [label for _, _, label in steps.calls]
-    assert labels[0] == "Læser 4 høringssvar i 2 bunker (0 af 2 svar færdige)"  # the two batches are read together
-    assert labels[-2:] == ["Læser 4 høringssvar i 2 bunker (2 af 2 svar færdige)", "Færdig"]
+    # The two batches are read together; the line says what the model is doing and, once it writes, how long is left.
+    assert labels[0] == "Læser 4 høringssvar i 2 bunker: modellen læser prompten (0 af 2 svar færdige)"
+    assert labels[-2].startswith("Læser 4 høringssvar i 2 bunker: 2 af 2 svar færdige") and labels[-1] == "Færdig"
     assert "Svar 1–2:" in result.combined and "Svar 3–4:" in result.combined
     assert "Jens Mikkelsen" not in result.sent[0] and "Svar 1 (borger" in result.sent[0]
     hearing = load_hearing("lokalplan-moellebakken")

@@ -29,7 +29,7 @@ from sandbox.backends.llama import LlamaBackend
 from sandbox.exercises.catalog import get_card, load_idebank, load_programme
 from sandbox.exercises.schema import HORIZONS
 from sandbox.pipeline import Pipeline, Request, Session
-from sandbox.ui.auth import UserStore
+from sandbox.ui.auth import LOCAL_VIEWS, UserStore
 from sandbox.ui.compliance import COLUMNS as LOG_COLUMNS
 
 CHROMIUM = "/usr/bin/chromium"
@@ -421,6 +421,16 @@ def test_presenter_view(page: Any, url: str, shoot: Shoot) -> None:
     size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#lp-prompt textarea')).fontSize)")
     assert size >= 20
     shoot(page, "6-praesentation")
+    # A card's trainer notes hold the answers: hidden on the projector until the trainer asks for them.
+    page.goto(f"{url}?ovelse=hallucination-paragraf")
+    page.get_by_text("Underviser").first.click()
+    page.locator("#lp-presenter-toggle input").check()
+    notes = page.locator(".lp-trainer-notes")
+    expect(notes).to_be_attached(timeout=QUICK)
+    expect(notes).to_be_hidden()
+    page.locator("#lp-notes-toggle input").check()
+    expect(notes).to_be_visible(timeout=QUICK)
+    expect(notes).to_contain_text("Noter til underviseren")
 
 
 def test_rerun_answers_only_the_prompt_that_was_sent(page: Any, url: str) -> None:
@@ -510,6 +520,18 @@ def test_workshop_says_where_text_goes_and_log_out_stays_in_the_tab(page: Any, w
     page.get_by_label("Brugernavn").wait_for(timeout=QUICK)
     assert len(page.context.pages) == 1, "the login page replaces the app in the same tab"
     assert not page.locator("#lp-prompt").count()
+
+
+def test_a_caseworker_at_their_own_computer_sees_neither_trainer_panel_nor_log(
+    page: Any, pipeline: Pipeline
+) -> None:
+    """``legeplads serve`` without logins shows the participant's views, and the model advice is one command."""
+    with running_app(pipeline, local_role=LOCAL_VIEWS["deltager"]) as (address, _):
+        page.goto(address)
+        expect(page.locator("#lp-who")).to_contain_text("visning for deltager", timeout=QUICK)
+        expect(page.locator("#lp-trainer")).to_be_hidden()
+        expect(page.get_by_role("tab", name="Log")).to_be_hidden()
+        expect(page.locator("#lp-model")).to_contain_text("python scripts/download_model.py gemma-3-4b-it")
 
 
 @pytest.mark.parametrize(

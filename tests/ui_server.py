@@ -17,7 +17,7 @@ import httpx
 
 from sandbox.pipeline import Pipeline
 from sandbox.ui import build_app
-from sandbox.ui.auth import Logins, UserStore
+from sandbox.ui.auth import LOCAL, Logins, UserStore
 from sandbox.ui.server import launch
 
 
@@ -29,10 +29,13 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_app(
-    pipeline: Pipeline, users: UserStore | None = None, logins: Logins | None = None
+    pipeline: Pipeline, users: UserStore | None = None, logins: Logins | None = None, local_role: str = LOCAL
 ) -> Iterator[tuple[str, object]]:
-    """(url, demo) of the app serving ``pipeline``, launched with the same settings as ``legeplads serve``."""
-    demo = build_app(pipeline, users)
+    """(url, demo) of the app serving ``pipeline``, launched with the same settings as ``legeplads serve``.
+
+    Without ``users`` the one local user sees every view, unless ``local_role`` says otherwise.
+    """
+    demo = build_app(pipeline, users, local_role)
     port = free_port()
     launch(demo, host="127.0.0.1", port=port, users=users, logins=logins)
     try:

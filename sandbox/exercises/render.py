@@ -11,8 +11,12 @@ from sandbox.exercises.schema import CATEGORIES, FOCUS, JOB_AREAS, MINDSETS, USE
 from sandbox.exercises.settings import MATERIAL, RUNNER_TITLES, ParSettings, fill
 
 
-def card_markdown(card: Card, *, trainer: bool = False) -> str:
-    """The card for participants; with ``trainer`` also the trainer notes."""
+def card_markdown(card: Card, *, trainer: bool = False, on_screen: bool = False) -> str:
+    """The card for participants; with ``trainer`` also the trainer notes.
+
+    ``on_screen`` (the app) wraps the notes in an element the presenter view
+    hides: they hold the answers, and the projector must not give them away.
+    """
     kind = CATEGORIES[card.category] + (f" – {USE_CASES[card.use_case]}" if card.use_case else "")
     ideas = [f"{idea.id} {idea.title}" for idea in load_idebank().ideas if card.id in idea.cards]
     lines = [
@@ -46,8 +50,13 @@ def card_markdown(card: Card, *, trainer: bool = False) -> str:
     if ideas:
         lines += ["", "## Idéer fra idébanken", "", *(f"- {idea}" for idea in ideas)]
     if trainer:
-        lines += ["", "## Noter til underviseren", "", card.trainer_notes.strip()]
+        notes = ["", "## Noter til underviseren", "", card.trainer_notes.strip()]
+        lines += ['', f'<div class="{NOTES_CLASS}">', *notes, "", "</div>"] if on_screen else notes
     return "\n".join(lines) + "\n"
+
+
+#: The class of the trainer notes on screen; theme.css hides them in presenter view unless asked.
+NOTES_CLASS = "lp-trainer-notes"
 
 
 def _quoted(text: str) -> list[str]:

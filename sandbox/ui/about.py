@@ -109,7 +109,9 @@ def demo_notice() -> str:
     return (
         "⚠️ **Dette er en lille demomodel.** Den viser mekanikken (værnet, loggen, sandsynligheder, "
         "tilfældighed), men den opfinder frit og skriver ofte vrøvl. Til rigtig øvelse skal en større "
-        "model hentes ned på computeren; se `models/README.md`."
+        "model hentes ned på computeren (2,5 GB, én gang). Bed IT om at køre "
+        "`python scripts/download_model.py gemma-3-4b-it` i legepladsens mappe og starte legepladsen igen; "
+        "den bruger så den nye model af sig selv."
     )
 
 

@@ -15,7 +15,7 @@ import gradio as gr
 
 from sandbox.pipeline import Pipeline
 from sandbox.ui import about
-from sandbox.ui.auth import LOCAL, ROLE_LABELS, UserStore, can, permissions, role_for
+from sandbox.ui.auth import LOCAL, ROLE_LABELS, UserStore, permissions, role_for
 from sandbox.ui.compliance import EXPORT_LIFETIME_S, ComplianceTab
 from sandbox.ui.events import INSTANT, MODEL_QUEUE
 from sandbox.ui.exercises_tab import URL_PARAMETER, ExercisesTab
@@ -28,13 +28,21 @@ CONFIRM_RESET_JS = (
     "pladsholdere og dine oplysninger bliver slettet.')]"
 )
 PRESENTER_JS = "(on) => { document.body.classList.toggle('lp-presenter', on); return []; }"
+NOTES_JS = "(on) => { document.body.classList.toggle('lp-show-notes', on); return []; }"
 
 
-def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
-    """The web app around a loaded pipeline; ``users`` = workshop logins (None: one local user)."""
+def build_app(pipeline: Pipeline, users: UserStore | None = None, local_role: str = LOCAL) -> gr.Blocks:
+    """The web app around a loaded pipeline.
+
+    ``users`` = workshop logins; None: one local user, who sees the views
+    of ``local_role`` (:data:`LOCAL`: every view).
+    """
+
+    def role_of(request: gr.Request) -> str | None:
+        return local_role if users is None else role_for(users, request.username)
 
     def may(permission: str) -> Callable[[gr.Request], bool]:
-        return lambda request: can(users, request.username, permission)
+        return lambda request: permission in permissions(role_of(request))
 
     workshop = users is not None  # participants connect over the room's network
     playground = Playground(pipeline)
@@ -60,6 +68,11 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
                 presenter = gr.Checkbox(
                     label="Præsentationsvisning (stor skrift, høj kontrast)", value=False, elem_id="lp-presenter-toggle"
                 )
+                notes = gr.Checkbox(
+                    label="Vis noterne til underviseren på projektoren (de indeholder svarene)",
+                    value=False,
+                    elem_id="lp-notes-toggle",
+                )
                 queue_status = gr.Markdown(elem_id="lp-queue")
         timer = gr.Timer(3, active=False)
         with gr.Tabs(elem_id="lp-tabs") as tabs:
@@ -80,12 +93,12 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
             session ends. It is never swapped for a new object, because a
             Send pressed before this event finished already holds it.
             """
-            role = role_for(users, request.username)
+            role = role_of(request)
             allowed = permissions(role)
             card_id = dict(request.query_params).get(URL_PARAMETER)
             return (
                 visit_value,
-                who_markdown(request.username, role),
+                who_markdown(request.username, role, local=users is None),
                 gr.Tab(visible="log" in allowed),
                 gr.Accordion(visible="trainer" in allowed),
                 gr.Timer(active="trainer" in allowed),
@@ -124,6 +137,7 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None) -> gr.Blocks:
         )
         timer.tick(on_queue, None, [queue_status], queue=False, show_progress="hidden", api_visibility="private")
         presenter.change(None, [presenter], None, js=PRESENTER_JS)
+        notes.change(None, [notes], None, js=NOTES_JS)
         log_tab.select(compliance.on_refresh, None, compliance.refresh_outputs(), **INSTANT)
         reset_outputs = [
             visit,
@@ -154,9 +168,10 @@ def model_banner(pipeline: Pipeline) -> str:
     return banner + ("\n\n" + about.demo_notice() if info.demo else "")
 
 
-def who_markdown(username: str | None, role: str | None) -> str:
-    if role == LOCAL:
-        return "Kun på denne computer (ingen login)."
+def who_markdown(username: str | None, role: str | None, *, local: bool = False) -> str:
+    if local:
+        view = "" if role == LOCAL else f", visning for {ROLE_LABELS.get(role or '', 'ukendt rolle')}"
+        return f"Kun på denne computer (ingen login{view})."
     label = ROLE_LABELS.get(role or "", "ukendt rolle")
     return f"Logget ind som **{html.escape(username or '')}** ({label})"
 

@@ -39,9 +39,12 @@ from sandbox.paths import data_dir
 USERS_FILENAME = "users.json"
 ROLES = ("participant", "trainer", "compliance")
 ROLE_LABELS = {"participant": "deltager", "trainer": "underviser", "compliance": "compliance"}
-# Without logins there is one person at their own computer: they own the log
-# and run their own sessions, so they get every view.
+# Without logins there is one person at their own computer. They choose what
+# they see with ``serve --visning``: a caseworker trying things out needs
+# neither the trainer's panel nor the compliance log; "alt" is every view.
 LOCAL = "local"
+#: ``serve --visning`` → the role whose views the one local user gets.
+LOCAL_VIEWS = {"deltager": "participant", "underviser": "trainer", "compliance": "compliance", "alt": LOCAL}
 PERMISSIONS: dict[str, frozenset[str]] = {
     "participant": frozenset(),
     "trainer": frozenset({"trainer"}),

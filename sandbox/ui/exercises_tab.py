@@ -102,7 +102,7 @@ class ExercisesTab:
         # A card without material text (a question about an invented law) shows no empty box to fill in.
         uses_material = card.runner.name in USES_MATERIAL and bool(card.material.text.strip())
         material = gr.Textbox(value=card.material.text if uses_material else "", visible=uses_material)
-        return card_markdown(card, trainer=self.is_trainer(request)), material
+        return card_markdown(card, trainer=self.is_trainer(request), on_screen=True), material
 
     def on_accept(self, card_id: str | None, visit: Visit) -> str:
         if not card_id:

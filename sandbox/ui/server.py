@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 from sandbox.errors import UserError
 from sandbox.pipeline import Pipeline
 from sandbox.ui.app import build_app
-from sandbox.ui.auth import Logins, UserStore
+from sandbox.ui.auth import LOCAL_VIEWS, Logins, UserStore
 from sandbox.ui.danish import DanishPages
 from sandbox.ui.files import use_private_temp
 from sandbox.ui.gate import Gate, auth_for
@@ -124,12 +124,14 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 7860,
     slots: int | None = None,
+    view: str = "alt",
     **backend: str | None,
 ) -> None:
     """``legeplads serve``: check the host, load the model, start the app and wait.
 
-    ``backend`` takes :meth:`Pipeline.open`'s shared-server options
-    (``backend``, ``base_url``, ``api_key``, ``remote_model``).
+    ``view`` is what the one user sees without logins (a key of
+    :data:`LOCAL_VIEWS`); ``backend`` takes :meth:`Pipeline.open`'s
+    shared-server options (``backend``, ``base_url``, ``api_key``, ``remote_model``).
     """
     users = workshop_users(host)
     # Everything this process writes is its user's alone (gradio's temp files included),
@@ -138,7 +140,7 @@ def serve(
     use_private_temp(empty=True)
     pipeline = Pipeline.open(model=model, slots=slots, **backend)
     try:
-        demo = build_app(pipeline, users)
+        demo = build_app(pipeline, users, LOCAL_VIEWS[view])
         where = "kun denne computer" if users is None else f"workshop-tilstand med {len(users.users())} logins"
         launch(demo, host=host, port=port, users=users)
         print(f"Legepladsen kører på {address(host, port)} ({where}). Stop med Ctrl+C.", flush=True)

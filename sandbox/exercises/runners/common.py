@@ -11,6 +11,7 @@ without knowing how they were computed.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -118,16 +119,26 @@ class Run:
         """
         if self.cancel is not None and self.cancel.is_set():
             raise Stopped("Øvelsen blev stoppet.")
-        self._report(f"{label} (0 af {len(calls)} svar færdige)")
+        self._report(f"{label}: modellen læser prompten (0 af {len(calls)} svar færdige)")
         requests = [Request(prompt, params, system, self.exercise_id) for prompt, params in calls]
         results: dict[int, Result] = {}
+        most = sum(params.max_tokens for _, params in calls)  # every answer may run to its limit
+        written, first, shown = 0, 0.0, 0.0
         for index, item in self.pipeline.stream_group(requests, self.session, self.cancel, steady=steady):
             if isinstance(item, Result):
                 if item.finish_reason == "cancelled":
                     raise Stopped("Øvelsen blev stoppet.")
                 results[index] = item
                 self.done += 1
-                self._report(f"{label} ({len(results)} af {len(calls)} svar færdige)")
+                most -= calls[index][1].max_tokens - item.completion_tokens  # it stopped before its limit
+            else:
+                written += 1
+                first = first or time.monotonic()
+                if time.monotonic() - shown < REPORT_INTERVAL:
+                    continue
+            shown = time.monotonic()
+            left = time_left(written, most, shown - first) if first else ""
+            self._report(f"{label}: {len(results)} af {len(calls)} svar færdige{left}")
         return [results[i] for i in range(len(calls))]
 
     def finish(self) -> None:
@@ -136,6 +147,24 @@ class Run:
     def _report(self, label: str) -> None:
         if self.progress is not None:
             self.progress(self.done, self.total, label)
+
+
+# How often a card's progress line is redrawn while the model writes (seconds).
+REPORT_INTERVAL = 1.0
+
+
+def time_left(written: int, most: int, elapsed: float) -> str:
+    """", højst ca. 40 s tilbage": the longest the rest can take at the speed so far, or "" too early to say.
+
+    An upper bound, because answers may end before their token limit; the
+    estimate falls as they do.
+    """
+    if written < 10 or elapsed <= 0 or most <= written:
+        return ""
+    seconds = (most - written) / (written / elapsed)
+    if seconds < 60:
+        return f", højst ca. {max(1, round(seconds))} s tilbage"
+    return f", højst ca. {round(seconds / 60)} min tilbage"
 
 
 def percent(value: float) -> str:
