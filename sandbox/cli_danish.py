@@ -136,3 +136,27 @@ class DanishGroup(DanishCommand, click.Group):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("subcommand_metavar", "KOMMANDO [ARGUMENTER]...")
         super().__init__(*args, **kwargs)
+
+
+# argparse's English (Python 3.11's msgids) -> Danish, for the scripts beside the CLI
+# (scripts/download_model.py), which IT runs from the app's own advice.
+ARGPARSE_MESSAGES: dict[str, str] = {
+    "usage: ": "brug: ",
+    "positional arguments": "argumenter",
+    "options": "tilvalg",
+    "show this help message and exit": "vis denne hjælp og afslut",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: fejl: %(message)s\n",
+    "the following arguments are required: %s": "disse argumenter skal angives: %s",
+    "unrecognized arguments: %s": "ukendte argumenter: %s",
+    "expected one argument": "forventede én værdi",
+    "argument %(argument_name)s: %(message)s": "argumentet %(argument_name)s: %(message)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "ugyldigt valg: %(value)r (vælg mellem %(choices)s)",
+    "invalid %(type)s value: %(value)r": "ugyldig %(type)s-værdi: %(value)r",
+}
+
+
+def install_argparse() -> None:
+    """Make argparse speak Danish in this process (its module-level ``_``, as for click)."""
+    import argparse
+
+    argparse._ = lambda message: ARGPARSE_MESSAGES.get(message, message)  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sandbox import cli_danish  # noqa: E402
 from sandbox.errors import UserError  # noqa: E402
 from sandbox.models import catalog, models_dir  # noqa: E402
 from sandbox.models.download import Downloaded, download, from_catalog, from_url  # noqa: E402
@@ -28,6 +29,7 @@ CHECKSUMS = "SHA256SUMS"
 
 
 def main(argv: list[str] | None = None) -> int:
+    cli_danish.install_argparse()
     parser = argparse.ArgumentParser(
         description="Hent en model til legepladsen (fortsætter efter afbrydelse, kontrollerer sha256).",
         epilog="Katalog: " + ", ".join(catalog.names()) + ". Detaljer: models/README.md.",

@@ -219,3 +219,13 @@ def test_an_unexpected_error_is_named_but_never_quoted(capsys: pytest.CaptureFix
     assert stopped.value.code == 1
     err = capsys.readouterr().err
     assert "uventet fejl (ValueError)" in err and "Mette" not in err and "010190" not in err
+
+
+def test_the_download_script_speaks_danish_too() -> None:
+    """The demo notice sends IT to scripts/download_model.py: its help and errors are Danish like the CLI's."""
+    script = [sys.executable, str(Path(__file__).resolve().parent.parent / "scripts" / "download_model.py")]
+    shown = subprocess.run([*script, "--help"], capture_output=True, text=True, check=True).stdout
+    assert shown.startswith("brug: ") and "tilvalg:" in shown and "vis denne hjælp og afslut" in shown
+    assert not [english for english in ("usage:", "options:", "show this help") if english in shown]
+    refused = subprocess.run([*script, "--ukendt"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "fejl: ukendte argumenter: --ukendt" in refused.stderr
