@@ -108,6 +108,27 @@ def test_an_answer_the_guard_would_mask_is_refused(copy: Path, pipeline: Pipelin
         recording.load(copy, pipeline.guard)
 
 
+def test_personal_data_anywhere_in_the_result_is_refused(copy: Path, pipeline: Pipeline) -> None:
+    """Not only the answers: a summary (or a span, a prompt) holding a name and a CPR number refuses the file."""
+    rewrite(copy, lambda data: data["result"].update(summary="Borgeren Mette Hansen, CPR 150385-1234."), False)
+    with pytest.raises(RecordingError, match="værnet ikke godkender"):
+        recording.load(copy, pipeline.guard)
+
+
+def test_a_recording_holds_only_what_the_guard_lets_by_and_only_its_owner_reads_it(tmp_path: Path) -> None:
+    """The privacy card's result holds the material as typed and the answer with names put back: masked in the file."""
+    path = tmp_path / "privatliv.json"
+    outcome = CliRunner().invoke(main, ["exercises", "record", "privatliv-journalnotat", "--ud", str(path)])
+    assert outcome.exit_code == 0, outcome.output
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    # The card's own settings name the values it expects the guard to catch; what the run produced must not.
+    produced = json.dumps([saved["result"], saved["calls"]], ensure_ascii=False)
+    for secret in ("030352-1217", "susanne.frandsen@mail.dk", "28 41 93 07", "Ole Kristian Frandsen"):
+        assert secret not in produced
+    assert "[CPR_1]" in saved["result"]["caught"] and saved["result"]["restored"] == saved["result"]["answer"]["text"]
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
 def test_a_file_over_the_size_limit_is_refused(copy: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(recording, "MAX_BYTES", 1_000)
     with pytest.raises(RecordingError, match="for stor"):

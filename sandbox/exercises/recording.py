@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import re
 import types
 import typing
@@ -40,6 +41,7 @@ from sandbox.exercises.catalog import ExerciseDataError, get_card
 from sandbox.exercises.runners import run_card
 from sandbox.exercises.runners.common import Answer, Progress
 from sandbox.exercises.schema import Card, danish_errors
+from sandbox.guards import Vault
 from sandbox.paths import data_dir
 
 FORMAT = "legeplads-optagelse/1"
@@ -205,7 +207,7 @@ def record(card: Card, pipeline: Any, session: Any, progress: Progress | None = 
     recorder = _Recorder(pipeline)
     result = run_card(card, recorder, session, progress=progress)
     info = pipeline.info
-    return Recording(
+    saved = Recording(
         format=FORMAT,
         card=RecordedCard(id=card.id, title=card.title, runner=card.runner.name, content_sha256=card_sha256(card)),
         model=RecordedModel(
@@ -215,8 +217,12 @@ def record(card: Card, pipeline: Any, session: Any, progress: Progress | None = 
         app_version=metadata.version("legeplads"),
         settings=card.settings().model_dump(mode="json"),
         calls=recorder.calls,
-        result=json.loads(json.dumps(dataclasses.asdict(result))),
+        # A result holds text for the participant's own screen (the answer with the originals put
+        # back, the card's material as typed); a file shown to a room holds only what the guard lets by.
+        result=_masked(json.loads(json.dumps(dataclasses.asdict(result))), pipeline.guard, session.vault),
     )
+    _check_guard(saved, pipeline.guard, "den nye optagelse")  # the same check as on load, now
+    return saved
 
 
 def default_path(recording: Recording) -> Path:
@@ -231,7 +237,9 @@ def save(recording: Recording, path: Path) -> Path:
     body = recording.model_dump(mode="json")
     text = json.dumps({"checksum": checksum(body), **body}, ensure_ascii=False, indent=1)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text + "\n", encoding="utf-8")
+    # Readable by this user only, like every file the app writes.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as file:
+        file.write(text + "\n")
     return path
 
 
@@ -298,7 +306,7 @@ def load(path: Path, guard: Any) -> Saved:
             f"'{card.id}' nu er ({card.runner.name}): optag øvelsen igen."
         )
     result = result_from_json(recording.card.runner, recording.result, name)
-    _check_guard(recording, result, guard, name)
+    _check_guard(recording, guard, name)
     return Saved(path, recording, result, card_changed=card_sha256(card) != recording.card.content_sha256)
 
 
@@ -343,21 +351,57 @@ def _walk(value: Any, visit: Callable[[Any], None]) -> None:
             _walk(item, visit)
 
 
-def _check_guard(recording: Recording, result: Any, guard: Any, name: str) -> None:
-    """Every answer text must pass the output guard unchanged; anything else (or a guard failure) refuses the file."""
-    from sandbox.guards import Vault
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in JSON data (a recorded result: answers, spans, summaries, settings shown)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
-    texts = {answer.text for answer in answers_of(result)} | {call.answer for call in recording.calls}
+
+def _masked(value: Any, guard: Any, vault: Vault) -> Any:
+    """JSON data with every value the run's vault knows, and whatever else the guard finds, masked."""
+    if isinstance(value, str):
+        return guard.check_output(vault.mask(value), vault).text if value.strip() else value
+    if isinstance(value, dict):
+        return {key: _masked(item, guard, vault) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item, guard, vault) for item in value]
+    return value
+
+
+# The guard reads the file's texts in pieces of about this many characters, paragraphs apart.
+_CHECK_CHARS = 20_000
+
+
+def _check_guard(recording: Recording, guard: Any, name: str) -> None:
+    """No text in the file may hold anything the output guard would mask; any doubt refuses the file.
+
+    Every string of the result is read (not only the answers: a result also
+    holds summaries, spans and the prompt), with the calls' answers and
+    tokens. They are read together, a blank line apart, in a few pieces: one
+    guard call per span would take seconds per card.
+    """
+    texts = set(_strings(recording.result)) | {call.answer for call in recording.calls}
     texts |= {"".join(text for text, _ in call.tokens) for call in recording.calls if call.tokens is not None}
-    for text in sorted(texts):
+    pieces: list[list[str]] = [[]]
+    for text in sorted(t for t in texts if t.strip()):
+        if sum(len(t) for t in pieces[-1]) > _CHECK_CHARS:
+            pieces.append([])
+        pieces[-1].append(text)
+    for piece in pieces:
         try:
-            checked = guard.check_output(text, Vault())
+            checked = guard.check_output("\n\n".join(piece), Vault())
         except GuardError:
             checked = None
         if checked is None or checked.entities or checked.decision == "blocked":
             raise RecordingError(
-                f"Optagelsen {name} indeholder et svar, som værnet ikke godkender nu (det ville maskere noget "
-                "i det). Den vises ikke: optag øvelsen igen."
+                f"Optagelsen {name} indeholder tekst, som værnet ikke godkender nu (det ville maskere noget "
+                "i den). Den vises ikke: optag øvelsen igen."
             )
 
 

@@ -52,7 +52,8 @@ class JournalPanel:
             [self.status, *self.boxes, self.download],
             **INSTANT,
         )
-        self.prepare.click(self.on_export, [visit], [self.download], **INSTANT)
+        # Named: gradio would otherwise call it "on_export" too and give the Log tab's export a suffix.
+        self.prepare.click(self.on_export, [visit], [self.download], api_name="laeringslog_eksport", **INSTANT)
 
     def on_export(self, visit: Visit, request: gr.Request | None = None) -> Any:
         """Offer the log as it stands (entries and cards completed), also before anything was written."""
