@@ -89,6 +89,18 @@ def test_only_runs_during_a_module_count() -> None:
         state.go(1)
 
 
+def test_a_running_module_is_never_replaced_and_an_ended_one_gives_its_record_again() -> None:
+    """The record is the evidence: a second Start must not wipe it, a lost download must not lose it."""
+    state = ModuleState()
+    state.start(MODULE_PLAN, START)
+    with pytest.raises(UserError, match="Afslut det først"):
+        state.start("forloeb-kritiske", START)
+    ended = state.finish(START + timedelta(minutes=40))
+    again = state.finish(START + timedelta(minutes=90))
+    assert again is ended and again.ended == START + timedelta(minutes=40)
+    assert state.start("forloeb-kritiske", START).plan.id == "forloeb-kritiske", "a new one once it has ended"
+
+
 def test_a_step_outside_the_plan_is_refused_and_the_version_moves_with_each_change() -> None:
     state = ModuleState()
     state.start("forloeb-kritiske", START)

@@ -173,3 +173,9 @@ def test_replay_streams_the_saved_tokens_and_nothing_else(
 
 def test_danish_date() -> None:
     assert recording.danish_date(datetime(2026, 12, 1)) == "1. december 2026"
+
+
+def test_a_time_without_its_zone_is_refused(copy: Path, pipeline: Pipeline) -> None:
+    rewrite(copy, lambda data: data.update(recorded_at="2026-12-01T10:00:00"), keep_checksum=False)
+    with pytest.raises(RecordingError, match="tidszone"):
+        recording.load(copy, pipeline.guard)

@@ -20,7 +20,7 @@ from sandbox.exercises import get_card, load_hearing
 from sandbox.exercises.journal import Journal
 from sandbox.exercises.measures import content_stems, lix
 from sandbox.exercises.runners import hoeringssvar, laesbarhed, par, run_card, selvtjek
-from sandbox.exercises.runners.common import Answer, Span, Stopped, time_left
+from sandbox.exercises.runners.common import Answer, Run, Span, Stopped, time_left
 from sandbox.exercises.settings import RUNNER_SETTINGS, ParSettings, RunnerSettings
 from sandbox.numbers import decimal
 from sandbox.pipeline import Pipeline, Session
@@ -393,11 +393,20 @@ def test_laesbarhed_needs_text(pipeline: Pipeline) -> None:
         run_card(get_card("laesbarhed-webtekst"), pipeline, Session(), material="  ")
 
 
-def test_the_progress_line_says_roughly_how_long_is_left_at_most() -> None:
+def test_the_progress_line_says_roughly_how_long_is_left() -> None:
     assert time_left(5, 200, 1.0) == "", "too early to tell"
-    assert time_left(50, 150, 5.0) == ", højst ca. 10 s tilbage"  # 100 tokens left at 10 a second
-    assert time_left(50, 1_000, 5.0) == ", højst ca. 2 min tilbage"
-    assert time_left(150, 150, 5.0) == "", "nothing left"
+    assert time_left(50, 100, 5.0) == ", ca. 10 s tilbage"  # 100 steps left at 10 a second
+    assert time_left(50, 1_000, 5.0) == ", ca. 2 min tilbage"
+    assert time_left(150, 0, 5.0) == "", "nothing left"
+
+
+def test_steps_left_count_the_longest_running_answer_not_the_sum(pipeline: Pipeline) -> None:
+    """Nine answers that stopped early do not make the tenth one's remaining 180 steps look like 2 seconds."""
+    job = Run(pipeline, Session(), 10)
+    limits = [200] * 10
+    assert job._steps_left(limits, [20] * 10, done=set(range(9))) == 180
+    # Sixteen answers eight at a time: the running eight's longest rest, then the waiting batch's limit.
+    assert job._steps_left([100] * 16, [40] * 8 + [0] * 8, done=set()) == 60 + 100
 
 
 def test_hoeringssvar_compares_with_the_key(pipeline: Pipeline) -> None:

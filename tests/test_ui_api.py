@@ -122,7 +122,7 @@ def test_bad_input_gets_a_danish_message_and_leaves_the_app_usable(
     before = last_id(pipeline.log)
     answer, meta, status, _ = send(client, prompt).result(timeout=600)
     assert status.startswith("**Fejl:**") and message in status
-    assert "lp-empty" in answer and meta == ""
+    assert "lp-empty" in answer, "a new tab has no earlier answer to keep on screen"
     entries = newest(pipeline.log, before)
     assert len(entries) == (1 if logged else 0)
     for entry in entries:

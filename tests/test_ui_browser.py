@@ -732,6 +732,8 @@ def test_a_conversation_warns_before_it_is_full_and_refuses_what_would_not_fit(
     page.locator("#lp-send").click()
     status.get_by_text("Samtalen er blevet for lang til modellen").wait_for(timeout=SLOW)
     expect(status).to_contain_text("Tryk «Ny samtale»")
+    # The turn the refused prompt would have followed stays on screen: the user sees what the model has.
+    expect(page.locator("#lp-answer .lp-answer")).not_to_have_class(re.compile("lp-empty"))
     assert pipeline.log.entries(limit=1)[0]["id"] == before, "the turn that would not fit was not sent"
     shoot(page, "16-samtale-fuld")
     page.locator("#lp-new").click()

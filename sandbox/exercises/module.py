@@ -207,6 +207,10 @@ class ModuleState:
         if plan is None:
             raise UserError("Vælg et modul eller forløb, før du starter.")
         with self._lock:
+            if self.run is not None and self.run.ended is None:
+                raise UserError(
+                    f"«{self.run.plan.title}» er i gang. Afslut det først, så dokumentationen af det ikke går tabt."
+                )
             self.run = ModuleRun(plan, now)
             self.version += 1
             return self.run
@@ -223,7 +227,10 @@ class ModuleState:
             return run
 
     def finish(self, now: datetime) -> ModuleRun:
+        """End the running module; the one that just ended again, so its record can be fetched once more."""
         with self._lock:
+            if self.run is not None and self.run.ended is not None:
+                return self.run  # a lost download, an expired file: the record is made again, unchanged
             run = self._running()
             run.ended = now
             self.version += 1

@@ -115,9 +115,11 @@ class Recording(_Strict):
     @classmethod
     def _is_a_time(cls, value: str) -> str:
         try:
-            datetime.fromisoformat(value)
+            when = datetime.fromisoformat(value)
         except ValueError:
             raise ValueError("ikke et gyldigt tidspunkt (ISO 8601)") from None
+        if when.tzinfo is None:  # runs are sorted by time: a time without its zone cannot be compared
+            raise ValueError("tidspunktet mangler sin tidszone")
         return value
 
     @property
@@ -327,6 +329,10 @@ def for_card(card_id: str, where: Path, guard: Any) -> tuple[list[Saved], list[s
         except RecordingError as error:
             if path.name.startswith(f"{card_id}--"):
                 notes.append(error.message)
+            continue
+        except Exception:  # noqa: BLE001 - a file nobody foresaw is refused like any other, never shown
+            if path.name.startswith(f"{card_id}--"):
+                notes.append(f"Optagelsen {path.name} kunne ikke læses og vises ikke: optag øvelsen igen.")
             continue
         if saved.recording.card.id == card_id:
             found.append(saved)

@@ -46,7 +46,10 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None, local_role: st
 
     workshop = users is not None  # participants connect over the room's network
     playground = Playground(pipeline)
-    exercises = ExercisesTab(pipeline, is_trainer=may("trainer"))
+    # Alone at their own computer, anyone follows a path at their own pace, whatever the view.
+    exercises = ExercisesTab(
+        pipeline, is_trainer=may("trainer"), may_steer_module=(lambda request: True) if users is None else None
+    )
     compliance = ComplianceTab(pipeline.log, may_see_log=may("log"))
 
     use_private_temp()  # before gr.Blocks, which takes gradio's temp folder from it

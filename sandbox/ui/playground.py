@@ -43,6 +43,7 @@ FINISH_STATUS = {
     "cancelled": "**Stoppet.** Du stoppede svaret, så det er ufuldstændigt.",
 }
 NOTHING_YET = "Her ser du, hvad modellen får at se, når du har skrevet noget."
+STOPPED_BEFORE = "**Stoppet** før modellen gik i gang. Intet er sendt."
 CHANGED = (
     "Teksten i feltet er ændret, siden du sendte. «Kør igen» gentager kun den prompt, du sendte sidst; "
     "tryk Send for at sende den nye tekst."
@@ -320,7 +321,7 @@ class Playground:
             request = ask(_params(*settings))
             yield from self._answer(request, visit, show_probs, show_restored)
         except UserError as error:
-            yield self._failed(error, visit)
+            yield self._failed(error, visit, show_probs, show_restored)
         finally:
             visit.finish()
 
@@ -352,7 +353,8 @@ class Playground:
 
     def _answer(self, request: Request, visit: Visit, show_probs: bool, show_restored: bool) -> Iterator[tuple]:
         if visit.cancel.is_set():
-            yield EMPTY_ANSWER, "", "**Stoppet** før modellen gik i gang. Intet er sendt.", gr.skip()
+            # The last answer stays: in a conversation it is the turn the next prompt follows.
+            yield answer_html(visit, show_probs, show_restored), gr.skip(), STOPPED_BEFORE, gr.skip()
             return
         session = visit.session
         stream = self.pipeline.stream(request, session, visit.cancel)
@@ -398,9 +400,11 @@ class Playground:
             history_rows(visit),
         )
 
-    def _failed(self, error: UserError, visit: Visit) -> tuple:
+    def _failed(self, error: UserError, visit: Visit, show_probs: bool, show_restored: bool) -> tuple:
+        """The error, with the last answer back on screen: in a conversation it is the turn the next prompt follows."""
         gr.Warning(error.message)
-        return EMPTY_ANSWER, "", f"**Fejl:** {error.message}", history_rows(visit)
+        status = f"**Fejl:** {error.message}"
+        return answer_html(visit, show_probs, show_restored), gr.skip(), status, history_rows(visit)
 
 
 def slider_label(name: str, value: float | None) -> str:

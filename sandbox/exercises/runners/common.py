@@ -122,24 +122,39 @@ class Run:
         self._report(f"{label}: modellen læser prompten (0 af {len(calls)} svar færdige)")
         requests = [Request(prompt, params, system, self.exercise_id) for prompt, params in calls]
         results: dict[int, Result] = {}
-        most = sum(params.max_tokens for _, params in calls)  # every answer may run to its limit
-        written, first, shown = 0, 0.0, 0.0
+        written = [0] * len(calls)
+        first, shown = 0.0, 0.0
         for index, item in self.pipeline.stream_group(requests, self.session, self.cancel, steady=steady):
             if isinstance(item, Result):
                 if item.finish_reason == "cancelled":
                     raise Stopped("Øvelsen blev stoppet.")
                 results[index] = item
                 self.done += 1
-                most -= calls[index][1].max_tokens - item.completion_tokens  # it stopped before its limit
             else:
-                written += 1
+                written[index] += 1
                 first = first or time.monotonic()
                 if time.monotonic() - shown < REPORT_INTERVAL:
                     continue
             shown = time.monotonic()
-            left = time_left(written, most, shown - first) if first else ""
-            self._report(f"{label}: {len(results)} af {len(calls)} svar færdige{left}")
+            limits = [params.max_tokens for _, params in calls]
+            left = self._steps_left(limits, written, set(results))
+            eta = time_left(max(written), left, shown - first) if first else ""
+            self._report(f"{label}: {len(results)} af {len(calls)} svar færdige{eta}")
         return [results[i] for i in range(len(calls))]
+
+    def _steps_left(self, limits: list[int], written: list[int], done: set[int]) -> int:
+        """The most decode steps the rest can take: the longest running answer, then each later batch's longest.
+
+        The answers are decoded together, ``slots`` at a time: one step draws
+        a token for every running answer.
+        """
+        running = [limit - count for i, (limit, count) in enumerate(zip(limits, written, strict=True))
+                   if i not in done and count]
+        waiting = [limit for i, (limit, count) in enumerate(zip(limits, written, strict=True))
+                   if i not in done and not count]
+        slots = max(1, self.pipeline.slots)  # a later batch starts when the running one is done
+        batches = [max(waiting[start : start + slots]) for start in range(0, len(waiting), slots)]
+        return max(running, default=0) + sum(batches)
 
     def finish(self) -> None:
         self._report("Færdig")
@@ -153,18 +168,19 @@ class Run:
 REPORT_INTERVAL = 1.0
 
 
-def time_left(written: int, most: int, elapsed: float) -> str:
-    """", højst ca. 40 s tilbage": the longest the rest can take at the speed so far, or "" too early to say.
+def time_left(steps: int, left: int, elapsed: float) -> str:
+    """", ca. 40 s tilbage": ``left`` more decode steps at the pace of the ``steps`` so far, or "" too early to say.
 
-    An upper bound, because answers may end before their token limit; the
-    estimate falls as they do.
+    ``left`` counts every answer to its token limit; answers that end
+    earlier make the estimate fall. The pace also rises as answers leave
+    the batch, so it is more often too long than too short.
     """
-    if written < 10 or elapsed <= 0 or most <= written:
+    if steps < 10 or elapsed <= 0 or left <= 0:
         return ""
-    seconds = (most - written) / (written / elapsed)
+    seconds = left / (steps / elapsed)
     if seconds < 60:
-        return f", højst ca. {max(1, round(seconds))} s tilbage"
-    return f", højst ca. {round(seconds / 60)} min tilbage"
+        return f", ca. {max(1, round(seconds))} s tilbage"
+    return f", ca. {round(seconds / 60)} min tilbage"
 
 
 def percent(value: float) -> str:
