@@ -101,6 +101,24 @@ def test_a_running_module_is_never_replaced_and_an_ended_one_gives_its_record_ag
     assert state.start("forloeb-kritiske", START).plan.id == "forloeb-kritiske", "a new one once it has ended"
 
 
+def test_the_record_says_which_cards_were_run_not_only_which_steps_were_reached() -> None:
+    """Clicking through every step proves nothing: the record counts the runs of each card."""
+    state = ModuleState()
+    state.start(MODULE_PLAN, START)
+    for step in range(1, len(plans()[MODULE_PLAN].steps)):
+        state.go(step)
+    first = next(card for step in plans()[MODULE_PLAN].steps for card in step.cards)
+    state.note_card(first)
+    state.note_card(first)
+    state.finish(START + timedelta(minutes=6))
+    record = state.run.record(None, START + timedelta(minutes=6))
+    runs = {card.id: card.runs for card in record.cards}
+    assert runs[first] == 2 and sum(runs.values()) == 2
+    text = record.to_markdown()
+    assert f"_Øvelse `{first}`, kørt 2 gange under modulet_" in text and "ikke kørt" in text
+    assert record.to_csv().splitlines()[0].endswith(";Kørt under modulet (gange)")
+
+
 def test_a_step_outside_the_plan_is_refused_and_the_version_moves_with_each_change() -> None:
     state = ModuleState()
     state.start("forloeb-kritiske", START)

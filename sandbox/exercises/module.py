@@ -71,6 +71,7 @@ class CoveredCard:
     id: str
     title: str
     learning_goal: str
+    runs: int = 0  # how often it was run to the end during the module (by anyone in the room)
 
 
 @dataclass(frozen=True)
@@ -108,13 +109,22 @@ class TrainingRecord:
         ]
         if self.trainer:
             lines.append(f"- **Underviser:** {self.trainer}")
-        lines += ["", "## Gennemgåede trin", ""]
+        lines += ["", "## Trin, modulet nåede", ""]
         lines += [f"{number}. {title}" for number, title in enumerate(self.steps, 1)] or ["_Ingen._"]
-        lines += ["", "## Øvelser og læringsmål", ""]
+        lines += ["", "## Øvelser i de nåede trin, og hvor tit de blev kørt", ""]
         if not self.cards:
-            lines.append("_Ingen øvelser i de gennemgåede trin._")
+            lines.append("_Ingen øvelser i de nåede trin._")
         for card in self.cards:
-            lines += [f"### {card.title}", "", f"_Øvelse `{card.id}`_", "", f"**Læringsmål:** {card.learning_goal}", ""]
+            times = "gang" if card.runs == 1 else "gange"
+            ran = f"kørt {card.runs} {times} under modulet" if card.runs else "ikke kørt"
+            lines += [
+                f"### {card.title}",
+                "",
+                f"_Øvelse `{card.id}`, {ran}_",
+                "",
+                f"**Læringsmål:** {card.learning_goal}",
+                "",
+            ]
         lines += ["---", "Dokumentet indeholder ingen deltagernavne. Udskrevet af legepladsen."]
         return "\n".join(lines).rstrip() + "\n"
 
@@ -134,6 +144,7 @@ class TrainingRecord:
                 "Øvelse",
                 "Titel",
                 "Læringsmål",
+                "Kørt under modulet (gange)",
             ]
         )
         common = [
@@ -146,7 +157,8 @@ class TrainingRecord:
             self.trainer or "",
         ]
         for card in self.cards or (CoveredCard("", "", ""),):
-            writer.writerow([_cell(value) for value in (*common, card.id, card.title, card.learning_goal)])
+            row = (*common, card.id, card.title, card.learning_goal, card.runs)
+            writer.writerow([_cell(value) for value in row])
         return out.getvalue()
 
 
@@ -169,6 +181,7 @@ class ModuleRun:
     reached: set[int] = field(default_factory=lambda: {0})
     ended: datetime | None = None
     _participants: set[str] = field(default_factory=set, repr=False)
+    _runs: dict[str, int] = field(default_factory=dict, repr=False)  # card id → runs to the end
 
     @property
     def participants(self) -> int:
@@ -177,7 +190,10 @@ class ModuleRun:
     def record(self, trainer: str | None, now: datetime) -> TrainingRecord:
         steps = [self.plan.steps[index] for index in sorted(self.reached)]
         card_ids = list(dict.fromkeys(card_id for step in steps for card_id in step.cards))
-        cards = tuple(CoveredCard(c.id, c.title, one_line(c.learning_goal)) for c in map(get_card, card_ids))
+        cards = tuple(
+            CoveredCard(c.id, c.title, one_line(c.learning_goal), self._runs.get(c.id, 0))
+            for c in map(get_card, card_ids)
+        )
         name = one_line(trainer or "")[:MAX_TRAINER_NAME]
         return TrainingRecord(
             self.plan.title,
@@ -235,6 +251,12 @@ class ModuleState:
             run.ended = now
             self.version += 1
             return run
+
+    def note_card(self, card_id: str) -> None:
+        """A card was run to the end while a module runs (by anyone, the trainer's demonstration too)."""
+        with self._lock:
+            if self.run is not None and self.run.ended is None:
+                self.run._runs[card_id] = self.run._runs.get(card_id, 0) + 1
 
     def note_card_run(self, participant: str) -> None:
         """A participant (login or tab key) finished a card while a module runs: count them once."""

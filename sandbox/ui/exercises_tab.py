@@ -139,7 +139,7 @@ class ExercisesTab:
             # Named, because the participant may have picked another card while this one ran.
             title = f'<h3 class="lp-result-title">Resultat: {html.escape(card.title)}</h3>'
             visit.journal.complete(card.id)
-            self.module.note_run(request)
+            self.module.note_run(request, card.id)
             yield f"**Færdig:** «{card.title}».", title + exercise_views.render(result)
         except Stopped:
             yield "**Stoppet.** Du stoppede øvelsen, før den var færdig. Kør den igen, når du vil.", ""

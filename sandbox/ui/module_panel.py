@@ -127,7 +127,9 @@ class ModulePanel:
         record = run.record(trainer, datetime.now().astimezone())
         markdown, csv = export_record(record, owner_of(request))
         status = (
-            f"**Afsluttet** efter {record.duration()} med {quantity(record.participants, 'deltager', 'deltagere')}. "
+            f"**Afsluttet** efter {record.duration()} med {quantity(record.participants, 'deltager', 'deltagere')} "
+            f"(de, der kørte mindst én øvelse) og {quantity(sum(c.runs for c in record.cards), 'kørsel', 'kørsler')} "
+            "af modulets øvelser. "
             "Hent dokumentationen nedenfor og gem den, hvor kommunen dokumenterer kompetenceudvikling."
         )
         return (
@@ -137,8 +139,9 @@ class ModulePanel:
             status,
         )
 
-    def note_run(self, request: gr.Request | None) -> None:
-        """A card ran to the end: count its runner as a participant (by login, else by tab; trainers not)."""
+    def note_run(self, request: gr.Request | None, card_id: str) -> None:
+        """A card ran to the end: count the run, and its runner as a participant (login, else tab; trainers not)."""
+        self.state.note_card(card_id)
         if request is None:
             return
         if request.username and self.is_trainer(request):

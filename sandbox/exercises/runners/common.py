@@ -139,6 +139,8 @@ class Run:
             limits = [params.max_tokens for _, params in calls]
             left = self._steps_left(limits, written, set(results))
             eta = time_left(max(written), left, shown - first) if first else ""
+            if eta and self.done + len(calls) - len(results) < self.total:
+                eta += " af denne del"  # more parts follow (Par's other variant): this is not the whole card
             self._report(f"{label}: {len(results)} af {len(calls)} svar færdige{eta}")
         return [results[i] for i in range(len(calls))]
 
