@@ -28,7 +28,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sandbox.errors import GuardError, UserError
 from sandbox.exercises.catalog import ExerciseDataError, get_card
 from sandbox.exercises.runners import run_card
-from sandbox.exercises.runners.common import Answer, Progress
+from sandbox.exercises.runners.common import Progress
 from sandbox.exercises.schema import Card, danish_errors
 from sandbox.guards import Vault
 from sandbox.paths import data_dir
@@ -338,23 +338,6 @@ def for_card(card_id: str, where: Path, guard: Any) -> tuple[list[Saved], list[s
             found.append(saved)
     found.sort(key=lambda saved: saved.recording.when, reverse=True)
     return found, notes
-
-
-def answers_of(result: Any) -> list[Answer]:
-    """Every :class:`Answer` anywhere in a result, in field order."""
-    found: list[Answer] = []
-    _walk(result, lambda value: found.append(value) if isinstance(value, Answer) else None)
-    return found
-
-
-def _walk(value: Any, visit: Callable[[Any], None]) -> None:
-    visit(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for item in dataclasses.fields(value):
-            _walk(getattr(value, item.name), visit)
-    elif isinstance(value, (tuple, list, frozenset)):
-        for item in value:
-            _walk(item, visit)
 
 
 def _strings(value: Any) -> Iterator[str]:
