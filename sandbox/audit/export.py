@@ -64,7 +64,7 @@ def write_csv(entries: Iterable[dict[str, Any]], out: TextIO) -> int:
     writer.writerow([header for header, _ in CSV_COLUMNS])
     count = 0
     for entry in entries:
-        writer.writerow([_cell(cell(entry)) for _, cell in CSV_COLUMNS])
+        writer.writerow([spreadsheet_cell(cell(entry)) for _, cell in CSV_COLUMNS])
         count += 1
     return count
 
@@ -94,7 +94,8 @@ def text_stream(out: TextIO | BinaryIO) -> Iterator[TextIO]:
         wrapper.detach()
 
 
-def _cell(value: Any) -> Any:
+def spreadsheet_cell(value: Any) -> Any:
+    """``value`` for a CSV cell that Excel opens: text that Excel would run as a formula is kept as text."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value

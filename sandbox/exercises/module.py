@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sandbox.audit.export import spreadsheet_cell
 from sandbox.errors import UserError
 from sandbox.exercises.catalog import get_card, load_programme
 from sandbox.exercises.schema import MINDSETS
@@ -25,7 +26,6 @@ from sandbox.exercises.schema import MINDSETS
 MODULE_PLAN = "modul"
 MAX_TRAINER_NAME = 100
 # A cell Excel would read as a formula (a trainer "name" like =HYPERLINK(...)) is written as text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -158,12 +158,8 @@ class TrainingRecord:
         ]
         for card in self.cards or (CoveredCard("", "", ""),):
             row = (*common, card.id, card.title, card.learning_goal, card.runs)
-            writer.writerow([_cell(value) for value in row])
+            writer.writerow([spreadsheet_cell(value) for value in row])
         return out.getvalue()
-
-
-def _cell(value: object) -> object:
-    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
 def one_line(text: str) -> str:
