@@ -12,11 +12,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sandbox.audit import AuditLog
 from sandbox.backends.base import Finished, GenerationParams, Message, Token
-from sandbox.backends.engine import Step
+from sandbox.backends.engine import NEAR_MOST, Step, softmax_top
 from sandbox.backends.llama import LlamaBackend
 from sandbox.pipeline import Pipeline, Request, Session
 
@@ -273,6 +274,28 @@ def test_a_steady_group_keeps_every_row_until_its_last_member_ends(backend: Llam
     assert {row for member in rows for row in member} == {5}
 
 
+@pytest.mark.parametrize("steady", [False, True])
+def test_a_released_member_stops_at_once_and_the_others_go_on(backend: LlamaBackend, steady: bool) -> None:
+    """A caller that reached a stop string releases its member: it must not run on to max_tokens in every step."""
+    prompt = backend._prompt_tokens(PROMPT)
+    members = [(prompt, GenerationParams(max_tokens=24, seed=seed)) for seed in (1, 42)]
+    released = [threading.Event(), threading.Event()]
+    tokens, ends, rows = [0, 0], [None, None], []
+    for index, item in backend._engine.generate_group(members, threading.Event(), steady=steady, released=released):
+        if isinstance(item, Step):
+            tokens[index] += 1
+            if index == 1:
+                rows.append(item.rows)
+            if index == 0 and tokens[0] == 3:
+                released[0].set()
+        else:
+            ends[index] = item
+    assert ends[0].reason == "released" and tokens[0] < 12, tokens
+    assert ends[1].reason == "length" and tokens[1] == 24
+    assert rows[0] == 2
+    assert rows[-1] == (2 if steady else 1), "a steady group keeps the released row; otherwise it goes"
+
+
 class Recording(LlamaBackend):
     """The real backend, remembering whether each group was asked to be steady."""
 
@@ -337,3 +360,29 @@ def test_the_rooms_answers_close_up_when_someone_in_between_is_done(backend: Lla
     # which without the move would sit two slots away, behind the third's empty slot.
     assert rows[1][-1] == 2 and rows[3][-1] == 1
     assert engine.stats["moves"] > moves
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["peaked", "flat", "one far ahead"],
+)
+def test_softmax_top_agrees_with_the_plain_float64_softmax(shape: str) -> None:
+    """The fast path (float32 buffer, best sought near the peak) gives the textbook numbers, in every regime."""
+    rng = np.random.default_rng(7)
+    size = 262_144
+    logits = {
+        "peaked": rng.normal(0.0, 10.0, size),  # a few hundred near the peak: the short path
+        "flat": rng.normal(0.0, 0.1, size),  # everything near the peak: more than NEAR_MOST, the full search
+        "one far ahead": np.concatenate([[60.0], rng.normal(0.0, 1.0, size - 1)]),  # fewer than ``top`` near
+    }[shape].astype(np.float32)
+    near = int((logits >= logits.max() - 16.0).sum())
+    assert {"peaked": 5 <= near <= NEAR_MOST, "flat": near > NEAR_MOST, "one far ahead": near < 5}[shape]
+    reference = np.exp(logits.astype(np.float64) - logits.max())
+    reference /= reference.sum()
+    token = int(rng.integers(size))
+
+    prob, best = softmax_top(logits, token, 5, np.empty(size, dtype=np.float32))
+
+    assert prob == pytest.approx(reference[token], rel=1e-5)
+    assert [i for i, _ in best] == list(np.argsort(reference, kind="stable")[::-1][:5])
+    assert [p for _, p in best] == pytest.approx(sorted(reference)[::-1][:5], rel=1e-5)

@@ -224,8 +224,7 @@ class LlamaBackend:
         depend on a row's place in the batch (measured: five rows with one
         seed gave two answers), and the same question asked the same way
         must get the same answer. A call that reaches a stop string is cut
-        there; its sequence runs on to its end in the engine, so the group's
-        steps stay the same.
+        there and its sequence released (a steady group keeps its row).
         """
         with self._open():
             distinct: dict[tuple[tuple[int, ...], GenerationParams], list[int]] = {}
@@ -237,10 +236,15 @@ class LlamaBackend:
             for start in range(0, len(members), self.slots):
                 chunk = members[start : start + self.slots]
                 texts = [_Text(self._model, self._stops, len(prompt)) for prompt, _ in chunk]
-                for row, step in self._engine.generate_group(chunk, cancel, steady=steady):
+                released = [threading.Event() for _ in chunk]
+                for row, step in self._engine.generate_group(chunk, cancel, steady=steady, released=released):
                     for piece in texts[row].feed(Done("cancelled", 0) if cancel.is_set() else step):
                         for index in distinct[chunk[row]]:
                             yield index, piece
+                    if texts[row].finished:
+                        # At a stop string the answer is over: its sequence must not run on to
+                        # max_tokens, costing a row in every step (measured: Høringssvar 0.65x).
+                        released[row].set()
 
     def close(self) -> None:
         """Let the answers being written finish, refuse new calls, then free the model."""
