@@ -228,6 +228,7 @@ def test_hoeringssvar_compares_the_themes_with_the_key(hearing: Any) -> None:
         assert html.escape(theme.name) in page
     assert f"{sum(t.found for t in hearing.themes)} af {len(hearing.themes)} fundet med en gyldig henvisning" in page
     assert "Et tema tæller kun som fundet" in page
+    assert "gengiver et svar næsten ordret uden dets nummer" in page, "why a copied response is only 'nævnt'"
 
 
 def test_hoeringssvar_shows_an_invented_response_as_a_quoted_warning(hearing: Any) -> None:

@@ -318,6 +318,20 @@ def test_laesbarhed_does_not_blame_the_model_for_what_the_guard_masked(pipeline:
         assert per_sentence and all("," in part and "." not in part for part in per_sentence.groups())
 
 
+def test_a_masked_number_whose_placeholder_is_lost_is_not_called_kept() -> None:
+    """"Cifrene tæller ikke som manglende" beside "1 oplysning … mangler" read as a contradiction (browser walk)."""
+    original = get_card("laesbarhed-webtekst").material.text
+    phone = "72 36 00 00"
+    lost = laesbarhed.flaws(original, PLAIN_LETTER, "stop", 300, (), (phone,))
+    dropped = laesbarhed.summary(lix(original), PLAIN_LETTER, 35, lost, (phone,), (phone,))
+    kept = laesbarhed.summary(lix(original), PLAIN_LETTER, 35, (), (phone,), ())
+    assert "maskerede ét tal" in dropped and "Men pladsholderen mangler i omskrivningen" in dropped
+    assert "står i omskrivningen" not in dropped
+    assert "Pladsholderen står i omskrivningen, så tallet vises igen på din egen skærm." in kept
+    assert "mangler" not in kept
+    assert phone not in dropped + kept, "the summary reaches the projector: counts, never values"
+
+
 def test_an_empty_rewrite_is_reported_as_empty_not_as_the_goal_reached() -> None:
     before = lix(get_card("mail-forste-skridt").material.text)
     for empty in ("", "  \n "):

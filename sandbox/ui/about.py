@@ -84,7 +84,7 @@ SERVER_WHERE = (
 SERVER_HERE = "Her på legepladsen når kun maskeret tekst kommunens egen modelserver."
 
 
-def model_markdown(info: ModelInfo) -> str:
+def model_markdown(info: ModelInfo, workshop: bool = False) -> str:
     """Which model answers, in words a participant can repeat to a colleague."""
     server = info.details.get("server")
     where = f"på modelserveren {html.escape(server)}" if server else "lokalt med llama.cpp"
@@ -100,18 +100,34 @@ def model_markdown(info: ModelInfo) -> str:
             "Et svar med fast seed regnes alene, så det kan gentages præcist."
         )
     if info.demo:
-        lines.append(demo_notice())
+        lines.append(demo_notice(workshop))
     return "\n\n".join(lines)
 
 
-def demo_notice() -> str:
-    """Shown wherever the model is named: a tiny demo model must not be mistaken for a real one."""
+DEMO_WARNING = (
+    "⚠️ **Dette er en lille demomodel.** Den viser mekanikken (værnet, loggen, sandsynligheder, "
+    "tilfældighed), men den opfinder frit og skriver ofte vrøvl."
+)
+
+
+def demo_notice(workshop: bool) -> str:
+    """Shown wherever the model is named: a tiny demo model must not be mistaken for a real one.
+
+    What to do about it depends on who reads it: at their own computer a
+    caseworker can have IT fetch a larger model; a workshop participant
+    cannot change the trainer's laptop, but can ask to see a real model's
+    saved runs beside the cards.
+    """
+    if workshop:
+        return (
+            f"{DEMO_WARNING} Underviseren har valgt den, så lokalet kan øve mekanikken hurtigt. Har "
+            "underviseren optaget en øvelse med en rigtig model, vises den optagelse ved siden af dit eget "
+            "resultat under Øvelser."
+        )
     return (
-        "⚠️ **Dette er en lille demomodel.** Den viser mekanikken (værnet, loggen, sandsynligheder, "
-        "tilfældighed), men den opfinder frit og skriver ofte vrøvl. Til rigtig øvelse skal en større "
-        "model hentes ned på computeren (2,5 GB, én gang). Bed IT om at køre "
-        "`python scripts/download_model.py gemma-3-4b-it` i legepladsens mappe og starte legepladsen igen; "
-        "den bruger så den nye model af sig selv."
+        f"{DEMO_WARNING} Til rigtig øvelse skal en større model hentes ned på computeren (2,5 GB, én gang). "
+        "Bed IT om at køre `python scripts/download_model.py gemma-3-4b-it` i legepladsens mappe og starte "
+        "legepladsen igen; den bruger så den nye model af sig selv."
     )
 
 
@@ -137,5 +153,5 @@ def build(info: ModelInfo, workshop: bool) -> None:
         where, here = LOCAL_WHERE, LOCAL_HERE
     computer = "underviserens computer" if workshop else "denne computer"
     gr.Markdown(INTRO.format(where=where, computer=computer))
-    gr.Markdown(model_markdown(info))
+    gr.Markdown(model_markdown(info, workshop))
     gr.Markdown(FOUR_THINGS.format(here=here))

@@ -65,7 +65,7 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None, local_role: st
             # A button, not a link: gradio opens Markdown links in a new tab, which would leave
             # this one open, still showing the answers, on a shared computer.
             logout = gr.Button("Log ud", size="sm", scale=0, visible=workshop, elem_id="lp-logout")
-        gr.Markdown(model_banner(pipeline), elem_id="lp-model")
+        gr.Markdown(model_banner(pipeline, workshop), elem_id="lp-model")
         with gr.Accordion("Underviser", open=False, visible=False, elem_id="lp-trainer") as trainer_panel:
             with gr.Row():
                 presenter = gr.Checkbox(
@@ -165,10 +165,10 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None, local_role: st
     return demo
 
 
-def model_banner(pipeline: Pipeline) -> str:
+def model_banner(pipeline: Pipeline, workshop: bool) -> str:
     info = pipeline.info
     banner = f"**Model:** {html.escape(info.name)}"
-    return banner + ("\n\n" + about.demo_notice() if info.demo else "")
+    return banner + ("\n\n" + about.demo_notice(workshop) if info.demo else "")
 
 
 def who_markdown(username: str | None, role: str | None, *, local: bool = False) -> str:

@@ -338,7 +338,9 @@ def hoeringssvar(result: HoeringssvarResult) -> str:
     parts.append(
         '<p class="lp-note">Et tema tæller kun som fundet, når ét afsnit af opsummeringen både bruger et af '
         "nøglens ord for temaet og henviser til et svar, som modellen læste, og som rejser temaet. "
-        "Ord uden en sådan henvisning tæller som nævnt, ikke som fundet.</p>"
+        "Ord uden en sådan henvisning tæller som nævnt, ikke som fundet – også når modellen gengiver et svar "
+        "næsten ordret uden dets nummer: så kan læseren ikke slå op, hvem der skrev det, eller om det står "
+        "i svarene.</p>"
     )
     parts.append(_text_block(f"Modellens opsummering af {result.used} svar", result.combined))
     parts += [

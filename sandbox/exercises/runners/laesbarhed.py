@@ -122,7 +122,7 @@ def run(
         masked,
         lost_names,
         found_flaws,
-        summary(before, rewritten, settings.target_lix, found_flaws, masked),
+        summary(before, rewritten, settings.target_lix, found_flaws, masked, lost_names),
     )
 
 
@@ -225,8 +225,21 @@ def goal_verdict(target: int, flaws: tuple[Flaw, ...], after: Lix) -> str:
     return f"Målet var højst {target}: " + ("nået." if after.rounded <= target else "ikke nået.")
 
 
-def summary(before: Lix, rewritten: str, target: int, flaws: tuple[Flaw, ...], masked: tuple[str, ...]) -> str:
-    """The result in Danish sentences: what is wrong with the answer first, then LIX before and after and the goal."""
+def summary(
+    before: Lix,
+    rewritten: str,
+    target: int,
+    flaws: tuple[Flaw, ...],
+    masked: tuple[str, ...],
+    lost_names: tuple[str, ...] = (),
+) -> str:
+    """The result in Danish sentences: what is wrong with the answer first, then LIX before and after and the goal.
+
+    ``masked``: numbers the guard replaced (the model never saw the digits);
+    ``lost_names``: masked values whose placeholder the answer dropped. A
+    masked number is not a lost number, but its placeholder can still be
+    lost, and the two sentences must not contradict each other.
+    """
     if not rewritten.strip():
         return (
             f"Modellen svarede ikke med nogen tekst, så der er intet at måle. Originalen har LIX {before.rounded} "
@@ -242,9 +255,18 @@ def summary(before: Lix, rewritten: str, target: int, flaws: tuple[Flaw, ...], m
     ]
     if masked:
         count = "ét tal" if len(masked) == 1 else f"{len(masked)} tal"
+        dropped = sum(value in lost_names for value in masked)
+        if not dropped:
+            fate = "Pladsholderen står i omskrivningen, så tallet vises igen på din egen skærm."
+            if len(masked) > 1:
+                fate = "Pladsholderne står i omskrivningen, så tallene vises igen på din egen skærm."
+        elif dropped == len(masked):
+            fate = f"Men {'pladsholderen' if dropped == 1 else 'pladsholderne'} mangler i omskrivningen (se ovenfor)."
+        else:
+            fate = f"Men {dropped} af pladsholderne mangler i omskrivningen (se ovenfor)."
         lines.append(
             f"Værnet maskerede {count} (fx et telefonnummer), før modellen så teksten, så modellen så kun en "
-            "pladsholder; cifrene tæller ikke som manglende."
+            f"pladsholder; derfor regnes cifrene ikke som tal, modellen har tabt. {fate}"
         )
     return " ".join(lines)
 
