@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import gradio as gr
 import pytest
 from click.testing import CliRunner
 
@@ -158,6 +159,7 @@ def test_replay_streams_the_saved_tokens_and_nothing_else(
     copy: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(recording_panel, "PACE", 0)
+    monkeypatch.setattr(recording_panel, "REDRAW", 0)  # every token drawn, to check each frame
     monkeypatch.setattr(recording, "folder", lambda: copy.parent)
     panel = recording_panel.RecordingPanel(pipeline.guard)
     frames = list(panel.on_play(CARD, copy.name))
@@ -169,6 +171,23 @@ def test_replay_streams_the_saved_tokens_and_nothing_else(
     assert html.escape("".join(text for text, _ in call.tokens)) in frames[-1]
     # A name that is not in the card's list is never read, whatever file it names.
     assert list(panel.on_play(CARD, "../../etc/passwd")) == [""]
+
+
+def test_replays_run_a_few_at_a_time_and_redraw_ten_times_a_second(
+    copy: Path, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A room pressing Afspil together must not take the worker threads and CPU the live answers need."""
+    panel = recording_panel.RecordingPanel(pipeline.guard)
+    with gr.Blocks() as blocks:
+        panel.build(gr.Dropdown([CARD]))
+    [play] = [fn for fn in blocks.fns.values() if fn.fn == panel.on_play]
+    assert (play.concurrency_id, play.concurrency_limit) == ("replay", recording_panel.REPLAYS_AT_ONCE)
+
+    monkeypatch.setattr(recording_panel, "PACE", 0)
+    monkeypatch.setattr(recording_panel, "REDRAW", 3600)  # a slow clock: only the first frame and the last
+    monkeypatch.setattr(recording, "folder", lambda: copy.parent)
+    frames = list(panel.on_play(CARD, copy.name))
+    assert len(frames) == 2 and 'data-finished="true"' in frames[-1]
 
 
 def test_danish_date() -> None:

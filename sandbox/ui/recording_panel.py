@@ -28,6 +28,13 @@ from sandbox.ui.events import INSTANT
 
 # Seconds per token: about 20 tokens a second, as a fast local model writes, so a sentence can be followed.
 PACE = 0.05
+# A replay redraws at most this often (seconds): each redraw sends the whole view so far.
+REDRAW = 0.1
+# Replays running at once. Each holds a worker thread while it paces itself and
+# sends its view ten times a second: a room pressing "Afspil" together would
+# otherwise take the threads and the CPU the model's live answers need. The
+# rest wait their turn and see their place.
+REPLAYS_AT_ONCE = 4
 _WORDS = re.compile(r"\S+\s*|\s+")
 _TEXT_STYLE = (
     "white-space:pre-wrap;border:1px solid #d1d5db;border-radius:4px;padding:0.5rem 0.75rem;"
@@ -55,7 +62,15 @@ class RecordingPanel:
             self.view = gr.HTML(elem_id="lp-recording-view")
         choice.change(self.on_choose, [choice], [self.column, self.pick, self.notes, self.view, self.replay], **INSTANT)
         self.pick.input(self.on_pick, [choice, self.pick], [self.view, self.replay], **INSTANT)
-        self.play.click(self.on_play, [choice, self.pick], [self.replay], **INSTANT)
+        self.play.click(
+            self.on_play,
+            [choice, self.pick],
+            [self.replay],
+            concurrency_id="replay",
+            concurrency_limit=REPLAYS_AT_ONCE,
+            show_progress="full",
+            api_visibility="private",
+        )
 
     def on_choose(self, card_id: str | None) -> tuple[Any, Any, str, str, str]:
         """Show the card's saved runs (the newest opened), or hide the panel when it has none."""
@@ -86,9 +101,12 @@ class RecordingPanel:
         for number, call in enumerate(calls, start=1):
             heading = f"Svar {number} af {len(calls)}" if len(calls) > 1 else "Svaret"
             shown = ""
+            drawn = 0.0
             for piece in pieces(call):
                 shown += piece
-                yield replay_html(saved, done, heading, shown, finished=False)
+                if time.monotonic() - drawn >= REDRAW:
+                    drawn = time.monotonic()
+                    yield replay_html(saved, done, heading, shown, finished=False)
                 time.sleep(PACE)
             done.append(_answer_block(heading, shown))
         yield replay_html(saved, done, "", "", finished=True)
