@@ -69,12 +69,17 @@ def test_gradio_copies_are_the_same_tab_and_discard_drops_the_vault() -> None:
     discard(None)
 
 
-def test_reset_lets_the_tab_send_again() -> None:
+def test_a_send_still_waiting_at_nulstil_stops_before_anything_is_sent() -> None:
+    """Reset used to clear the mark, and the waiting call's start cleared the stop: the forgotten prompt went out."""
     visit = Visit()
-    assert visit.accept()
+    assert visit.accept()  # Send pressed; the call waits in the queue
     visit.reset()
-    assert visit.cancel.is_set(), "the running call is asked to stop"
-    assert visit.accept(), "and a new press is accepted"
+    assert visit.cancel.is_set(), "the waiting call is asked to stop"
+    assert not visit.accept(), "a new Send waits until the stopped call has ended"
+    visit.begin()  # the waiting call's turn comes
+    assert visit.cancel.is_set(), "it stops before anything is sent under the new pseudonym"
+    visit.finish()
+    assert visit.accept(), "then the tab sends again"
 
 
 def test_new_conversation_keeps_the_vault_and_ignores_a_late_answer(pipeline: Pipeline) -> None:

@@ -91,12 +91,14 @@ class Visit:
     def reset(self) -> None:
         """Forget everything: a new pseudonym and an empty vault, history and answer.
 
-        A running call is stopped, and the tab may send again at once:
-        "Nulstil" is also the way out should a call ever be marked as under
-        way without running.
+        A waiting or running call is stopped but stays marked until it has
+        ended: a Send still in the queue would otherwise start, clear the
+        stop (see :meth:`begin`) and send the forgotten prompt under the new
+        pseudonym. A new Send waits for that end, which comes at once for a
+        stopped call; reloading the page is the way out should a call ever
+        stay marked without running.
         """
         self.cancel.set()
-        self.pending = False
         self.session = Session()
         self.last = self.last_request = None
         self.conversation = Conversation()
