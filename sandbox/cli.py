@@ -342,14 +342,16 @@ def log_show(last: str) -> None:
     """Vis de nyeste poster, ældste øverst."""
     from sandbox.audit import AuditLog
     from sandbox.audit.text import entry_text
+    from sandbox.exercises import card_titles
 
     if not last.isdigit() or int(last) < 1:
         raise UserError(f"--last skal være et helt tal større end 0 (fik {last!r}).")
     entries = AuditLog().entries(limit=int(last))
     if not entries:
         click.echo("Loggen er tom.", err=True)
+    titles = card_titles()
     for entry in reversed(entries):
-        click.echo(entry_text(entry) + "\n")
+        click.echo(entry_text(entry, titles=titles) + "\n")
 
 
 @log_group.command("verify")
@@ -401,6 +403,7 @@ def log_export(fmt: str | None, since: str | None, until: str | None, session: s
     """Eksportér poster til regneark eller videre behandling."""
     from sandbox.audit import AuditLog
     from sandbox.audit.text import parse_moment
+    from sandbox.exercises import card_titles
     from sandbox.numbers import quantity
 
     if fmt not in ("csv", "jsonl"):
@@ -411,11 +414,11 @@ def log_export(fmt: str | None, since: str | None, until: str | None, session: s
         "until": parse_moment(until, end_of_day=True) if until else None,
     }
     if output is None:
-        count = log.export(fmt, sys.stdout.buffer, session=session, **period)
+        count = log.export(fmt, sys.stdout.buffer, session=session, titles=card_titles(), **period)
     else:
         try:
             with open(output, "wb") as out:
-                count = log.export(fmt, out, session=session, **period)
+                count = log.export(fmt, out, session=session, titles=card_titles(), **period)
         except OSError as error:
             raise UserError(f"Kan ikke skrive til {output}: {error.strerror}.") from None
     click.echo(f"{quantity(count, 'post', 'poster')} eksporteret" + (f" til {output}." if output else "."), err=True)

@@ -35,14 +35,13 @@ from sandbox.audit.labels import (
     ENTITY_LABELS,
     FINISH_LABELS,
     exercise_title,
-    exercise_titles,
     finish_label,
 )
 from sandbox.audit.schema import VERSION
 from sandbox.audit.store import MIN_FREE_BYTES
 from sandbox.audit.text import entry_text, findings_text, verification_text
 from sandbox.errors import LogError, UserError
-from sandbox.exercises import get_card, load_cards
+from sandbox.exercises import card_titles, get_card, load_cards
 from sandbox.guards.art9 import TERMS as ART9_TERMS
 from sandbox.guards.result import ENTITY_TYPES
 
@@ -474,13 +473,15 @@ AS_REPORTED = {
     "output_findings": [finding("PERSON", 1)],
     "exercise_id": "bias-koen",
     "finish_reason": "length",
+    "params": {"temperature": 0.7, "seed": 7, "decoded_together": 3},
+    "messages": [{"role": "system", "content": "Svar kort."}, {"role": "user", "content": "Hej [PERSON_1]"}],
 }
 
 
 def test_csv_shows_danish_words_and_jsonl_keeps_the_codes(log: AuditLog) -> None:
     log.append(make_entry(**AS_REPORTED))
     out = io.BytesIO()
-    log.export("csv", out)
+    log.export("csv", out, titles=card_titles())
     header, row = csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"), newline=""), delimiter=";")
     cell = dict(zip(header, row, strict=True))
     assert cell["Fundet i prompten"] == "Adresse ×1, Navn ×6", "labels, in the fixed order of the labels table"
@@ -489,6 +490,9 @@ def test_csv_shows_danish_words_and_jsonl_keeps_the_codes(log: AuditLog) -> None
     assert cell["Tilladt umaskeret"] == "Adresse, Navn"
     assert cell["Stopårsag"] == "grænse for tokens"
     assert (cell["Øvelse"], cell["Øvelse-id"]) == (get_card("bias-koen").title, "bias-koen")
+    assert cell["Parametre (inkl. seed)"].endswith("svar regnet på én gang 3"), cell["Parametre (inkl. seed)"]
+    sent = cell["Sendt til modellen"]
+    assert sent.startswith("[systeminstruks]\n") and "\n\n[bruger]\n" in sent, "roles in Danish"
     assert header.index("Øvelse-id") == header.index("Øvelse") + 1
 
     out = io.StringIO(newline="")
@@ -523,10 +527,11 @@ def test_free_prompts_and_vanished_cards_still_say_what_they_were(log: AuditLog)
     log.append(make_entry(exercise_id=None))
     log.append(make_entry(exercise_id="omdoebt-kort", entities=[finding("NYTYPE", 2)]))
     free, vanished = reversed(log.entries())
-    assert exercise_title(free["exercise_id"]) == "fri prompt"
-    assert exercise_title(vanished["exercise_id"]) == "omdoebt-kort", "an unknown id is shown, not hidden"
+    titles = card_titles()
+    assert exercise_title(free["exercise_id"], titles) == "fri prompt"
+    assert exercise_title(vanished["exercise_id"], titles) == "omdoebt-kort", "an unknown id is shown, not hidden"
     assert findings_text(vanished["entities"]) == "NYTYPE ×2", "an unknown type is shown as its code"
-    assert "øvelse omdoebt-kort" in entry_text(vanished)
+    assert "øvelse omdoebt-kort" in entry_text(vanished, titles=titles)
 
 
 def test_every_code_the_log_can_hold_has_a_danish_label() -> None:
@@ -534,7 +539,7 @@ def test_every_code_the_log_can_hold_has_a_danish_label() -> None:
     assert set(ART9_LABELS) == set(ART9_TERMS)
     assert set(DECISION_LABELS) == set(DECISIONS)
     assert set(FINISH_LABELS) == set(FINISH_REASONS)
-    assert set(exercise_titles()) == {card.id for card in load_cards()}
+    assert set(card_titles()) == {card.id for card in load_cards()}
 
 
 def test_the_documented_labels_are_the_ones_the_log_uses() -> None:

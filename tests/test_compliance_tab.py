@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import pandas as pd
 import pytest
 from test_audit import make_entry
 
@@ -20,7 +21,15 @@ from sandbox.audit import AuditLog
 from sandbox.backends.base import GenerationParams
 from sandbox.exercises import get_card
 from sandbox.pipeline import Pipeline, Request, Session
-from sandbox.ui.compliance import ALL, COLUMNS, NO_DETAILS, TEXT_CHARS, ComplianceTab
+from sandbox.ui.compliance import (
+    ALL,
+    CHART_LEAST_TOP,
+    COLUMNS,
+    NO_DETAILS,
+    TEXT_CHARS,
+    ComplianceTab,
+    chart_plot,
+)
 
 # A name, an address and two health words: what the review saw as "ADRESSE ×1, PERSON ×1" and "HELBRED ×2".
 PROMPT = "Skriv et brev til Mette Kirstine Sørensen, Vestergade 12, 8000 Aarhus C, om hendes sygemelding og diagnose."
@@ -50,8 +59,19 @@ def test_the_table_shows_danish_labels_and_the_exercise_title(pipeline: Pipeline
     assert "[PERSON_1]" in row["Prompt (maskeret)"] and "Mette" not in row["Prompt (maskeret)"]
 
     chart, _, _ = tab.on_show(ALL, ALL, ALL, ALL, EXERCISE, None)  # type: ignore[arg-type]
-    assert {"Adresse", "Navn"} <= set(chart["Type"]), "the chart's legend uses the same words"
-    assert not set(chart["Type"]) & {"ADRESSE", "PERSON"}
+    types = {row[chart.value["columns"].index("Type")] for row in chart.value["data"]}
+    assert {"Adresse", "Navn"} <= types, "the chart's legend uses the same words"
+    assert not types & {"ADRESSE", "PERSON"}
+
+
+def test_the_chart_axis_reaches_the_highest_day_and_never_less_than_ten() -> None:
+    """A short axis is spaced in half steps (a browser test sees its ticks); a long one must still show every bar."""
+    columns = ["Dag", "Type", "Antal"]
+    few = pd.DataFrame([["2026-01-05", "Navn", 1], ["2026-01-05", "CPR-nummer", 2]], columns=columns)
+    assert chart_plot(few).y_lim == [0, CHART_LEAST_TOP] == [0, 10]
+    more = pd.DataFrame([["2026-01-06", "Navn", 9], ["2026-01-06", "Adresse", 5]], columns=columns)
+    assert chart_plot(pd.concat([few, more])).y_lim == [0, 14], "the day's types are stacked"
+    assert chart_plot(pd.DataFrame(columns=columns)).y_lim == [0, 10]
 
 
 def test_a_free_prompt_says_so(pipeline: Pipeline) -> None:

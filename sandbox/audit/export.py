@@ -17,11 +17,11 @@ import contextlib
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, BinaryIO, TextIO
 
 from sandbox.audit.labels import DECISION_LABELS, exercise_title, finish_label
-from sandbox.audit.text import findings_text, local_time, params_text, types_text, warnings_text
+from sandbox.audit.text import findings_text, local_time, messages_text, params_text, types_text, warnings_text
 
 # (header, how to get the cell from an entry dict), in column order.
 CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
@@ -29,7 +29,7 @@ CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("Tidspunkt (UTC)", lambda e: e["time"]),
     ("Tidspunkt (lokal tid)", lambda e: local_time(e["time"])),
     ("Session", lambda e: e["session"]),
-    ("Øvelse", lambda e: exercise_title(e["exercise_id"])),
+    ("Øvelse", lambda e: e["exercise_title"]),  # added by write_csv
     ("Øvelse-id", lambda e: e["exercise_id"]),
     ("Samtale-id", lambda e: e["conversation_id"]),
     ("Tur i samtalen", lambda e: e["turn"]),
@@ -43,7 +43,7 @@ CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("Fundet i svaret", lambda e: findings_text(e["output_findings"])),
     ("Tilladt umaskeret", lambda e: types_text(e["allowed_types"])),
     ("Prompt (maskeret)", lambda e: e["prompt"]),
-    ("Sendt til modellen", lambda e: _messages(e["messages"])),
+    ("Sendt til modellen", lambda e: None if e["messages"] is None else messages_text(e["messages"])),
     ("Svar (maskeret)", lambda e: e["response"]),
     ("Prompt-tokens", lambda e: e["prompt_tokens"]),
     ("Svar-tokens", lambda e: e["completion_tokens"]),
@@ -58,12 +58,14 @@ CSV_COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_csv(entries: Iterable[dict[str, Any]], out: TextIO) -> int:
+def write_csv(entries: Iterable[dict[str, Any]], out: TextIO, titles: Mapping[str, str]) -> int:
+    """The entries for Excel; ``titles`` (card id → title) names each entry's exercise (see ``exercise_title``)."""
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([header for header, _ in CSV_COLUMNS])
     count = 0
     for entry in entries:
+        entry = {**entry, "exercise_title": exercise_title(entry["exercise_id"], titles)}
         writer.writerow([spreadsheet_cell(cell(entry)) for _, cell in CSV_COLUMNS])
         count += 1
     return count
@@ -77,7 +79,7 @@ def write_jsonl(entries: Iterable[dict[str, Any]], out: TextIO) -> int:
     return count
 
 
-WRITERS: dict[str, Callable[[Iterable[dict[str, Any]], TextIO], int]] = {"csv": write_csv, "jsonl": write_jsonl}
+FORMATS = ("csv", "jsonl")
 
 
 @contextlib.contextmanager
@@ -99,9 +101,3 @@ def spreadsheet_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
-
-
-def _messages(messages: list[dict[str, str]] | None) -> str | None:
-    if messages is None:
-        return None
-    return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in messages)

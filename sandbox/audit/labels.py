@@ -10,7 +10,6 @@ imports, because ``legeplads log`` uses it too.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,6 +70,16 @@ PARAM_LABELS: dict[str, str] = {
     "max_tokens": "maks. antal tokens",
     "seed": "seed",
     "top_logprobs": "alternativer pr. token",
+    # Not a setting but how the answer was computed: 1 = alone; more = in one
+    # decode with others, which changes the numbers slightly (see the engine).
+    "decoded_together": "svar regnet på én gang",
+}
+
+# Who wrote a message sent to the model. Keys are the chat roles the backends use.
+ROLE_LABELS: dict[str, str] = {
+    "system": "systeminstruks",
+    "user": "bruger",
+    "assistant": "model",
 }
 
 
@@ -98,30 +107,15 @@ def finish_label(entry: Mapping[str, Any]) -> str:
     return FAILED if entry["error"] else ""
 
 
-def exercise_title(exercise_id: str | None) -> str:
+def exercise_title(exercise_id: str | None, titles: Mapping[str, str]) -> str:
     """An exercise id as the card's title, the way the Log tab's filter offers it.
 
-    ``None`` is a free prompt. An id with no card (renamed or removed since
-    the entry was written) is shown as the id, so the entry still says
-    something a person can look up.
+    The log stores only the id; ``titles`` (id → title) comes from the
+    caller, which knows the exercise catalogue (the log layer must not).
+    ``None`` is a free prompt. An id with no title (a card renamed or
+    removed since the entry was written) is shown as the id, so the entry
+    still says something a person can look up.
     """
     if exercise_id is None:
         return FREE_PROMPT
-    return exercise_titles().get(exercise_id, exercise_id)
-
-
-@functools.cache
-def exercise_titles() -> dict[str, str]:
-    """Every bundled card's id and title, read once: the cards do not change while legeplads runs.
-
-    A broken card file must not make the compliance log unreadable, so the
-    titles are then left out and entries show their ids.
-    """
-    # Imported here: only the views that show titles should pay for reading the cards.
-    from sandbox.exercises import load_cards
-    from sandbox.exercises.catalog import ExerciseDataError
-
-    try:
-        return {card.id: card.title for card in load_cards()}
-    except ExerciseDataError:
-        return {}
+    return titles.get(exercise_id, exercise_id)

@@ -19,7 +19,7 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, TextIO
@@ -228,19 +228,22 @@ class AuditLog:
         since: datetime | None = None,
         until: datetime | None = None,
         session: str | None = None,
+        titles: Mapping[str, str] | None = None,
     ) -> int:
         """Write matching entries, oldest first, to ``out``; return how many.
 
-        ``csv`` is for Excel (UTF-8 with BOM, ``;``, Danish headers);
+        ``csv`` is for Excel (UTF-8 with BOM, ``;``, Danish headers, each
+        exercise by its title from ``titles``, card id → title, or its id);
         ``jsonl`` keeps every detail, one JSON object per line. A text
         ``out`` must be UTF-8 and opened with ``newline=""``.
         """
-        if fmt not in export.WRITERS:
+        if fmt not in export.FORMATS:
             raise UserError(f"Ukendt eksportformat {fmt!r}. Vælg csv eller jsonl.")
         where, args = _where(since, until, session)
         query = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries {where} ORDER BY id"
         with self._reading() as con, export.text_stream(out) as text:
-            return export.WRITERS[fmt]((row_to_dict(row) for row in con.execute(query, args)), text)
+            entries = (row_to_dict(row) for row in con.execute(query, args))
+            return export.write_csv(entries, text, titles or {}) if fmt == "csv" else export.write_jsonl(entries, text)
 
     # -- connections -----------------------------------------------------------
 

@@ -9,6 +9,7 @@ Anything a person can mistype is refused with a Danish :class:`UserError`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from sandbox.audit.labels import (
     DECISION_LABELS,
     ENTITY_LABELS,
     PARAM_LABELS,
+    ROLE_LABELS,
     category_label,
     entity_label,
     exercise_title,
@@ -105,6 +107,11 @@ def params_text(params: dict[str, Any]) -> str:
     return "; ".join(f"{PARAM_LABELS.get(key, key)} {_setting(value)}" for key, value in ordered)
 
 
+def messages_text(messages: list[dict[str, str]]) -> str:
+    """The messages sent to the model, each under its role in Danish: ``[bruger]`` then the text."""
+    return "\n\n".join(f"[{ROLE_LABELS.get(m['role'], m['role'])}]\n{m['content']}" for m in messages)
+
+
 def _setting(value: Any) -> str:
     """One setting's value: a decimal comma for fractions, "tilfældig" for a seed never drawn."""
     if value is None:
@@ -147,8 +154,10 @@ def local_time(stored: str) -> str:
     return datetime.fromisoformat(stored).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def entry_text(entry: dict[str, Any], width: int = 200) -> str:
+def entry_text(entry: dict[str, Any], width: int = 200, titles: Mapping[str, str] | None = None) -> str:
     """One entry for the terminal: a header line, then findings, prompt and answer.
+
+    ``titles`` (card id → title) names the exercise; without it, its id.
 
     Texts are shown on one line and cut at ``width`` characters; the export
     has them in full.
@@ -158,7 +167,7 @@ def entry_text(entry: dict[str, Any], width: int = 200) -> str:
         f"#{entry['id']}",
         local_time(entry["time"]),
         entry["session"] or "–",
-        _exercise_text(entry["exercise_id"]),
+        _exercise_text(entry["exercise_id"], titles or {}),
         f"{model} ({entry['backend']})",
         DECISION_LABELS[entry["decision"]].upper(),
     ]
@@ -188,11 +197,11 @@ def entry_text(entry: dict[str, Any], width: int = 200) -> str:
     return "\n".join(lines)
 
 
-def _exercise_text(exercise_id: str | None) -> str:
+def _exercise_text(exercise_id: str | None, titles: Mapping[str, str]) -> str:
     """The exercise for the terminal: its title, and the id ``legeplads exercises show`` takes."""
+    title = exercise_title(exercise_id, titles)
     if exercise_id is None:
-        return exercise_title(None)
-    title = exercise_title(exercise_id)
+        return title
     return f"øvelse {exercise_id}" if title == exercise_id else f"øvelse: {title} ({exercise_id})"
 
 

@@ -1,6 +1,7 @@
 """Exercises: cards as data, runners that make the phenomena visible, and the learning log."""
 
 from sandbox.exercises.catalog import (
+    card_titles,
     get_card,
     load_cards,
     load_hearing,
@@ -10,4 +11,13 @@ from sandbox.exercises.catalog import (
 )
 from sandbox.exercises.schema import Card
 
-__all__ = ["Card", "get_card", "load_cards", "load_hearing", "load_idebank", "load_programme", "validate"]
+__all__ = [
+    "Card",
+    "card_titles",
+    "get_card",
+    "load_cards",
+    "load_hearing",
+    "load_idebank",
+    "load_programme",
+    "validate",
+]

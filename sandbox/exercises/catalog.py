@@ -74,6 +74,18 @@ def get_card(card_id: str) -> Card:
     raise ExerciseDataError(f"Øvelsen '{card_id}' findes ikke. Kendte øvelser: {known}.")
 
 
+def card_titles() -> dict[str, str]:
+    """Every bundled card's id and title, for the views of the log, which stores only the id.
+
+    A broken card file must not make the compliance log unreadable, so the
+    titles are then left out and entries show their ids.
+    """
+    try:
+        return {card.id: card.title for card in load_cards()}
+    except ExerciseDataError:
+        return {}
+
+
 @lru_cache(maxsize=1)
 def load_idebank() -> Idebank:
     """The report's 63 possible use cases, with links to runnable cards."""

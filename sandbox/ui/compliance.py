@@ -18,11 +18,12 @@ import gradio as gr
 import pandas as pd
 
 from sandbox.audit import AuditLog, Verification
-from sandbox.audit.labels import DECISION_LABELS, entity_label, exercise_title, exercise_titles, finish_label
+from sandbox.audit.labels import DECISION_LABELS, entity_label, exercise_title, finish_label
 from sandbox.audit.text import (
     conversation_text,
     findings_text,
     local_time,
+    messages_text,
     params_text,
     parse_moment,
     types_text,
@@ -30,6 +31,7 @@ from sandbox.audit.text import (
     warnings_text,
 )
 from sandbox.errors import UserError
+from sandbox.exercises import card_titles
 from sandbox.guards.result import ENTITY_TYPES
 from sandbox.numbers import decimal, quantity
 from sandbox.ui.events import INSTANT, refuse
@@ -54,6 +56,7 @@ COLUMN_WIDTHS = ["6%", "12%", "11%", "10%", "17%", "22%", "22%"]
 # Texts in the table are cut to this many characters; the details show them in full.
 TEXT_CHARS = 90
 SESSION_CHARS = 10
+CHART_LEAST_TOP = 10  # findings: the chart's y axis reaches at least this high (see chart_plot)
 NO_DETAILS = "*Klik på en række for at se hele posten: prompt og svar i fuld længde, model, parametre og kæden.*"
 PURGED = "(slettet efter opbevaringsperioden)"
 
@@ -89,7 +92,7 @@ class ComplianceTab:
                 scale=1,
             )
             self.exercise = gr.Dropdown(
-                [("Alle", ALL)] + [(title, card_id) for card_id, title in exercise_titles().items()],
+                [("Alle", ALL)] + [(title, card_id) for card_id, title in card_titles().items()],
                 value=ALL,
                 label="Øvelse",
                 scale=1,
@@ -97,8 +100,14 @@ class ComplianceTab:
         with gr.Row():
             self.show = gr.Button("Vis", variant="primary", elem_id="lp-log-show")
             self.verify = gr.Button("Kontrollér kæden")
+        # Counts are whole: the axis labels say so (d3's "d"), and chart_plot's y_lim keeps the steps whole.
         self.chart = gr.BarPlot(
-            x="Dag", y="Antal", color="Type", label="Fundne personoplysninger pr. type og dag", elem_id="lp-log-chart"
+            x="Dag",
+            y="Antal",
+            color="Type",
+            label="Fundne personoplysninger pr. type og dag",
+            y_axis_format="d",
+            elem_id="lp-log-chart",
         )
         self.count = gr.Markdown()
         self.table = gr.Dataframe(
@@ -136,7 +145,7 @@ class ComplianceTab:
 
     def on_show(
         self, since: str, until: str, entity_type: str, decision: str, exercise: str, request: gr.Request
-    ) -> tuple[pd.DataFrame, str, list[list[Any]]]:
+    ) -> tuple[gr.BarPlot, str, list[list[Any]]]:
         self._check(request)
         try:
             filters = {
@@ -151,7 +160,7 @@ class ComplianceTab:
         count = quantity(len(entries), "post", "poster") + (
             f"; de nyeste {TABLE_LIMIT} vises. Eksportér for at se alle." if len(entries) > TABLE_LIMIT else "."
         )
-        return chart_frame(entries), count, [table_row(entry) for entry in shown]
+        return chart_plot(chart_frame(entries)), count, [table_row(entry) for entry in shown]
 
     def on_select(self, event: gr.SelectData, request: gr.Request) -> str:
         """The clicked row's entry in full; the row is found by its number, whatever the sort order."""
@@ -177,7 +186,7 @@ class ComplianceTab:
         path = DOWNLOADS.new_file(owner_of(request), f"legeplads-log-{datetime.now():%Y%m%d-%H%M%S}.{fmt}")
         try:
             with DOWNLOADS.open(path) as out:
-                count = self.log.export(fmt, out, **period)  # type: ignore[arg-type]
+                count = self.log.export(fmt, out, titles=card_titles(), **period)  # type: ignore[arg-type]
         except UserError as error:
             DOWNLOADS.discard(path.parent.name)
             raise refuse(error.message, "Eksporten mislykkedes") from None
@@ -214,6 +223,19 @@ def chart_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
             counts[(day, entity_label(finding["type"]))] += finding["count"]
     rows = [{"Dag": day, "Type": kind, "Antal": n} for (day, kind), n in sorted(counts.items())]
     return pd.DataFrame(rows, columns=["Dag", "Type", "Antal"])
+
+
+def chart_plot(frame: pd.DataFrame) -> gr.BarPlot:
+    """The chart of ``frame``, its y axis in whole steps.
+
+    Left to itself, Vega-Lite spaced the axis of a day with 1 or 2 findings
+    in half steps (0, 0,5, 1, 1,5). Its ticks come in steps of 1, 2 or 5
+    times a power of ten, about one per 40 pixels; an axis at least
+    ``CHART_LEAST_TOP`` high gets steps of at least 1 on a chart of the
+    usual height. The top is the highest day's bar, its types stacked.
+    """
+    highest = int(frame.groupby("Dag")["Antal"].sum().max()) if len(frame) else 0
+    return gr.BarPlot(value=frame, y_lim=[0, max(CHART_LEAST_TOP, highest)])
 
 
 def table_row(entry: dict[str, Any]) -> list[Any]:
@@ -286,8 +308,7 @@ def details_markdown(entry: dict[str, Any]) -> str:
     lines += [f"| {label} | {_table_cell(value)} |" for label, value in facts]
     earlier = (entry["messages"] or [])[:-1]
     if entry["turn"] is not None and earlier:
-        sent = "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in earlier)
-        lines += ["", "**Tidligere beskeder i samtalen, sendt med (maskeret)**", "", _fenced(sent)]
+        lines += ["", "**Tidligere beskeder i samtalen, sendt med (maskeret)**", "", _fenced(messages_text(earlier))]
     for label, text in (
         ("Prompt (maskeret)", entry["prompt"]),
         ("Svar (maskeret)", entry["response"]),
@@ -306,7 +327,7 @@ def details_markdown(entry: dict[str, Any]) -> str:
 
 
 def _exercise_cell(exercise_id: str | None) -> str:
-    title = exercise_title(exercise_id)
+    title = exercise_title(exercise_id, card_titles())
     return title if exercise_id is None or title == exercise_id else f"{title} ({exercise_id})"
 
 
