@@ -22,8 +22,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from test_audit import make_entry
 from ui_server import running_app
 
+from sandbox.audit import AuditLog
 from sandbox.backends.base import GenerationParams, Message
 from sandbox.backends.llama import LlamaBackend
 from sandbox.exercises.catalog import get_card, load_idebank, load_programme
@@ -114,11 +116,15 @@ def write_prompt(page: Any, url: str, prompt: str, max_tokens: int) -> None:
 
 
 def set_temperature(page: Any, temperature: float) -> None:
-    """Set the temperature under "Indstillinger" (opened by :func:`set_max_tokens`); 0 = always the likeliest token."""
-    box = page.locator("#lp-temperature input[type=number]")
-    box.fill(f"{temperature:g}")
-    box.press("Enter")
-    expect(box).to_have_value(f"{temperature:g}")
+    """Set the temperature under "Indstillinger" (opened by :func:`set_max_tokens`); 0 = always the likeliest token.
+
+    The slider itself: its number box is hidden (it wrote "0.7"), and its label says the value.
+    """
+    slider = page.locator("#lp-temperature input[type=range]")
+    slider.fill(f"{temperature:g}")
+    expect(slider).to_have_value(f"{temperature:g}")
+    label = page.locator("#lp-temperature [data-testid=block-info]")
+    expect(label).to_have_text(f"Temperatur: {temperature:g}".replace(".", ","))
 
 
 def fix_seed(page: Any, seed: int | str) -> None:
@@ -207,14 +213,33 @@ def test_settings_typed_right_after_opening_are_the_ones_used(page: Any, url: st
     box.wait_for(state="hidden", timeout=QUICK)
 
 
+# Decimal points a person can see inside the selector: in its text on screen and in its visible boxes.
+VISIBLE_DECIMAL_POINTS = """(selector) => {
+    const root = document.querySelector(selector);
+    const boxes = [...root.querySelectorAll('input:not([type=range]):not([type=hidden]), textarea')]
+        .filter((box) => box.checkVisibility())
+        .map((box) => box.value);
+    return [root.innerText, ...boxes].flatMap((text) => text.match(/\\d\\.\\d+/g) || []);
+}"""
+
+
 def test_slider_figures_have_a_decimal_comma(page: Any, url: str) -> None:
+    """The label says "Temperatur: 0,7"; the number box beside it said "0.7", so the decimal sliders have none."""
     page.goto(url)
     page.locator("#lp-settings-toggle").click()
     temperature = page.locator("#lp-temperature")
     expect(temperature).to_contain_text("Temperatur: 0,7")
+    for decimal_slider in ("#lp-temperature", "#lp-top-p"):
+        expect(page.locator(f"{decimal_slider} input[type=number]")).to_be_hidden()
+    expect(page.locator("#lp-max-tokens input[type=number]")).to_be_visible()  # whole numbers keep their box
+    slider = temperature.locator("input[type=range]")
+    slider.focus()
+    slider.press("ArrowRight")  # one step of 0,05, as a person moves it from the keyboard
+    expect(temperature).to_contain_text("Temperatur: 0,75")
     set_temperature(page, 0.35)
     expect(temperature).to_contain_text("Temperatur: 0,35")
     expect(page.locator("#lp-top-p .min_value")).to_have_text("0,05")
+    assert page.evaluate(VISIBLE_DECIMAL_POINTS, "#lp-settings") == []
 
 
 def test_empty_prompt_is_refused_at_once(page: Any, url: str) -> None:
@@ -350,6 +375,36 @@ def test_an_exercise_can_be_stopped(page: Any, url: str) -> None:
     assert not page.get_by_text("Fejl:").count(), "a stop is not an error"
 
 
+def overlaps(one: dict[str, float], other: dict[str, float]) -> bool:
+    """Whether two of Playwright's bounding boxes share any area."""
+    return (
+        one["x"] < other["x"] + other["width"]
+        and other["x"] < one["x"] + one["width"]
+        and one["y"] < other["y"] + other["height"]
+        and other["y"] < one["y"] + one["height"]
+    )
+
+
+def test_an_exercise_s_progress_stays_in_its_own_place(page: Any, url: str) -> None:
+    """Gradio lays a card's progress over the result, nearly empty while it runs: it covered the Læringslog header."""
+    page.goto(f"{url}?ovelse=tilfaeldighed-temperatur")  # 18 model calls: the progress is shown for a while
+    page.locator("#lp-card").get_by_text("Temperaturknappen").wait_for(timeout=QUICK)
+    page.locator("#lp-run-exercise").click()
+    result = page.locator("#lp-exercise-result")
+    progress = result.locator(".progress-text").get_by_text(re.compile(r"\d+/18 trin"))
+    progress.wait_for(timeout=SLOW)
+    tracker = result.locator("[data-testid=status-tracker]")  # the bar, its line and the figures
+    expect(tracker).to_contain_text("Modellen skriver alle svarene")
+    header = page.locator("#lp-journal-toggle")
+    expect(header).to_be_visible()
+    for shown in (progress, tracker):
+        assert not overlaps(shown.bounding_box(), header.bounding_box()), "over the Læringslog header"
+        box, room = shown.bounding_box(), result.bounding_box()
+        assert room["y"] <= box["y"] and box["y"] + box["height"] <= room["y"] + room["height"] + 1, "in its place"
+    page.locator("#lp-stop-exercise").click()
+    page.get_by_text("Stoppet. Du stoppede øvelsen").wait_for(timeout=SLOW)
+
+
 def test_unknown_exercise_link_is_explained(page: Any, url: str) -> None:
     page.goto(f"{url}?ovelse=findes-ikke")
     page.get_by_text("Øvelsen 'findes-ikke' findes ikke").first.wait_for(timeout=QUICK)
@@ -413,6 +468,30 @@ def test_log_tab_shows_entries_and_an_intact_chain(page: Any, url: str, pipeline
     assert exported.startswith("Nr.;") and "[CPR_1]" in exported and CPR not in exported
 
 
+@pytest.mark.parametrize("findings", [{"PERSON": 1}, {"PERSON": 1, "CPR": 2}], ids=["1-fund", "3-fund"])
+def test_the_log_chart_counts_whole_findings(
+    page: Any, pipeline: Pipeline, tmp_path: Path, findings: dict[str, int]
+) -> None:
+    """With a day of 1-3 findings the y axis read 0, 0,5, 1, 1,5 …: half a name found."""
+    finding = make_entry().entities[0]
+    with AuditLog(tmp_path / "log.sqlite3") as log:  # a log of its own, its findings all on one day
+        for kind, count in findings.items():
+            log.append(make_entry(entities=[{**finding, "type": kind, "count": count}]))
+        with running_app(Pipeline(pipeline._backend, pipeline.guard, log)) as (address, _):
+            page.goto(address)
+            page.get_by_role("tab", name="Log").click()
+            chart = page.locator("#lp-log-chart")
+            expect(chart.locator(".role-legend")).to_contain_text("Navn", timeout=QUICK)  # the data is drawn
+            ticks = chart.locator(".role-axis").filter(has_text="Antal").locator(".role-axis-label text")
+            expect(ticks.first).to_be_visible(timeout=QUICK)
+            labels = ticks.all_text_contents()  # SVG text: it has no innerText
+    assert all(re.fullmatch(r"\d+", label) for label in labels), f"only whole numbers on the axis: {labels}"
+    numbers = [int(label) for label in labels]
+    # A half step written as a whole number (d3's "d" rounds 0,5 to 1) would show a figure twice.
+    assert len(numbers) >= 2 and len(set(numbers)) == len(numbers), f"each figure once: {labels}"
+    assert max(numbers) >= sum(findings.values()), "the day's bar fits under the top"
+
+
 def test_presenter_view(page: Any, url: str, shoot: Shoot) -> None:
     page.goto(url)
     page.get_by_text("Underviser").first.click()
@@ -436,19 +515,28 @@ def test_presenter_view(page: Any, url: str, shoot: Shoot) -> None:
 
 
 def test_rerun_answers_only_the_prompt_that_was_sent(page: Any, url: str) -> None:
-    """"Kør igen" once answered the old prompt while the box showed new text and its preview."""
-    rerun = page.locator("#lp-rerun")
+    """ "Kør igen" once answered the old prompt while the box showed new text and its preview.
+
+    It is switched off then, and a switched-off button says nothing, so a line under it says why.
+    """
+    rerun, why = page.locator("#lp-rerun"), page.locator("#lp-rerun-note")
     write_prompt(page, url, "Skriv til Mette Hansen om hendes sag.", 8)
     expect(rerun).to_be_disabled(timeout=QUICK)
+    expect(why).to_be_hidden()  # nothing sent yet: nothing to explain
     page.locator("#lp-send").click()
     page.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
     page.locator("#lp-meta").get_by_text("Svar på: «Skriv til [PERSON_1] om hendes sag.»").wait_for(timeout=QUICK)
     expect(rerun).to_be_enabled(timeout=QUICK)
+    expect(why).to_be_hidden()
     prompt = page.locator("#lp-prompt textarea")
     prompt.fill("Hvad er klokken?")
     expect(rerun).to_be_disabled(timeout=QUICK)
+    expect(why).to_contain_text("Knappen er slået fra, fordi du har ændret teksten i feltet: tryk Send", timeout=QUICK)
+    expect(why).to_be_visible()
+    assert why.bounding_box()["y"] >= rerun.bounding_box()["y"] + rerun.bounding_box()["height"], "under the button"
     prompt.fill("Skriv til Mette Hansen om hendes sag.")  # the sent prompt back in the box
     expect(rerun).to_be_enabled(timeout=QUICK)
+    expect(why).to_be_hidden(timeout=QUICK)
     rerun.click()
     page.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
     expect(page.locator("#lp-meta")).to_contain_text("Svar på: «Skriv til [PERSON_1] om hendes sag.»")

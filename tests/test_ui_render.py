@@ -110,6 +110,19 @@ def test_whitespace_alternatives_are_readable() -> None:
     assert "<code>·</code>" in html and "<code>⏎</code>" in html and "<code>∅</code>" in html
 
 
+def test_the_dot_for_a_space_is_explained_where_word_pieces_are() -> None:
+    """A tooltip wrote " og" as "·og", and nothing on screen said what the dot was."""
+    html = probabilities.render(probabilities.align([tok("Hej", 0.9), tok(" og", 0.5)], "Hej og", []) or ())
+    assert "<code>·og</code>" in html
+    legend = html.split('<div class="lp-tokens">', 1)[0]
+    assert "ordstykker (tokens)" in legend and probabilities.SPACE_SENTENCE in legend
+    assert "Et «·» betyder et mellemrum" in legend
+    alternative = probabilities.render([probabilities.Piece("a", 0.5, (Alternative(" b", 0.2),))])
+    assert "<code>·b</code>" in alternative and probabilities.SPACE_SENTENCE in alternative
+    no_dot = probabilities.render(probabilities.align([tok("Hej", 0.9), tok("!", 0.5)], "Hej!", []) or ())
+    assert "·" not in no_dot, "no tooltip shows a dot, so the legend does not explain one"
+
+
 def test_preview_marks_placeholders_and_art9_words_in_the_redacted_text(pipeline: Pipeline) -> None:
     text = "Brev til Mette Hansen, CPR 150385-1234, om hendes diabetes."
     result = pipeline.preview(text, Session())
@@ -198,6 +211,17 @@ def test_the_about_tab_says_how_many_answers_the_model_writes_at_once(pipeline: 
 
     shown = model_markdown(pipeline.info)
     assert f"op til {pipeline.slots} svar på én gang" in shown and pipeline.slots > 1
+
+
+def test_the_demo_notice_tells_each_reader_what_they_can_do(pipeline: Pipeline) -> None:
+    """Alone, the caseworker gets the one command for IT; in a workshop, a participant cannot change the laptop."""
+    from sandbox.ui.about import model_markdown
+
+    assert pipeline.info.demo
+    alone, room = model_markdown(pipeline.info), model_markdown(pipeline.info, workshop=True)
+    assert "python scripts/download_model.py gemma-3-4b-it" in alone and "Bed IT" in alone
+    assert "download_model" not in room and "IT" not in room.split()
+    assert "demomodel" in room and "optaget en øvelse med en rigtig model" in room
 
 
 # -- fonts ----------------------------------------------------------------------------------------

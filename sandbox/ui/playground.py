@@ -48,6 +48,11 @@ CHANGED = (
     "Teksten i feltet er ændret, siden du sendte. «Kør igen» gentager kun den prompt, du sendte sidst; "
     "tryk Send for at sende den nye tekst."
 )
+# Under the buttons while "Kør igen" is switched off after a send (see rerun_button).
+RERUN_OFF = (
+    "«Kør igen» sender den prompt, du sendte sidst, en gang til. Knappen er slået fra, fordi du har ændret "
+    "teksten i feltet: tryk Send for at sende den nye tekst."
+)
 NEW_CONVERSATION = (
     "**Ny samtale.** Din næste prompt sendes alene, uden de tidligere beskeder. Dine pladsholdere gælder stadig "
     "i denne session; «Nulstil» glemmer også dem."
@@ -109,6 +114,8 @@ class Playground:
             # answer a prompt the user no longer sees, so it is off until the box holds it again.
             self.rerun = gr.Button("Kør igen", interactive=False, elem_id="lp-rerun")
             self.new = gr.Button("Ny samtale", elem_id="lp-new")
+        # A switched-off button says nothing, so a line under it says why (see rerun_button).
+        self.rerun_note = gr.Markdown(elem_id="lp-rerun-note", elem_classes=["lp-note"])
         with fold("Indstillinger", "lp-settings"):
             with gr.Row():
                 self.temperature = gr.Slider(
@@ -119,6 +126,7 @@ class Playground:
                     label=slider_label(TEMPERATURE, 0.7),
                     info="Lav: forudsigelig. Høj: mere tilfældig og kreativ.",
                     elem_id="lp-temperature",
+                    elem_classes=["lp-comma-slider"],
                 )
                 self.top_p = gr.Slider(
                     0.05,
@@ -128,6 +136,7 @@ class Playground:
                     label=slider_label(TOP_P, 0.95),
                     info="Vælg kun blandt de mest sandsynlige ord, der tilsammen udgør p.",
                     elem_id="lp-top-p",
+                    elem_classes=["lp-comma-slider"],
                 )
                 self.max_tokens = gr.Slider(
                     8,
@@ -213,7 +222,7 @@ class Playground:
             concurrency_limit=None,
             show_progress="hidden",
         ).then(self.on_conversation, *after, **INSTANT)
-        self.prompt.change(rerun_button, [self.prompt, visit], [self.rerun], **INSTANT)
+        self.prompt.change(rerun_button, [self.prompt, visit], [self.rerun, self.rerun_note], **INSTANT)
         self.max_tokens.change(self.on_conversation, *after, trigger_mode="always_last", **INSTANT)
         self.stop.click(stop, [visit], None, api_name="stop", concurrency_limit=None, show_progress="hidden")
         for toggle in toggles:
@@ -225,7 +234,7 @@ class Playground:
     @property
     def conversation_outputs(self) -> list[Any]:
         """What shows the conversation's state (see :meth:`on_conversation`); "Nulstil" refreshes them too."""
-        return [self.rerun, self.earlier, self.context, self.conversation]
+        return [self.rerun, self.rerun_note, self.earlier, self.context, self.conversation]
 
     # -- handlers --------------------------------------------------------------
 
@@ -325,11 +334,11 @@ class Playground:
         finally:
             visit.finish()
 
-    def on_conversation(self, prompt: str, max_tokens: float, visit: Visit) -> tuple[Any, str, str, str]:
+    def on_conversation(self, prompt: str, max_tokens: float, visit: Visit) -> tuple[Any, str, str, str, str]:
         """The conversation as it stands: Kør igen, what goes with the next prompt, how full it is, its turns."""
         used = self.pipeline.context_used(visit.conversation)
         return (
-            rerun_button(prompt, visit),
+            *rerun_button(prompt, visit),
             earlier_note(visit),
             context_html(used, self.pipeline.info.context_length, int(max_tokens)),
             conversation_html(visit),
@@ -361,6 +370,12 @@ class Playground:
         raw = ""
         count = 0
         shown = 0.0
+        # Every redraw carries all four outputs: a gr.skip() costs gradio a new
+        # component and a deep copy of its config (measured: 4.9 ms a redraw with
+        # two skips, 1.3 ms with the values, which reach the browser as an empty
+        # diff), CPU time a room's decoding waits for. The facts line is empty
+        # until the answer it describes is there.
+        rows = history_rows(visit)
         result: Result | None = None
         finished = False
         try:
@@ -375,9 +390,9 @@ class Playground:
                     shown = time.monotonic()
                     yield (
                         _text_html(raw, streaming=True),
-                        gr.skip(),
+                        "",
                         f"**Modellen skriver …** ({quantity(count, 'token', 'tokens')})",
-                        gr.skip(),
+                        rows,
                     )
                 else:
                     result = item
@@ -412,7 +427,8 @@ def slider_label(name: str, value: float | None) -> str:
 
     The slider's own number box is the browser's <input type="number">, which
     writes a decimal point (in the browser's language, not the page's) and
-    cannot be given a comma, so the label carries the Danish figure.
+    cannot be given a comma, so the label carries the Danish figure and the
+    box is hidden (``lp-comma-slider`` in theme.css).
     """
     return name if value is None else f"{name}: {decimal(value)}"
 
@@ -441,10 +457,16 @@ def _params(
     )
 
 
-def rerun_button(prompt: str, visit: Visit) -> Any:
-    """"Kør igen" is on only while the box holds the prompt that was sent last."""
+def rerun_button(prompt: str, visit: Visit) -> tuple[Any, str]:
+    """ "Kør igen" is on only while the box holds the prompt that was sent last; and the line under it.
+
+    A switched-off button gives no reason, so while it is off after a send
+    the line says why and what to do instead. Before the first send the line
+    is empty: there is nothing to run again yet.
+    """
     last = visit.last_request
-    return gr.Button(interactive=last is not None and prompt == last.prompt)
+    same = last is not None and prompt == last.prompt
+    return gr.Button(interactive=same), RERUN_OFF if last is not None and not same else ""
 
 
 def _again(visit: Visit, params: GenerationParams) -> Request:

@@ -24,6 +24,8 @@ from sandbox.exercises.runners.sandsynligheder import KINDS, LIKELY, SURE
 from sandbox.guards.normalise import normalise
 
 MASKED_LABEL = "Maskeret af værnet: sandsynligheder og alternativer vises ikke her."
+# In the legend when a tooltip writes a space as "·" (see _visible).
+SPACE_SENTENCE = "Et «·» betyder et mellemrum, som regel foran ordstykket."
 WORD = re.compile(r"\w+")
 
 
@@ -83,9 +85,10 @@ def render(pieces: Sequence[Piece]) -> str:
     legend = "".join(f'<span class="lp-tok lp-{name}">{html.escape(label)}</span> ' for name, label in KINDS.items())
     words = whole_words(pieces)
     body = "".join(_piece_html(piece, word) for piece, word in zip(pieces, words, strict=True))
+    space = f"{html.escape(SPACE_SENTENCE)} " if shows_a_space(pieces) else ""
     return (
         f'<div class="lp-legend">Farven viser, hvor sikker modellen var på hvert valg: {legend}'
-        f"{html.escape(word_pieces_sentence(pieces, words))} "
+        f"{html.escape(word_pieces_sentence(pieces, words))} {space}"
         "Hold musen over (eller klik på) et stykke for at se alternativerne.</div>"
         f'<div class="lp-tokens">{body}</div>'
     )
@@ -120,6 +123,16 @@ def word_pieces_sentence(pieces: Sequence[Piece], words: Sequence[str | None]) -
     return (
         f"Modellen skriver i ordstykker (tokens), ikke i hele ord, så et stykke som «{part}» kan være en del af "
         f"et ord som «{word}»."
+    )
+
+
+def shows_a_space(pieces: Sequence[Piece]) -> bool:
+    """Whether a tooltip writes a space as "·": a piece's own text or one of its alternatives (see _visible)."""
+    return any(
+        "·" in _visible(text)
+        for piece in pieces
+        if piece.prob is not None and not piece.masked
+        for text in (piece.text, *(alt.text for alt in piece.alternatives))
     )
 
 
