@@ -431,15 +431,16 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("name", metavar="NAVN")
-@click.option("--role", required=True, metavar="ROLLE",
-              help="participant (deltager), trainer (underviser) eller compliance.")
+@click.option("--rolle", "--role", "role", required=True, metavar="ROLLE",
+              help="deltager, underviser eller compliance.")
 @click.option("--password-stdin", is_flag=True, help="Læs adgangskoden fra stdin i stedet for at spørge.")
 @friendly_errors
 def users_add(name: str, role: str, password_stdin: bool) -> None:
     """Opret brugeren NAVN med en rolle (adgangskoden gemmes kun som hash)."""
-    from sandbox.ui.auth import UserStore
+    from sandbox.ui.auth import ROLE_LABELS, UserStore, role_code
 
     store = UserStore()
+    role = role_code(role)
     store.check_new(name, role)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -448,23 +449,23 @@ def users_add(name: str, role: str, password_stdin: bool) -> None:
         if click.prompt("Gentag adgangskoden", hide_input=True) != password:
             raise UserError("De to adgangskoder er ikke ens. Brugeren er ikke oprettet.")
     store.add(name, role, password)
-    click.echo(f"Brugeren {name} er oprettet med rollen {role} i {store.path}.")
+    click.echo(f"Brugeren {name} er oprettet med rollen {ROLE_LABELS[role]} i {store.path}.")
 
 
 @users.command("list")
 @friendly_errors
 def users_list() -> None:
     """Vis brugerne og deres roller."""
-    from sandbox.ui.auth import UserStore
+    from sandbox.ui.auth import ROLE_LABELS, UserStore
 
     store = UserStore()
     found = store.users()
     if not found:
         click.echo(
-            f"Ingen brugere endnu ({store.path}). Opret en med 'legeplads users add NAVN --role ROLLE'.", err=True
+            f"Ingen brugere endnu ({store.path}). Opret en med 'legeplads users add NAVN --rolle ROLLE'.", err=True
         )
     for user in found:
-        click.echo(f"{user.name}  {user.role}")
+        click.echo(f"{user.name}  {ROLE_LABELS.get(user.role, user.role)}")
 
 
 @users.command("remove")
@@ -480,15 +481,16 @@ def users_remove(name: str) -> None:
 
 @users.command("role")
 @click.argument("name", metavar="NAVN")
-@click.option("--role", required=True, metavar="ROLLE",
-              help="participant (deltager), trainer (underviser) eller compliance.")
+@click.option("--rolle", "--role", "role", required=True, metavar="ROLLE",
+              help="deltager, underviser eller compliance.")
 @friendly_errors
 def users_role(name: str, role: str) -> None:
     """Giv brugeren NAVN en anden rolle; adgangskoden bevares, og en kørende app logger brugeren ud med det samme."""
-    from sandbox.ui.auth import UserStore
+    from sandbox.ui.auth import ROLE_LABELS, UserStore, role_code
 
+    role = role_code(role)
     UserStore().set_role(name, role)
-    click.echo(f"Brugeren {name} har nu rollen {role}.")
+    click.echo(f"Brugeren {name} har nu rollen {ROLE_LABELS[role]}.")
 
 
 @main.group()

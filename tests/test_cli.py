@@ -142,7 +142,7 @@ def test_every_command_and_group_has_danish_help(flag: str) -> None:
     ("args", "where", "message"),
     [
         (("users", "add"), "users add", "Fejl: Mangler argumentet 'NAVN'."),
-        (("users", "role", "kursist1"), "users role", "Fejl: Mangler tilvalget '--role'."),
+        (("users", "role", "kursist1"), "users role", "Fejl: Mangler tilvalget '--rolle' / '--role'."),
         (("ask", "--nope"), "ask", "Fejl: Tilvalget '--nope' findes ikke."),
         (("ask", "--seed", "x"), "ask", "Fejl: Ugyldig værdi for '--seed': 'x' er ikke et gyldigt heltal."),
         (("ask", "--temperature", "0,7"), "ask", "'0,7' er ikke et gyldigt decimaltal."),

@@ -93,26 +93,29 @@ def test_cli_add_list_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("LEGEPLADS_DATA_DIR", str(tmp_path))
     runner = CliRunner()
     added = runner.invoke(
-        main, ["users", "add", "kirsten", "--role", "trainer", "--password-stdin"], input="en-god-kode\n"
+        main, ["users", "add", "kirsten", "--rolle", "underviser", "--password-stdin"], input="en-god-kode\n"
     )
     assert added.exit_code == 0, added.output
+    assert "med rollen underviser" in added.output
     prompted = runner.invoke(main, ["users", "add", "lars", "--role", "compliance"], input="kode-1234\nkode-1234\n")
     assert prompted.exit_code == 0, prompted.output
-    mismatch = runner.invoke(main, ["users", "add", "mette", "--role", "participant"], input="kode-1234\nkode-9999\n")
+    mismatch = runner.invoke(main, ["users", "add", "mette", "--rolle", "deltager"], input="kode-1234\nkode-9999\n")
     assert mismatch.exit_code == 1 and "ikke ens" in mismatch.output
     listed = runner.invoke(main, ["users", "list"])
-    assert listed.output.splitlines() == ["kirsten  trainer", "lars  compliance"]
+    assert listed.output.splitlines() == ["kirsten  underviser", "lars  compliance"], "roles in Danish"
+    assert UserStore(tmp_path / "users.json").get("kirsten").role == "trainer", "stored as the code"
     assert UserStore(tmp_path / "users.json").check("kirsten", "en-god-kode")
-    bad = runner.invoke(main, ["users", "add", "nina", "--role", "chef", "--password-stdin"], input="en-god-kode\n")
+    bad = runner.invoke(main, ["users", "add", "nina", "--rolle", "chef", "--password-stdin"], input="en-god-kode\n")
     assert bad.exit_code == 1 and "Ukendt rolle" in bad.output and "Traceback" not in bad.output
-    promoted = runner.invoke(main, ["users", "role", "lars", "--role", "trainer"])
-    assert promoted.exit_code == 0 and "rollen trainer" in promoted.output
+    assert "deltager, underviser, compliance" in bad.output
+    promoted = runner.invoke(main, ["users", "role", "lars", "--role", "trainer"])  # the English codes still work
+    assert promoted.exit_code == 0 and "rollen underviser" in promoted.output
     assert UserStore(tmp_path / "users.json").check("lars", "kode-1234"), "the password is kept"
     unknown = runner.invoke(main, ["users", "role", "ukendt", "--role", "trainer"])
     assert unknown.exit_code == 1 and "findes ikke" in unknown.output
     removed = runner.invoke(main, ["users", "remove", "kirsten"])
     assert removed.exit_code == 0
-    assert runner.invoke(main, ["users", "list"]).output.splitlines() == ["lars  trainer"]
+    assert runner.invoke(main, ["users", "list"]).output.splitlines() == ["lars  underviser"]
 
 
 class Clock:

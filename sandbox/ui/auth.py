@@ -39,6 +39,20 @@ from sandbox.paths import data_dir
 USERS_FILENAME = "users.json"
 ROLES = ("participant", "trainer", "compliance")
 ROLE_LABELS = {"participant": "deltager", "trainer": "underviser", "compliance": "compliance"}
+
+
+def role_code(name: str) -> str:
+    """A role as a person types it (``underviser``) or as stored (``trainer``) → the stored code.
+
+    The CLI speaks Danish; users.json and older scripts keep the English
+    codes, so both are accepted.
+    """
+    codes = {label: code for code, label in ROLE_LABELS.items()}
+    code = codes.get(name.strip().lower(), name.strip().lower())
+    if code not in ROLES:
+        raise UserError(f"Ukendt rolle '{name}'. Vælg en af: {', '.join(ROLE_LABELS.values())}.")
+    return code
+
 # Without logins there is one person at their own computer. They choose what
 # they see with ``serve --visning``: a caseworker trying things out needs
 # neither the trainer's panel nor the compliance log; "alt" is every view.

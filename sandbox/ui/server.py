@@ -79,7 +79,7 @@ def workshop_users(host: str, store: UserStore | None = None) -> UserStore | Non
     if not store.users():
         raise UserError(
             f"Legepladsen starter ikke på {host}: den ville kunne nås fra netværket, men der er ingen logins. "
-            "Opret mindst én bruger først, fx 'legeplads users add kursist1 --role participant', "
+            "Opret mindst én bruger først, fx 'legeplads users add kursist1 --rolle deltager', "
             f"eller start uden --host for kun at bruge den på denne computer. (Brugerfil: {store.path})"
         )
     return store
