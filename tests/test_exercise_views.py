@@ -175,6 +175,17 @@ def test_laesbarhed_with_no_answer_never_says_the_goal_was_reached(pipeline: Pip
     assert "Værnet skjulte disse tal for modellen" in page and "72 36 00 00" in page
 
 
+def test_laesbarhed_notes_agree_about_a_masked_number_whose_placeholder_is_lost(pipeline: Pipeline) -> None:
+    """The walk read "Det mangler …: 72 36 00 00" and "cifrene tæller ikke som manglende: 72 36 00 00" side by side."""
+    result = run("laesbarhed-webtekst", pipeline, max_tokens=8)
+    phone = ("72 36 00 00",)
+    lost = dataclasses.replace(result, masked_numbers=phone, lost_names=phone)
+    kept = dataclasses.replace(result, masked_numbers=phone, lost_names=())
+    assert "Men pladsholderen for 72 36 00 00 mangler i omskrivningen." in exercise_views.render(lost)
+    assert "Men pladsholderen for" not in exercise_views.render(kept)
+    assert "tæller ikke som manglende" not in exercise_views.render(lost), "the old wording read as a contradiction"
+
+
 def test_selvtjek_marks_each_sentence(pipeline: Pipeline) -> None:
     result = run("hallucination-ordning", pipeline, samples=2, max_tokens=16)
     page = exercise_views.render(result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+from pathlib import Path
 
 import gradio as gr
 
@@ -297,3 +298,17 @@ def test_every_font_weight_the_page_loads_has_every_danish_letter(pipeline: Pipe
     for weight, response in fonts.items():
         assert response.status_code == 200
         assert DANISH_LETTERS - woff2_characters(response.content) == set(), weight
+
+
+def test_notes_are_dark_enough_to_read() -> None:
+    """Notes carry conclusions; gradio's subdued grey measured 1.9:1 on white in the browser walk (WCAG asks 4.5:1)."""
+    css = (Path(__file__).resolve().parent.parent / "sandbox/ui/theme.css").read_text()
+    colour = re.search(r"^\.lp-note \{[^}]*color: #([0-9a-f]{6})", css, re.M)
+    assert colour, "the note's colour is set in theme.css, not left to the theme"
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    assert (1.05) / (luminance(colour.group(1)) + 0.05) >= 4.5

@@ -252,9 +252,13 @@ def laesbarhed(result: LaesbarhedResult) -> str:
         f'<p class="lp-note">LIX = ord pr. sætning + procent lange ord. {verdict}</p>',
     ]
     if result.masked_numbers:
+        # The same account as the summary's (laesbarhed.summary): hidden digits are not lost numbers,
+        # but a hidden number's placeholder can still be left out, and then the note says so.
+        dropped = [value for value in result.masked_numbers if value in result.lost_names]
+        fate = f" Men pladsholderen for {html.escape(', '.join(dropped))} mangler i omskrivningen." if dropped else ""
         parts.append(
-            '<p class="lp-note">Værnet skjulte disse tal for modellen, så cifrene tæller ikke som manglende: '
-            f"{html.escape(', '.join(result.masked_numbers))}.</p>"
+            '<p class="lp-note">Værnet skjulte disse tal for modellen, som kun så en pladsholder; derfor regnes '
+            f"cifrene ikke som tal, modellen har tabt: {html.escape(', '.join(result.masked_numbers))}.{fate}</p>"
         )
     parts.append(_legend({"long": LONG_WORD}))
     parts.append(
