@@ -12,6 +12,9 @@ process. Three parts, all measured in this one run:
    same counts as one exercise group, against one at a time.
 3. Time to first token for a long prompt evaluated afresh and for the same
    prompt again ("Kør igen"), which the engine copies instead of evaluating.
+4. What one decode pass of n rows costs on the raw batch API, and an odd
+   pass with a pad row (the rule in ``sandbox/backends/engine.py:_pads``:
+   if this machine's kernels show no odd-row penalty, the rule costs here).
 
 Run: .venv/bin/python benchmarks/generation.py [--runs 5] [--max-tokens 128]
 """
@@ -19,6 +22,7 @@ Run: .venv/bin/python benchmarks/generation.py [--runs 5] [--max-tokens 128]
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import sys
@@ -109,6 +113,7 @@ def main() -> None:
     llama.close()  # its idle threads must not share the cores with the parts below
     together(backend, args.max_tokens)
     reuse(backend)
+    pass_cost(backend)
     print(f"peak RSS: {rss_mb:.0f} MB (after part 1)")
     pipeline.close()
 
@@ -165,6 +170,50 @@ def reuse(backend) -> None:
         f"\ntime to first token, {tokens}-token prompt: "
         f"evaluated {f:6.1f} ms, repeated {a:6.1f} ms ({f / a:.1f}x faster)"
     )
+
+
+def pass_cost(backend, reps: int = 40) -> None:
+    """Part 4: median time of one llama_decode of n rows (one per sequence), and of an odd n with a pad row."""
+    import llama_cpp
+    from llama_cpp import _internals
+
+    params = llama_cpp.llama_context_default_params()
+    params.n_seq_max, params.n_ctx, params.n_batch, params.n_ubatch = 9, 9 * 256, 64, 64
+    params.n_threads = params.n_threads_batch = max(1, os.cpu_count() or 1)  # as the backend does
+    params.kv_unified = False
+    ctx = _internals.LlamaContext(model=backend._model, params=params, verbose=False)
+    batch = llama_cpp.llama_batch_init(64, 0, 1)
+
+    def decode(rows: list[tuple[int, int, int]]) -> float:
+        for i, (token, position, seq) in enumerate(rows):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = token, position, 1, True
+            batch.seq_id[i][0] = seq
+        batch.n_tokens = len(rows)
+        started = time.perf_counter()
+        if llama_cpp.llama_decode(ctx.ctx, batch) != 0:
+            raise RuntimeError("llama_decode failed")
+        return (time.perf_counter() - started) * 1000
+
+    def step(n: int, pad: bool) -> float:
+        times = []
+        for r in range(reps):
+            rows = [(200 + r, r, seq) for seq in range(n)]
+            times.append(decode(rows + [(300, 0, n)] if pad else rows))
+            if pad:
+                llama_cpp.llama_memory_seq_rm(ctx.memory, n, -1, -1)
+        for seq in range(n):
+            llama_cpp.llama_memory_seq_rm(ctx.memory, seq, -1, -1)
+        return statistics.median(times)
+
+    step(8, False)  # warm up
+    plain = {n: step(n, False) for n in range(1, 9)}
+    costs = ", ".join(f"{n}: {t:.1f}" for n, t in plain.items())
+    print(f"\none decode pass of n rows (median of {reps}, ms): {costs}")
+    for n in (3, 5, 7):
+        padded = step(n, True)
+        print(f"  {n} rows {plain[n]:5.1f} ms, {n} rows and a pad {padded:5.1f} ms ({plain[n] / padded:.2f}x)")
+    llama_cpp.llama_batch_free(batch)
+    ctx.close()
 
 
 if __name__ == "__main__":

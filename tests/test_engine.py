@@ -17,7 +17,7 @@ import pytest
 
 from sandbox.audit import AuditLog
 from sandbox.backends.base import Finished, GenerationParams, Message, Token
-from sandbox.backends.engine import NEAR_MOST, Step, softmax_top
+from sandbox.backends.engine import NEAR_MOST, Step, _pads, softmax_top
 from sandbox.backends.llama import LlamaBackend
 from sandbox.pipeline import Pipeline, Request, Session
 
@@ -70,31 +70,85 @@ def group(
     return texts, ends  # type: ignore[return-value]
 
 
-def strangers(backend: LlamaBackend, count: int, max_tokens: int = 48) -> tuple[list[threading.Thread], list]:
-    """``count`` random-seed requests of another prompt, running in the background."""
+def strangers(
+    backend: LlamaBackend, count: int, max_tokens: int = 48, *, admitted: bool = False
+) -> tuple[list[threading.Thread], list]:
+    """``count`` random-seed requests of another prompt, running in the background.
+
+    With ``admitted``, return once each has its first token, so they hold
+    the lowest slots when the caller's request comes.
+    """
     results: list = []
+    first = [threading.Event() for _ in range(count)]
 
-    def ask(seed: int) -> None:
-        results.append(answer(backend, OTHER, GenerationParams(max_tokens=max_tokens, temperature=1.0), seed))
+    def ask(index: int) -> None:
+        pieces = []
+        params = GenerationParams(max_tokens=max_tokens, temperature=1.0)
+        for item in backend.stream(OTHER, params, 100 + index, threading.Event()):
+            first[index].set()
+            pieces.append(item)
+        results.append(pieces)
 
-    threads = [threading.Thread(target=ask, args=(100 + i,)) for i in range(count)]
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
+    if admitted:
+        assert all(event.wait(120) for event in first)
     return threads, results
 
 
-def test_a_group_gives_the_same_answers_whoever_else_is_busy(backend: LlamaBackend) -> None:
-    seeds = [1, 2, 3, 4, 5]
+@pytest.mark.parametrize("seeds", [(1, 2, 3), (1, 2, 3, 4, 5)])
+def test_a_group_gives_the_same_answers_whoever_else_is_busy(backend: LlamaBackend, seeds: tuple[int, ...]) -> None:
+    """Also where the group's odd pass gets a pad row: the pad slot is the group's own, never a stranger's.
+
+    Three strangers hold slots 0-2 when five members come (and five when
+    three come), so no slot is free beside the group's run: a pad taken
+    from the free slots would be missing here and change the answers
+    (a pass of 3 rows and one of 4 compute different numbers).
+    """
     alone, ends = group(backend, seeds)
-    assert len(set(alone)) > 1, "five seeds, five different answers"
-    assert all(end.rows == 5 for end in ends if end.completion_tokens > 1)
-    threads, busy = strangers(backend, 3)
+    assert len(set(alone)) > 1, "different seeds, different answers"
+    assert all(end.rows == len(seeds) for end in ends if end.completion_tokens > 1)
+    threads, busy = strangers(backend, 8 - len(seeds), admitted=True)
     beside, _ = group(backend, seeds)
     for thread in threads:
         thread.join()
     assert beside == alone
     assert group(backend, seeds)[0] == alone, "and again, run after run"
-    assert len(busy) == 3
+    assert len(busy) == 8 - len(seeds)
+
+
+def test_an_odd_pass_is_padded_to_an_even_one_the_answers_never_see_the_pad(backend: LlamaBackend) -> None:
+    """A pass of 3 rows costs more than one of 4 on these kernels (see _pads); a group of 3 decodes 4."""
+    prompt = backend._prompt_tokens(PROMPT)
+    members = [(prompt, GenerationParams(max_tokens=16, seed=seed)) for seed in (1, 2, 3)]
+    engine = backend._engine
+    pads = engine.stats["pads"]
+    rows: list[int] = []
+    produced = [0, 0, 0]
+    for index, item in engine.generate_group(members, threading.Event()):
+        if isinstance(item, Step):
+            rows.append(item.rows)
+            produced[index] += 1
+    assert produced == [16, 16, 16], "the demo model writes to the limit with these seeds"
+    assert set(rows) == {3}, "the pad is not an answer"
+    assert engine.stats["pads"] - pads == 16, "one pad row in every step"
+
+
+@pytest.mark.parametrize(
+    ("slots", "spare", "pads"),
+    [
+        ([0, 1, 2], [3, 4], [3]),  # after the pass
+        ([1, 2, 3], [0, 5], [0]),  # before it, when the slot after is not spare
+        ([0, 1, 2], [], []),  # no spare slot beside it: the pass stays odd
+        ([0], [1], []),  # one row alone is cheaper than two
+        ([0, 1], [2], []),
+        ([0, 1, 2, 4, 5, 6], [3, 7], [3, 7]),  # the first pad joins the passes into one of 7, the second evens it
+        ([0, 1, 2, 3, 4], [1, 5], [5]),  # a live slot is never a pad
+    ],
+)
+def test_pads_go_beside_odd_passes_of_three_or_more(slots: list[int], spare: list[int], pads: list[int]) -> None:
+    assert _pads(slots, spare) == pads
 
 
 def test_the_same_seed_in_one_group_gives_the_same_answer(backend: LlamaBackend) -> None:
@@ -360,6 +414,35 @@ def test_the_rooms_answers_close_up_when_someone_in_between_is_done(backend: Lla
     # which without the move would sit two slots away, behind the third's empty slot.
     assert rows[1][-1] == 2 and rows[3][-1] == 1
     assert engine.stats["moves"] > moves
+
+
+def test_the_rooms_odd_pass_is_padded_from_a_free_slot(backend: LlamaBackend) -> None:
+    """Shared answers promise no reproducibility, so any free slot beside them serves as their pad."""
+    prompt = backend._prompt_tokens(PROMPT)
+    engine = backend._engine
+    rows: list[list[int]] = [[], [], []]
+    started = [threading.Event() for _ in rows]
+
+    params = GenerationParams(max_tokens=24, temperature=0.0, seed=1)
+
+    def ask(index: int) -> None:
+        for item in engine.generate(prompt, params, threading.Event()):
+            if isinstance(item, Step):
+                rows[index].append(item.rows)
+                started[index].set()
+        started[index].set()
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(rows))]
+    pads = engine.stats["pads"]
+    for thread, first in zip(threads, started, strict=True):
+        thread.start()
+        assert first.wait(120)
+    for thread in threads:
+        thread.join()
+    three = sum(1 for row in rows[2] if row == 3)
+    assert three > 0, rows
+    assert max(max(r) for r in rows) == 3, "the pad is not an answer"
+    assert engine.stats["pads"] - pads >= three, "every step with three answers had a pad"
 
 
 @pytest.mark.parametrize(
