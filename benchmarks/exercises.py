@@ -7,8 +7,12 @@ with their own settings through the real pipeline (demo model unless
 every prompt evaluated afresh (how the app worked until batching), and
 *after*, as the app runs them now (samples of one prompt decoded together,
 the evaluated prompt reused). It prints model calls, both wall times and
-their ratio. It also times the pure measures on answer-sized text, to show
-they are negligible next to the model.
+their ratio, and the seconds spent reading prompts after batching: a CPU
+evaluates a prompt at full load already, so batching shortens only the
+rest, and a card whose prompts take half its time cannot become more than
+2x faster however its answers are decoded (the "ceiling" column: before
+divided by the reading). It also times the pure measures on answer-sized
+text, to show they are negligible next to the model.
 
 Run: .venv/bin/python benchmarks/exercises.py [--cards ID ...] [--model PATH]
 """
@@ -72,8 +76,8 @@ class OneAtATime:
         self._backend.close()
 
 
-def timed(card, pipeline: Pipeline) -> tuple[int, float, int]:  # noqa: ANN001
-    """(model calls, seconds, answer tokens) for one run of ``card``.
+def timed(card, pipeline: Pipeline, backend: LlamaBackend) -> tuple[int, float, int, float]:  # noqa: ANN001
+    """(model calls, seconds, answer tokens, seconds reading prompts) for one run of ``card``.
 
     The runners draw random seeds, so two runs write answers of different
     lengths; the tokens (from the log) make the runs comparable.
@@ -81,11 +85,12 @@ def timed(card, pipeline: Pipeline) -> tuple[int, float, int]:  # noqa: ANN001
     last = pipeline.log.entries(limit=1)
     since = last[0]["id"] if last else 0
     calls: list[int] = []
+    reading = backend._engine.stats["reading_seconds"]
     started = time.perf_counter()
     run_card(card, pipeline, Session(), progress=lambda done, total, label: calls.append(total))
     seconds = time.perf_counter() - started
     tokens = sum(e["completion_tokens"] or 0 for e in pipeline.log.entries(limit=1000) if e["id"] > since)
-    return (calls[-1] if calls else 0), seconds, tokens
+    return (calls[-1] if calls else 0), seconds, tokens, backend._engine.stats["reading_seconds"] - reading
 
 
 def main() -> None:
@@ -104,17 +109,19 @@ def main() -> None:
     before = Pipeline(OneAtATime(one), pipeline.guard, pipeline.log)
     print(f"\nCards on {info.name} ({'demo' if info.demo else 'real'} model), {pipeline.slots} slots:")
     print(
-        f"{'card':<28} {'calls':>5} {'before s':>9} {'tokens':>6} {'after s':>8} {'tokens':>6} {'time':>6} {'tok/s':>6}"
+        f"{'card':<28} {'calls':>5} {'before s':>9} {'tokens':>6} {'after s':>8} {'tokens':>6} {'reading':>7} "
+        f"{'time':>6} {'tok/s':>6} {'ceiling':>7}"
     )
     ratios = []
     for card in cards:
-        total, old, old_tokens = timed(card, before)
-        _, new, new_tokens = timed(card, pipeline)
+        total, old, old_tokens, _ = timed(card, before, one)
+        _, new, new_tokens, reading = timed(card, pipeline, pipeline._backend)
         speed = (new_tokens / new) / (old_tokens / old) if old_tokens and new_tokens else float("nan")
+        ceiling = f"{old / reading:>6.1f}x" if reading > 0.05 else "      -"
         ratios.append((total, old / new, speed))
         print(
-            f"{card.id:<28} {total:>5} {old:>9.1f} {old_tokens:>6} {new:>8.1f} {new_tokens:>6} "
-            f"{old / new:>5.2f}x {speed:>5.2f}x"
+            f"{card.id:<28} {total:>5} {old:>9.1f} {old_tokens:>6} {new:>8.1f} {new_tokens:>6} {reading:>6.1f}s "
+            f"{old / new:>5.2f}x {speed:>5.2f}x {ceiling}"
         )
     multi = [(time_ratio, speed) for total, time_ratio, speed in ratios if total > 1]
     if multi:

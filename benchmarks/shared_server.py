@@ -11,8 +11,22 @@ The server keeps the previous prompt's KV cache and reuses a common prefix;
 the in-process backend resets per call (so a seed always reproduces), so
 for this repeated prompt the time to first token favours the server.
 
+With ``--llama-server PATH`` it measures instead the alternative the
+in-process engine was chosen over: llama.cpp's own ``llama-server
+--parallel N``, reached through ``OpenAIBackend`` as the app would reach it,
+against ``LlamaBackend`` with as many slots, 1, 2, 4 and 8 users at once,
+with the shown probabilities (``top_logprobs``, as the playground asks)
+and without. llama-server is not in the wheel; build it from the same
+llama.cpp source as the installed llama-cpp-python (the sdist's vendor/)::
+
+    pip download llama-cpp-python==0.3.36 --no-deps --no-binary :all: && tar xzf llama_cpp_python-0.3.36.tar.gz
+    cd llama_cpp_python-0.3.36/vendor/llama.cpp
+    cmake -B build $(bash ../../../scripts/build_llama_cpp.sh --print-args) -DLLAMA_CURL=OFF
+    cmake --build build --target llama-server -j2      # about 40 minutes on two cores
+
 Run: .venv/bin/python benchmarks/shared_server.py [--runs 3] [--max-tokens 64] [--users 4]
      .venv/bin/python benchmarks/shared_server.py --base-url http://modelserver:8080/v1 --model NAME
+     .venv/bin/python benchmarks/shared_server.py --llama-server PATH/TO/llama-server [--slots 8]
 """
 
 from __future__ import annotations
@@ -47,19 +61,38 @@ PROMPT = (
 ALIAS = "demo"
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @contextmanager
 def demo_server(path: Path, threads: int) -> Iterator[str]:
     """llama_cpp.server with the demo model on a free loopback port, stopped afterwards."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", ALIAS,
-         "--chat_format", "gemma", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
-         "--n_threads", str(threads), "--interrupt_requests", "False"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/v1"
+    port = free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", ALIAS,
+               "--chat_format", "gemma", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
+               "--n_threads", str(threads), "--interrupt_requests", "False"]  # fmt: skip
+    with running(command, f"http://127.0.0.1:{port}/v1") as url:
+        yield url
+
+
+@contextmanager
+def llama_server(binary: Path, path: Path, threads: int, slots: int, n_ctx: int) -> Iterator[str]:
+    """llama.cpp's llama-server with ``slots`` parallel sequences (continuous batching), as the issue proposed."""
+    port = free_port()
+    command = [str(binary), "--model", str(path), "--alias", ALIAS, "--host", "127.0.0.1", "--port", str(port),
+               "--parallel", str(slots), "--ctx-size", str(n_ctx * slots), "--threads", str(threads),
+               "--threads-batch", str(threads), "--no-webui"]  # fmt: skip
+    with running(command, f"http://127.0.0.1:{port}/v1") as url:
+        yield url
+
+
+@contextmanager
+def running(command: list[str], url: str) -> Iterator[str]:
+    """Start a server process, wait until it lists its models, stop it afterwards."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -69,7 +102,7 @@ def demo_server(path: Path, threads: int) -> Iterator[str]:
             except httpx.TransportError:
                 time.sleep(0.5)
         else:
-            sys.exit("llama_cpp.server did not start")
+            sys.exit(f"{command[0]} did not start")
         yield url
     finally:
         process.terminate()
@@ -116,6 +149,40 @@ def concurrent(backend, params: GenerationParams, users: int) -> tuple[float, fl
     return sum(n for n, _, _ in results) / wall, statistics.median(t * 1000 for _, t, _ in results)
 
 
+def versus_llama_server(binary: Path, args: argparse.Namespace) -> None:
+    """Users at once on the in-process engine and on llama-server with as many slots, same model, same run."""
+    path = models.prepare(models.demo_models()[0])
+    counts = [n for n in (1, 2, 4, 8) if n <= args.slots]
+    rates: dict[tuple[str, int, int], float] = {}
+    for probabilities in (5, 0):
+        params = GenerationParams(
+            max_tokens=args.max_tokens, temperature=0.7, top_p=0.95, top_k=40, repeat_penalty=1.1,
+            top_logprobs=probabilities,
+        )  # fmt: skip
+        local = LlamaBackend(path, name="demo", demo=True, n_ctx=1024, n_threads=args.threads, slots=args.slots)
+        concurrent(local, params, 1)  # warm up
+        for n in counts:
+            rates["engine", probabilities, n] = concurrent(local, params, n)[0]
+        local.close()
+        with llama_server(binary, path, args.threads, args.slots, 1024) as url:
+            remote = OpenAIBackend(url, ALIAS)
+            concurrent(remote, params, 1)
+            for n in counts:
+                rates["llama-server", probabilities, n] = concurrent(remote, params, n)[0]
+            remote.close()
+    print(f"model: {path.name}  max_tokens: {args.max_tokens}  threads: {args.threads}  slots: {args.slots}")
+    print("total tokens/s with n users at once (and against one user on the same path):")
+    for probabilities in (5, 0):
+        print(f"  {'with' if probabilities else 'without'} the shown probabilities (top_logprobs={probabilities}):")
+        for n in counts:
+            engine, server = rates["engine", probabilities, n], rates["llama-server", probabilities, n]
+            print(
+                f"    {n} users: in-process engine {engine:6.1f} ({engine / rates['engine', probabilities, 1]:.2f}x)   "
+                f"llama-server {server:6.1f} ({server / rates['llama-server', probabilities, 1]:.2f}x)   "
+                f"engine/llama-server {engine / server:.2f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -124,7 +191,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="CPU threads, same for both paths")
     parser.add_argument("--base-url", help="measure this server instead of starting the demo one")
     parser.add_argument("--model", help="model name on --base-url")
+    parser.add_argument("--llama-server", type=Path, help="compare llama.cpp's llama-server binary with the engine")
+    parser.add_argument("--slots", type=int, default=8, help="sequences decoded together, on both (--llama-server)")
     args = parser.parse_args()
+    if args.llama_server:
+        versus_llama_server(args.llama_server, args)
+        return
     params = GenerationParams(max_tokens=args.max_tokens, temperature=0.7, top_p=0.95, top_k=40, repeat_penalty=1.1)
 
     if args.base_url:
