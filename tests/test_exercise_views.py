@@ -67,6 +67,9 @@ def test_gentag_shows_answers_side_by_side_with_sentences_marked(gentag: Any) ->
     marked = {s.kind for spans in gentag.random.spans for s in spans if s.kind}
     assert all(f"lp-k-{kind}" in page for kind in marked)
     assert "Står kun i dette svar" in page  # the legend
+    (together,) = {answer.decoded_together for answer in gentag.random.answers}
+    assert together > 1, "the card's answers are computed at once"
+    assert page.count(f"· {together} svar regnet på én gang") >= 2, "in plain words, as the log says it"
 
 
 def test_par_shows_each_variant_and_the_measures(pipeline: Pipeline) -> None:

@@ -433,12 +433,12 @@ def _answer_title(name: str, answer: Answer) -> str:
     """The answer's name and how to get it again: its seed, temperature, and whether it was decoded in a group.
 
     Side by side, the model's numbers differ a little from one answer alone,
-    so an answer from a group of five comes back when the card runs again,
+    so an answer from five computed at once comes back when the card runs again,
     not always when its seed is typed into Legeplads.
     """
     title = f"{name} · seed {answer.seed} · temperatur {decimal(answer.temperature)}"
     if answer.decoded_together > 1:
-        title += f" · regnet i en gruppe på {answer.decoded_together}"
+        title += f" · {answer.decoded_together} svar regnet på én gang"
     return title
 
 
