@@ -177,6 +177,11 @@ class Pipeline:
         """How many calls the backend decodes at once (1 for one that answers one at a time)."""
         return int(getattr(self._backend, "slots", 1))
 
+    @property
+    def busy(self) -> int:
+        """Answers the model is writing or has waiting now (0 where the backend cannot tell, as a shared server)."""
+        return int(getattr(self._backend, "busy", 0))
+
     def context_used(self, conversation: Conversation) -> int:
         """Tokens the conversation's turns so far fill in the model's context (0 before the first)."""
         return self._backend.count_tokens(conversation.earlier) if conversation.earlier else 0

@@ -423,6 +423,48 @@ def test_steps_left_count_the_longest_running_answer_not_the_sum(pipeline: Pipel
     assert job._steps_left([100] * 16, [40] * 8 + [0] * 8, done=set()) == 60 + 100
 
 
+def test_a_card_in_a_busy_room_says_it_waits_for_the_model(pipeline: Pipeline) -> None:
+    """With every slot writing someone else's answer, "0 af 2 svar færdige" alone looks stuck."""
+    from sandbox.backends.base import GenerationParams, Token
+    from sandbox.pipeline import Request
+
+    first = [threading.Event() for _ in range(pipeline.slots)]
+    stop = threading.Event()
+
+    def stranger(index: int) -> None:
+        request = Request("Fortæl en lang historie om en kommune.", GenerationParams(max_tokens=400, temperature=1.0))
+        for item in pipeline.stream(request, Session(), stop):
+            if isinstance(item, Token):
+                first[index].set()
+        first[index].set()
+
+    threads = [threading.Thread(target=stranger, args=(i,)) for i in range(pipeline.slots)]
+    for thread in threads:
+        thread.start()
+    try:
+        assert all(event.wait(120) for event in first)
+        card = get_card("hoeringssvar-temaer")
+        steps = Steps()
+        run = threading.Thread(
+            target=run_card,
+            args=(card, pipeline, Session()),
+            kwargs={"settings": small(card.id, limit=4, batch_size=2, max_tokens=8), "progress": steps},
+        )
+        run.start()
+        while not steps.calls:  # the card's first line comes before it asks the model
+            run.join(0.05)
+        stop.set()  # the strangers stop; the card gets its turn
+        run.join(300)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    labels = [label for _, _, label in steps.calls]
+    waiting = f"venter på modellen, som er i gang med {pipeline.slots} andre svar (0 af 2 svar færdige)"
+    assert labels[0] == f"Læser 4 høringssvar i 2 bunker: {waiting}", labels
+    assert labels[-1] == "Færdig" and "svar færdige" in labels[-2] and "venter" not in labels[-2]
+
+
 def test_hoeringssvar_compares_with_the_key(pipeline: Pipeline) -> None:
     card = get_card("hoeringssvar-temaer")
     steps = Steps()

@@ -191,6 +191,11 @@ class Engine:
 
     # ----- the callers' side -------------------------------------------------
 
+    @property
+    def busy(self) -> int:
+        """Answers being written or waiting for a slot right now: a snapshot for a progress line, read unlocked."""
+        return len(self._running) + sum(len(entry) for entry in self._waiting)
+
     def generate(
         self, prompt: Sequence[int], params: GenerationParams, cancel: threading.Event, *, alone: bool = False
     ) -> Iterator[Step | Done]:

@@ -143,6 +143,11 @@ class LlamaBackend:
             },
         )
 
+    @property
+    def busy(self) -> int:
+        """Answers the engine is writing or has waiting (see :attr:`Engine.busy`)."""
+        return self._engine.busy
+
     def _token_text(self, token: int) -> str:
         if token < 0:
             return ""

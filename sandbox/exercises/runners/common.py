@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from sandbox.backends.base import GenerationParams
 from sandbox.errors import UserError
+from sandbox.numbers import quantity
 from sandbox.pipeline import Pipeline, Request, Result, Session
 
 Progress = Callable[[int, int, str], None]
@@ -119,7 +120,8 @@ class Run:
         """
         if self.cancel is not None and self.cancel.is_set():
             raise Stopped("Øvelsen blev stoppet.")
-        self._report(f"{label}: modellen læser prompten (0 af {len(calls)} svar færdige)")
+        start = self._waiting(len(calls)) or ": modellen læser prompten"
+        self._report(f"{label}{start} (0 af {len(calls)} svar færdige)")
         requests = [Request(prompt, params, system, self.exercise_id) for prompt, params in calls]
         results: dict[int, Result] = {}
         written = [0] * len(calls)
@@ -143,6 +145,17 @@ class Run:
                 eta += " af denne del"  # more parts follow (Par's other variant): this is not the whole card
             self._report(f"{label}: {len(results)} af {len(calls)} svar færdige{eta}")
         return [results[i] for i in range(len(calls))]
+
+    def _waiting(self, calls: int) -> str:
+        """ ": venter på modellen …" when the model has no room for ``calls`` more answers now, else "".
+
+        Otherwise a card in a busy room says nothing but "0 af 5" until the
+        others' answers are done, and looks stuck.
+        """
+        busy = self.pipeline.busy
+        if not busy or busy + calls <= self.pipeline.slots:
+            return ""
+        return f": venter på modellen, som er i gang med {quantity(busy, 'andet svar', 'andre svar')}"
 
     def _steps_left(self, limits: list[int], written: list[int], done: set[int]) -> int:
         """The most decode steps the rest can take: the longest running answer, then each later batch's longest.
