@@ -269,6 +269,23 @@ def test_hoeringssvar_shows_an_invented_response_as_a_quoted_warning(hearing: An
     assert ">Ja<" not in row.group() and ">22<" in row.group(), "the invented number in its own column"
 
 
+def test_hoeringssvar_quotes_a_point_once_however_many_numbers_it_invents(hearing: Any) -> None:
+    """A walk saw "Modellens tekst, da den læste svar 1–5:" twelve times over, once per invented number."""
+    answers = [
+        ((1, 2, 3, 4, 5), "Trafik: for mange biler (svar 12, 14 og 30).\n\nStøj: larm om natten (svar 31)."),
+        ((6, 7, 8, 9, 10), "Parkering: for få pladser (svar 2, 40)."),
+    ]
+    themes, invented = hoeringssvar.compare(load_hearing("lokalplan-moellebakken"), answers)
+    assert [ref.number for ref in invented] == [2, 12, 14, 30, 31, 40]
+    page = exercise_views.render(dataclasses.replace(hearing, themes=themes, invented=invented))
+    warning = re.search(r'<div class="lp-warning".*?</blockquote></div></div>', page, re.S)
+    assert warning is not None
+    assert warning.group().count("Modellens tekst, da den læste svar 1–5:") == 1
+    assert warning.group().count("Modellens tekst, da den læste svar 6–10:") == 1
+    assert warning.group().count("<blockquote") == 3, "three points cite invented numbers, each quoted once"
+    assert warning.group().count("Trafik: for mange biler") == 1
+
+
 def test_laesbarhed_names_a_cut_off_answer_before_lix_and_gives_no_verdict(pipeline: Pipeline) -> None:
     result = run("brev-boligstoette", pipeline, max_tokens=16, temperature=0.0)
     assert "cut_off" in [flaw.kind for flaw in result.flaws]

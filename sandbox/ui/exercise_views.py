@@ -22,7 +22,12 @@ from typing import Any
 
 from sandbox.exercises.runners.common import Answer, Span, percent
 from sandbox.exercises.runners.gentag import SENTENCE_KINDS, GentagResult, Series
-from sandbox.exercises.runners.hoeringssvar import THEME_STATES, HoeringssvarResult, invented_sentences
+from sandbox.exercises.runners.hoeringssvar import (
+    THEME_STATES,
+    HoeringssvarResult,
+    InventedReference,
+    invented_sentences,
+)
 from sandbox.exercises.runners.laesbarhed import LONG_WORD, LaesbarhedResult, goal_verdict
 from sandbox.exercises.runners.par import DIFF_KINDS, SIGNIFICANT, ParResult, p_text
 from sandbox.exercises.runners.sandsynligheder import TokenView
@@ -311,8 +316,7 @@ def hoeringssvar(result: HoeringssvarResult) -> str:
     """
     parts = []
     if result.invented:
-        quotes = [(f"Modellens tekst, da den læste {ref.batch}:", ref.quote) for ref in result.invented]
-        parts.append(_warning(" ".join(invented_sentences(result.invented)), quotes))
+        parts.append(_warning(" ".join(invented_sentences(result.invented)), _invented_quotes(result.invented)))
     rows = []
     for theme in result.themes:
         state = THEME_STATES[theme.state]
@@ -481,6 +485,24 @@ def _bar(hits: int, total: int) -> str:
         f'background:#e5e7eb;margin-right:0.4rem"><span style="display:block;height:100%;width:{width}%;'
         f'background:#1d4ed8"></span></span>{hits}/{total}'
     )
+
+
+def _invented_quotes(invented: Sequence[InventedReference]) -> list[tuple[str, str]]:
+    """Each point that cites an invented number, once, under one heading per batch (in the order met).
+
+    One point often cites several (a walk saw twelve numbers from two
+    batches): quoting it per number repeated the same heading and text.
+    """
+    by_batch: dict[str, list[str]] = {}
+    for ref in invented:
+        points = by_batch.setdefault(ref.batch, [])
+        if ref.quote not in points:
+            points.append(ref.quote)
+    return [
+        (f"Modellens tekst, da den læste {batch}:" if index == 0 else "", quote)
+        for batch, points in by_batch.items()
+        for index, quote in enumerate(points)
+    ]
 
 
 def _warning(text: str, quotes: Sequence[tuple[str, str]] = ()) -> str:
