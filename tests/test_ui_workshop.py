@@ -148,3 +148,20 @@ def test_the_printed_address_is_one_a_participant_can_open() -> None:
     assert address("192.168.1.5", 7860) == "http://192.168.1.5:7860"
     shared = address("0.0.0.0", 7860)
     assert "0.0.0.0" not in shared and shared.startswith("http://") and shared.endswith(":7860")
+
+
+def test_only_a_workshop_trainer_is_told_how_to_replace_the_demo_model(pipeline: Pipeline, tmp_path: Path) -> None:
+    """The participants' notice has no install command (they cannot change the laptop); the trainer's controls do."""
+    from sandbox.ui.app import build_app
+
+    def note(users: UserStore | None) -> str | None:
+        config = build_app(pipeline, users).get_config_file()
+        found = [c for c in config["components"] if c.get("props", {}).get("elem_id") == "lp-module-note"]
+        return found[0]["props"]["value"] if found else None
+
+    store = UserStore(tmp_path / "users.json")
+    store.add("underviser", "trainer", "et-langt-kodeord-1")
+    assert pipeline.info.demo
+    shown = note(store)
+    assert shown is not None and "python scripts/download_model.py gemma-3-4b-it" in shown
+    assert note(None) is None, "alone, the About tab already says what to ask IT"

@@ -131,6 +131,15 @@ def demo_notice(workshop: bool) -> str:
     )
 
 
+def trainer_demo_notice() -> str:
+    """For the trainer in a workshop, who sees the participants' notice above but can change the laptop."""
+    return (
+        "**Demomodel.** Deltagerne øver på demomodellen, hvis svar er uden mening. Til rigtig øvelse: hent en "
+        "større model før modulet (2,5 GB, én gang) med `python scripts/download_model.py gemma-3-4b-it` i "
+        "legepladsens mappe, og start legepladsen igen; den bruger så den nye model af sig selv."
+    )
+
+
 def tagline(info: ModelInfo, workshop: bool) -> str:
     """The header's one line about where things run; it must be as true as the tab below."""
     if workshop:

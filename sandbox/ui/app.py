@@ -48,7 +48,11 @@ def build_app(pipeline: Pipeline, users: UserStore | None = None, local_role: st
     playground = Playground(pipeline)
     # Alone at their own computer, anyone follows a path at their own pace, whatever the view.
     exercises = ExercisesTab(
-        pipeline, is_trainer=may("trainer"), may_steer_module=(lambda request: True) if users is None else None
+        pipeline,
+        is_trainer=may("trainer"),
+        may_steer_module=(lambda request: True) if users is None else None,
+        # Alone, the About tab tells the caseworker what to ask IT; in a room only the trainer can act on it.
+        trainer_note=about.trainer_demo_notice() if workshop and pipeline.info.demo else "",
     )
     compliance = ComplianceTab(pipeline.log, may_see_log=may("log"))
 

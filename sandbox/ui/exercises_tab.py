@@ -38,14 +38,23 @@ RoleCheck = Callable[[gr.Request], bool]
 class ExercisesTab:
     """The tab's components and handlers, around one pipeline."""
 
-    def __init__(self, pipeline: Pipeline, is_trainer: RoleCheck, may_steer_module: RoleCheck | None = None) -> None:
-        """``may_steer_module``: who starts and moves the module (the trainers; anyone alone at their computer)."""
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        is_trainer: RoleCheck,
+        may_steer_module: RoleCheck | None = None,
+        trainer_note: str = "",
+    ) -> None:
+        """``may_steer_module``: who starts and moves the module (the trainers; anyone alone at their computer).
+
+        ``trainer_note``: shown to the trainer among the module's controls.
+        """
         self.pipeline = pipeline
         self.is_trainer = is_trainer
         self.journal = JournalPanel(pipeline)
         self.recordings = RecordingPanel(pipeline.guard)
         # One module for the whole app: the trainer moves it, every tab shows it.
-        self.module = ModulePanel(ModuleState(), may_steer_module or is_trainer)
+        self.module = ModulePanel(ModuleState(), may_steer_module or is_trainer, trainer_note)
         self.idebank = IdebankPanel()
 
     def build(self, visit: gr.State) -> None:

@@ -40,9 +40,11 @@ NO_MODULE = (
 class ModulePanel:
     """Where the room is in the module, the trainer's controls, and the record's downloads."""
 
-    def __init__(self, state: ModuleState, is_trainer: RoleCheck) -> None:
+    def __init__(self, state: ModuleState, is_trainer: RoleCheck, note: str = "") -> None:
+        """``note``: Markdown shown first among the trainer's controls (what to do about a demo model)."""
         self.state = state
         self.is_trainer = is_trainer
+        self.note = note
 
     def build(self) -> None:
         """Create the panel; :meth:`open_cards_in` connects its card picker to the exercise list."""
@@ -52,6 +54,8 @@ class ModulePanel:
         self.seen = gr.State(-1)  # the state's version this tab shows
         with gr.Column(visible=False) as self.controls:
             with fold("Styr modulet (underviser)", "lp-module-trainer"):
+                if self.note:
+                    gr.Markdown(self.note, elem_id="lp-module-note")
                 self.plan = gr.Dropdown(
                     [(plan.title, plan.id) for plan in plans().values()],
                     value=None,
