@@ -15,7 +15,7 @@ from sandbox.guards import Entity, GuardResult
 from sandbox.pipeline import Pipeline, Request, Session
 from sandbox.ui import preview, probabilities
 from sandbox.ui.exercises_tab import ExercisesTab
-from sandbox.ui.playground import NO_WORDS_NOTE, Playground, answer_html, meta_markdown
+from sandbox.ui.playground import NO_WORDS_NOTE, Playground, answer_html, meta_markdown, redraw_interval
 from sandbox.ui.state import Visit
 
 
@@ -312,3 +312,9 @@ def test_notes_are_dark_enough_to_read() -> None:
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
     assert (1.05) / (luminance(colour.group(1)) + 0.05) >= 4.5
+
+
+def test_a_streaming_answer_is_redrawn_less_often_the_more_answers_are_written_at_once() -> None:
+    """Alone ten redraws a second; eight at once, about 30 in all, so Gradio's loop leaves the model its cores."""
+    assert redraw_interval(1) == redraw_interval(3) == 0.1
+    assert abs(redraw_interval(8) - 8 / 30) < 1e-9, "8 answers, 30 redraws a second in all"

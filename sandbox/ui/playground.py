@@ -31,7 +31,13 @@ from sandbox.ui.fold import fold
 from sandbox.ui.state import Visit
 
 TOP_ALTERNATIVES = 5
-STREAM_INTERVAL = 0.1  # seconds between redraws of a streaming answer
+# Seconds between redraws of a streaming answer: ten a second for one answer; with
+# several written at once, about ROOM_REDRAWS a second in all. Every redraw is work
+# for Gradio's event loop, which shares two cores with the model: with 8 answers at
+# once, 0.3 s instead of 0.1 s between redraws made the room 13 % faster (9.8 → 8.5 s,
+# six runs each), and an answer redrawn three times a second still reads as it is written.
+STREAM_INTERVAL = 0.1
+ROOM_REDRAWS = 30
 MAX_SEED = 2**32 - 1
 MAX_TOKENS_CHOICE = 1024
 TEMPERATURE, TOP_P = "Temperatur", "Top-p"
@@ -383,9 +389,8 @@ class Playground:
                 if isinstance(item, Token):
                     raw += item.text
                     count += 1
-                    # With a room decoding together, redrawing every token for everyone costs the model
-                    # CPU time; ten redraws a second read the same. The finished answer is always drawn.
-                    if time.monotonic() - shown < STREAM_INTERVAL:
+                    # The finished answer is always drawn; the ones on the way, as often as the room allows.
+                    if time.monotonic() - shown < redraw_interval(min(self.pipeline.busy, self.pipeline.slots)):
                         continue
                     shown = time.monotonic()
                     yield (
@@ -455,6 +460,11 @@ def _params(
         seed=_whole(seed) if seed_mode == SEED_FIXED else None,
         top_logprobs=TOP_ALTERNATIVES,
     )
+
+
+def redraw_interval(writing: int) -> float:
+    """Seconds between two redraws of a streaming answer while ``writing`` answers are written at once."""
+    return max(STREAM_INTERVAL, writing / ROOM_REDRAWS)
 
 
 def rerun_button(prompt: str, visit: Visit) -> tuple[Any, str]:
