@@ -78,11 +78,14 @@ def together(pipeline: Pipeline, sizes: list[int], max_tokens: int) -> None:
     print(f"together: one prompt each, sent at once, max {max_tokens} tokens; {pipeline.slots} slots vs 1")
     try:
         for size in sizes:
-            results = {}
+            results, tokens = {}, {}
             for label, target in (("1 slot", one), (f"{pipeline.slots} slots", pipeline)):
                 store = UserStore(Path(tempfile.mkdtemp(prefix="users-")) / "users.json")
+                since = newest_id(pipeline)
                 with running_app(target, users=store) as (url, _):
                     results[label] = workshop_room(url, size, 1, max_tokens, store)
+                written = pipeline.log.entries(limit=1000)
+                tokens[label] = sum(e["completion_tokens"] or 0 for e in written if e["id"] > since)
             print(f"  {size} participants:")
             for label, result in results.items():
                 first = f"p50 {seconds(percentile(result.firsts, 0.5))} p95 {seconds(percentile(result.firsts, 0.95))}"
@@ -92,12 +95,24 @@ def together(pipeline: Pipeline, sizes: list[int], max_tokens: int) -> None:
                     f"   errors {len(result.errors)}"
                 )
             old, new = results["1 slot"], results[f"{pipeline.slots} slots"]
+            old_rate, new_rate = tokens["1 slot"] / old.elapsed, tokens[f"{pipeline.slots} slots"] / new.elapsed
             print(
                 f"    room {old.elapsed / new.elapsed:.2f}x shorter; longest wait for the last token "
                 f"{max(old.totals):.1f} s -> {max(new.totals):.1f} s"
             )
+            # The demo model's answers end at random lengths, so the two rooms write different amounts.
+            print(
+                f"    answer tokens per second of the room {old_rate:.1f} -> {new_rate:.1f} "
+                f"({new_rate / old_rate:.2f}x; "
+                f"{tokens['1 slot']} and {tokens[f'{pipeline.slots} slots']} tokens)"
+            )
     finally:
         one.close()
+
+
+def newest_id(pipeline: Pipeline) -> int:
+    last = pipeline.log.entries(limit=1)
+    return last[0]["id"] if last else 0
 
 
 def config_ms(http: httpx.Client, runs: int = 20) -> float:
