@@ -473,8 +473,9 @@ class Engine:
         spare = kind.spare if isinstance(kind, _Group) else self._free if kind is None else []
         slots = [s.slot for s in unit]
         pads = _pads(slots, spare)
-        rows = sorted([(s.slot, (s.pending, s.position, s.slot, True)) for s in unit] +
-                      [(pad, (unit[0].pending, 0, pad, True)) for pad in pads])
+        live = [(s.slot, (s.pending, s.position, s.slot, True)) for s in unit]
+        padding = [(pad, (unit[0].pending, 0, pad, True)) for pad in pads]  # any token; its output is never read
+        rows = sorted(live + padding)
         self._fill([row for _, row in rows])
         try:
             self._decode()
@@ -644,11 +645,12 @@ def _pads(slots: list[int], spare: Sequence[int]) -> list[int]:
     """Spare slots that give every pass an even number of rows, where one sits next to an odd pass of 3 or more.
 
     Measured on the demo model (AVX2, two threads; ``benchmarks/generation.py``
-    prints it): a pass of an odd number of rows costs more than one with a
-    row more, 3 rows ~80 ms against ~60 ms for 3 and a pad, 5 ~100 against
-    ~80, 7 ~110 against ~95; a single row (~25 ms) is cheaper than two. The
-    pad is a throw-away token in an empty slot, its output never read. A pad
-    can join two passes into one, which is cheaper still.
+    prints it), on two days: a pass of an odd number of rows costs more than
+    one with a row more, 3 rows 80-109 ms against 59-79 ms for 3 and a pad,
+    5 rows 96-125 against 78-93, 7 rows 104-126 against 88-115; a single
+    row (25-29 ms) is cheaper than two. The pad is a throw-away token in an
+    empty slot, its output never read. A pad can join two passes into one,
+    which is cheaper still.
     """
     free = set(spare) - set(slots)
     pads: list[int] = []
