@@ -22,7 +22,7 @@ llama.cpp source as the installed llama-cpp-python (the sdist's vendor/)::
     pip download llama-cpp-python==0.3.36 --no-deps --no-binary :all: && tar xzf llama_cpp_python-0.3.36.tar.gz
     cd llama_cpp_python-0.3.36/vendor/llama.cpp
     cmake -B build $(bash ../../../scripts/build_llama_cpp.sh --print-args) -DLLAMA_CURL=OFF
-    cmake --build build --target llama-server -j2      # about 40 minutes on two cores
+    cmake --build build --target llama-server -j2      # about 20 minutes on two cores
 
 Run: .venv/bin/python benchmarks/shared_server.py [--runs 3] [--max-tokens 64] [--users 4]
      .venv/bin/python benchmarks/shared_server.py --base-url http://modelserver:8080/v1 --model NAME
