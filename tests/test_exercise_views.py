@@ -328,6 +328,13 @@ def test_runners_without_a_view_fall_back_to_the_generic_one(pipeline: Pipeline)
     assert exercise_views.render(result) == exercise_views.generic(result)
 
 
+def test_journal_panel_says_the_log_lives_only_in_this_tab() -> None:
+    """It is kept in server memory for the tab (a walk found no word of it): the download is the one way to keep it."""
+    from sandbox.ui.journal_panel import INTRO
+
+    assert "kun i denne fane" in INTRO and "hent den, før du lukker eller genindlæser siden" in INTRO
+
+
 def test_journal_panel_keeps_and_exports_only_redacted_text(pipeline: Pipeline) -> None:
     panel = JournalPanel(pipeline)
     visit = Visit()

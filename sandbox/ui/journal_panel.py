@@ -25,6 +25,15 @@ from sandbox.ui.fold import fold
 from sandbox.ui.gate import owner_of
 from sandbox.ui.state import Visit
 
+# The log is kept in server memory for this tab only (nothing is stored in the browser or on disk),
+# so the one way to keep it is the download: a participant must hear that before closing the tab.
+INTRO = (
+    "Skriv et par linjer efter hver øvelse, og tag loggen med til næste modul. "
+    "Værnet maskerer personoplysninger, før teksten gemmes. Loggen lister også de øvelser, "
+    "du har kørt til ende: din egen dokumentation for, hvad du har lært. "
+    "**Loggen findes kun i denne fane:** hent den, før du lukker eller genindlæser siden."
+)
+
 
 class JournalPanel:
     """Three text boxes, a save button and the log as a Markdown download."""
@@ -35,11 +44,7 @@ class JournalPanel:
     def build(self, choice: gr.Dropdown, visit: gr.State) -> None:
         """Create the panel (inside the current layout); ``choice`` is the selected exercise's id."""
         with fold("Læringslog: hvad prøvede du, hvad skete der, hvad lærte du?", "lp-journal"):
-            gr.Markdown(
-                "Skriv et par linjer efter hver øvelse, og tag loggen med til næste modul. "
-                "Værnet maskerer personoplysninger, før teksten gemmes. Loggen lister også de øvelser, "
-                "du har kørt til ende: din egen dokumentation for, hvad du har lært."
-            )
+            gr.Markdown(INTRO)
             self.boxes = [gr.Textbox(label=label, lines=2, max_length=MAX_CHARS) for label in FIELDS.values()]
             with gr.Row():
                 self.save = gr.Button("Gem i læringsloggen", elem_id="lp-journal-save")
