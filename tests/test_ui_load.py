@@ -89,7 +89,14 @@ def test_a_workshop_room_with_logins_trainer_and_compliance(pipeline: Pipeline, 
     assert all(status.startswith("**Færdig.**") for status in room.statuses)
     entries = [entry for entry in pipeline.log.entries() if entry["id"] >= first_new]
     assert len(entries) == calls, "one log entry per request"
-    assert all(entry["error"] is None and "[CPR_1]" in entry["prompt"] for entry in entries)
+    assert all(entry["error"] is None for entry in entries)
+    # Each participant sent from one tab: its placeholders count on (CPR_1, 2, 3), nobody else's do.
+    tabs: dict[str, list[str]] = {}
+    for entry in sorted(entries, key=lambda entry: entry["id"]):
+        tabs.setdefault(entry["session"], []).append(entry["prompt"])
+    assert len(tabs) == participants
+    for prompts_sent in tabs.values():
+        assert [f"[CPR_{turn + 1}]" in prompt for turn, prompt in enumerate(prompts_sent)] == [True] * prompts
     assert pipeline.log.verify().ok
     assert room.queue_lines and all(line.startswith("**Kø hos modellen:**") for line in room.queue_lines)
     assert room.exports and all(export.decode("utf-8-sig").startswith("Nr.;") for export in room.exports)

@@ -61,7 +61,8 @@ class Room:
     statuses: list[str] = field(default_factory=list)
     queue_lines: list[str] = field(default_factory=list)  # what the trainer's queue line said
     exports: list[bytes] = field(default_factory=list)  # what the compliance user downloaded
-    elapsed: float = 0.0
+    started: float = 0.0  # when everyone had logged in and opened the page
+    elapsed: float = 0.0  # from then to the last answer
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -84,12 +85,18 @@ def room_prompt(person: int, turn: int) -> tuple[str, list[str]]:
     return prompt, [cpr, cpr.replace("-", ""), phone, name]
 
 
-def workshop_room(url: str, participants: int, prompts: int, max_tokens: int, store: UserStore) -> Room:
+def workshop_room(
+    url: str, participants: int, prompts: int, max_tokens: int, store: UserStore, seed: int | None = None
+) -> Room:
     """``participants`` people log in (each from an address of their own) and send ``prompts`` prompts each.
 
-    Meanwhile a trainer watches the queue line as presenter view does and a
-    compliance user exports the log and downloads it, again and again, until
-    the last answer is in. Nothing is asserted here; the caller judges.
+    Everyone logs in and opens the page (its load events, which create the
+    tab's session as a browser does) before the room's clock starts; then all
+    send at once, each from their one tab. Meanwhile a trainer watches the
+    queue line as presenter view does and a compliance user exports the log
+    and downloads it, again and again, until the last answer is in. Nothing
+    is asserted here; the caller judges. ``seed`` sends every prompt with
+    that fixed seed instead of a random one.
     """
     names = [f"kursist{index:02d}" for index in range(participants)]
     for name in names:
@@ -98,6 +105,8 @@ def workshop_room(url: str, participants: int, prompts: int, max_tokens: int, st
     store.add("revisor", "compliance", PASSWORD)
     room = Room()
     done = threading.Event()
+    # Everyone in, then the clock starts; a participant who fails before it breaks the barrier for all.
+    ready = threading.Barrier(participants, action=lambda: setattr(room, "started", time.perf_counter()))
 
     @contextlib.contextmanager
     def client(name: str, address: int) -> Iterator[httpx.Client]:
@@ -113,17 +122,39 @@ def workshop_room(url: str, participants: int, prompts: int, max_tokens: int, st
             work(*args)
         except Exception as error:  # reported, not raised: the caller counts errors
             room.errors.append(f"{work.__name__}: {type(error).__name__}: {error}")
+            ready.abort()
 
     def dependency(http: httpx.Client, api_name: str) -> int:
         return next(d["id"] for d in http.get("config").json()["dependencies"] if d["api_name"] == api_name)
 
+    def finish(http: httpx.Client, session: str) -> dict:
+        """The last message of the event just joined in tab ``session``."""
+        with http.stream("GET", "gradio_api/queue/data", params={"session_hash": session}) as events:
+            for line in events.iter_lines():
+                message = json.loads(line[5:]) if line.startswith("data:") else {}
+                if message.get("msg") == "process_completed":
+                    return message
+        raise RuntimeError("the event stream ended without an answer")
+
+    def open_page(http: httpx.Client, session: str) -> None:
+        """Run the page's load events in tab ``session``, as a browser does when the page opens."""
+        for event in http.get("config").json()["dependencies"]:
+            if any(trigger == "load" for _, trigger in event["targets"]):
+                body = {"data": [None] * len(event["inputs"]), "fn_index": event["id"], "session_hash": session}
+                http.post("gradio_api/queue/join", json=body).raise_for_status()
+                if not finish(http, session).get("success"):
+                    raise RuntimeError(f"page load event {event['id']} failed")
+
     def participant(index: int) -> None:
         with client(names[index], 10 + index) as http:
             send = dependency(http, "send")
+            session = secrets.token_hex(8)  # one tab for all of this participant's prompts
+            open_page(http, session)
+            ready.wait()
             for turn in range(prompts):
                 prompt, _ = room_prompt(index, turn)
-                session = secrets.token_hex(8)
-                data = [prompt, 0.7, 0.95, max_tokens, "Tilfældig", 42, False, False, None]
+                choice = ("Tilfældig", 42) if seed is None else ("Fast", seed)
+                data = [prompt, 0.7, 0.95, max_tokens, *choice, False, False, None]
                 started = time.perf_counter()
                 joined = http.post(
                     "gradio_api/queue/join", json={"data": data, "fn_index": send, "session_hash": session}
@@ -176,22 +207,16 @@ def workshop_room(url: str, participants: int, prompts: int, max_tokens: int, st
                 body = {"data": ["csv", "", ""], "fn_index": on_export, "session_hash": session}
                 if http.post("gradio_api/queue/join", json=body).status_code != 200:
                     room.errors.append("revisor: export refused")
-                with http.stream("GET", "gradio_api/queue/data", params={"session_hash": session}) as events:
-                    for line in events.iter_lines():
-                        message = json.loads(line[5:]) if line.startswith("data:") else {}
-                        if message.get("msg") == "process_completed":
-                            path = message["output"]["data"][0]["path"]
-                            room.exports.append(http.get(f"gradio_api/file={path}").content)
-                            break
+                path = finish(http, session)["output"]["data"][0]["path"]
+                room.exports.append(http.get(f"gradio_api/file={path}").content)
                 done.wait(2)
 
-    started = time.perf_counter()
     watchers = [threading.Thread(target=reporting, args=(work,)) for work in (trainer, compliance)]
     for watcher in watchers:
         watcher.start()
     with ThreadPoolExecutor(max_workers=participants) as pool:
         list(pool.map(reporting, [participant] * participants, range(participants)))
-    room.elapsed = time.perf_counter() - started
+    room.elapsed = time.perf_counter() - room.started if room.started else 0.0
     done.set()
     for watcher in watchers:
         watcher.join()
