@@ -11,15 +11,18 @@ throwaway data folder, then:
   for one's turn and the total time per call (p50/p95) and the whole room;
 * together: 8 and 20 participants send one prompt at the same moment, to
   the app as it runs now (the model decodes up to its slots together) and to
-  the same app with one slot (one person at a time, as before batching).
+  the same app with one slot (one person at a time, as before batching),
+  and to the app again with everyone on a fixed seed (decoded alone, so it
+  reproduces). Everyone logs in and opens the page before the clock starts.
   Prints p50/p95 time to the first token and to the last, the whole room's
-  time, and the ratios;
+  time, its answer tokens per second, and the ratios;
 * logins: how long another person's ``/config`` takes while 120 wrong
   passwords arrive at once: with the back-off set out of the way (the
   password checks themselves, off the event loop), and with the standard
   back-off.
 
 Run: .venv/bin/python benchmarks/workshop.py [--participants 30] [--prompts 3] [--max-tokens 16]
+     [--only together --sizes 8 20]
 """
 
 from __future__ import annotations
@@ -72,18 +75,25 @@ def room(pipeline: Pipeline, participants: int, prompts: int, max_tokens: int) -
         print(f"  error: {error}")
 
 
+# The room again with everyone on this fixed seed (the playground's "Fast"): a fixed seed is decoded
+# alone so that it reproduces, so such a room is served one answer at a time.
+FIXED_SEED = 7
+
+
 def together(pipeline: Pipeline, sizes: list[int], max_tokens: int) -> None:
     info = pipeline.info
     one = Pipeline(LlamaBackend(Path(info.path), name=info.name, demo=info.demo, slots=1), pipeline.guard, pipeline.log)
+    shared = f"{pipeline.slots} slots"
+    rooms = (("1 slot", one, None), (shared, pipeline, None), (f"{shared}, fixed seed", pipeline, FIXED_SEED))
     print(f"together: one prompt each, sent at once, max {max_tokens} tokens; {pipeline.slots} slots vs 1")
     try:
         for size in sizes:
             results, tokens = {}, {}
-            for label, target in (("1 slot", one), (f"{pipeline.slots} slots", pipeline)):
+            for label, target, seed in rooms:
                 store = UserStore(Path(tempfile.mkdtemp(prefix="users-")) / "users.json")
                 since = newest_id(pipeline)
                 with running_app(target, users=store) as (url, _):
-                    results[label] = workshop_room(url, size, 1, max_tokens, store)
+                    results[label] = workshop_room(url, size, 1, max_tokens, store, seed=seed)
                 written = pipeline.log.entries(limit=1000)
                 tokens[label] = sum(e["completion_tokens"] or 0 for e in written if e["id"] > since)
             print(f"  {size} participants:")
@@ -91,21 +101,20 @@ def together(pipeline: Pipeline, sizes: list[int], max_tokens: int) -> None:
                 first = f"p50 {seconds(percentile(result.firsts, 0.5))} p95 {seconds(percentile(result.firsts, 0.95))}"
                 last = f"p50 {seconds(percentile(result.totals, 0.5))} p95 {seconds(percentile(result.totals, 0.95))}"
                 print(
-                    f"    {label:<9} first token {first}   last token {last}   room {seconds(result.elapsed)}"
-                    f"   errors {len(result.errors)}"
+                    f"    {label:<20} first token {first}   last token {last}   room {seconds(result.elapsed)}"
+                    f"   {tokens[label]} tokens, errors {len(result.errors)}"
                 )
-            old, new = results["1 slot"], results[f"{pipeline.slots} slots"]
-            old_rate, new_rate = tokens["1 slot"] / old.elapsed, tokens[f"{pipeline.slots} slots"] / new.elapsed
-            print(
-                f"    room {old.elapsed / new.elapsed:.2f}x shorter; longest wait for the last token "
-                f"{max(old.totals):.1f} s -> {max(new.totals):.1f} s"
-            )
-            # The demo model's answers end at random lengths, so the two rooms write different amounts.
-            print(
-                f"    answer tokens per second of the room {old_rate:.1f} -> {new_rate:.1f} "
-                f"({new_rate / old_rate:.2f}x; "
-                f"{tokens['1 slot']} and {tokens[f'{pipeline.slots} slots']} tokens)"
-            )
+            old = results["1 slot"]
+            old_rate = tokens["1 slot"] / old.elapsed
+            for label in (shared, f"{shared}, fixed seed"):
+                new, new_rate = results[label], tokens[label] / results[label].elapsed
+                # The demo model's answers end at random lengths, so two rooms may write different amounts:
+                # the tokens per second compare them at equal work.
+                print(
+                    f"    {label}: room {old.elapsed / new.elapsed:.2f}x shorter, answer tokens per second "
+                    f"{old_rate:.1f} -> {new_rate:.1f} ({new_rate / old_rate:.2f}x); longest wait for the last "
+                    f"token {max(old.totals):.1f} s -> {max(new.totals):.1f} s"
+                )
     finally:
         one.close()
 
@@ -165,6 +174,7 @@ def main() -> None:
     parser.add_argument("--guesses", type=int, default=120)
     parser.add_argument("--only", choices=["logins", "room", "together"], help="run one part only")
     parser.add_argument("--together-max-tokens", type=int, default=48)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 20], help="rooms for 'together'")
     args = parser.parse_args()
     pipeline = Pipeline.open(log_path=Path(os.environ["LEGEPLADS_DATA_DIR"]) / "bench-log.sqlite3")
     try:
@@ -173,7 +183,7 @@ def main() -> None:
         if args.only in (None, "room"):
             room(pipeline, args.participants, args.prompts, args.max_tokens)
         if args.only in (None, "together"):
-            together(pipeline, [8, 20], args.together_max_tokens)
+            together(pipeline, args.sizes, args.together_max_tokens)
     finally:
         pipeline.close()
 
