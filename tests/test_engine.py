@@ -8,8 +8,11 @@ apart from strangers and give the same answers whoever else is busy.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -206,6 +209,83 @@ def test_stop_ends_only_its_own_sequence(backend: LlamaBackend) -> None:
     assert stopped.reason == "cancelled" and stopped.completion_tokens == 3
     assert kept.reason in ("stop", "length") and kept.completion_tokens > 3
     assert kept.rows == 2, "the two were decoded together until the stop"
+
+
+@contextlib.contextmanager
+def every_slot_held(backend: LlamaBackend) -> Iterator[None]:
+    """Eight long greedy answers, each alone, hold every slot until the block ends.
+
+    A request made meanwhile waits for a slot, so what it joins, and when,
+    does not depend on how fast the machine is.
+    """
+    release = threading.Event()
+    admitted = [threading.Event() for _ in range(backend.slots)]
+
+    def hold(index: int) -> None:
+        # Greedy answers to this prompt run to their limit; a limit each makes them eight sequences.
+        params = GenerationParams(max_tokens=600 + index, temperature=0.0)
+        for _ in backend.stream(OTHER, params, 0, release):
+            admitted[index].set()
+
+    threads = [threading.Thread(target=hold, args=(index,)) for index in range(backend.slots)]
+    for thread in threads:
+        thread.start()
+    try:
+        assert all(event.wait(120) for event in admitted)
+        yield
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join()
+
+
+def until(condition: Callable[[], bool]) -> None:
+    """Wait for the engine's real state (polled), at most a minute."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, "the engine never got there"
+        time.sleep(0.01)
+
+
+def test_callers_asking_for_the_same_fixed_seed_answer_read_one_sequence(backend: LlamaBackend) -> None:
+    """A room told "everyone, seed 5": written once, and each gets exactly the answer it gets alone."""
+    engine = backend._engine
+    params = GenerationParams(max_tokens=32, seed=5)
+    alone = answer(backend, PROMPT, params, 5)
+    shared = engine.stats["answers_shared"]
+    got: list[tuple[str, Finished]] = []
+    askers = [threading.Thread(target=lambda: got.append(answer(backend, PROMPT, params, 5))) for _ in range(3)]
+    with every_slot_held(backend):
+        for asker in askers:
+            asker.start()
+        until(lambda: engine.stats["answers_shared"] == shared + 2)
+    for asker in askers:
+        asker.join()
+    assert got == [alone] * 3 and alone[0]
+    other_seed = answer(backend, PROMPT, replace(params, seed=6), 6)
+    assert other_seed[0] != alone[0], "another seed is another sequence"
+
+
+def test_a_reader_who_stops_a_shared_answer_stops_only_their_own(backend: LlamaBackend) -> None:
+    """The one who asked first presses Stop while both wait; the one who asked the same reads the whole answer."""
+    engine = backend._engine
+    params = GenerationParams(max_tokens=32, seed=9)
+    alone = answer(backend, PROMPT, params, 9)
+    shared = engine.stats["answers_shared"]
+    got: dict[str, tuple[str, Finished]] = {}
+    stop_first = threading.Event()
+    first = threading.Thread(target=lambda: got.__setitem__("first", answer(backend, PROMPT, params, 9, stop_first)))
+    second = threading.Thread(target=lambda: got.__setitem__("second", answer(backend, PROMPT, params, 9)))
+    with every_slot_held(backend):
+        first.start()
+        until(lambda: engine.busy == backend.slots + 1)  # it waits for a slot: the sequence is the first's
+        second.start()
+        until(lambda: engine.stats["answers_shared"] == shared + 1)
+        stop_first.set()
+    first.join()
+    second.join()
+    assert got["first"] == ("", Finished("cancelled", alone[1].prompt_tokens, 0, 1))
+    assert got["second"] == alone
 
 
 def test_a_repeated_prompt_is_evaluated_once_and_answers_the_same(backend: LlamaBackend) -> None:

@@ -25,7 +25,12 @@ units*, one ``llama_decode`` each per step:
   is done, at the price of computing rows nobody reads, for answers that
   must not depend on when their neighbours end (a fixed seed beside
   random ones; Par's variants, repeat r in the same row for every variant);
-- an **alone** request (a fixed seed): a unit of one, reproducible always;
+- an **alone** request (a fixed seed): a unit of one, reproducible always.
+  Callers who ask for the same thing (same prompt, same settings, same
+  seed) while it is being written read one sequence (:class:`_Broadcast`):
+  its answer is decided by those alone, so each gets exactly the answer it
+  would have got by itself. A room told "everyone, seed 42" is then written
+  once instead of once a person, one at a time;
 - every other request shares one unit with the rest (the room's throughput).
 
 Each :class:`Done` says the most rows its sequence shared a pass with,
@@ -123,13 +128,73 @@ class _Group:
     spare: list[int] = field(default_factory=list)
 
 
+class _Broadcast:
+    """What one alone sequence writes, handed to every caller who asked for exactly that answer.
+
+    It is the sequence's ``out`` and its ``cancel``: each item goes to every
+    reader (a reader who joins late first gets what was written before it
+    came), a reader who pressed Stop hears ``cancelled`` at the next item and
+    is dropped, one who stopped reading is dropped, and the sequence counts
+    as cancelled once nobody reads it any more.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._written: list[Step | Done | BaseException] = []
+        self._readers: list[_Reader] = []
+        self.over = False  # its Done (or error) is out: nobody can join any more
+
+    def join(self, cancel: threading.Event) -> _Reader | None:
+        """A new reader, who first gets everything written so far; None once the sequence is over."""
+        with self._lock:
+            if self.over:
+                return None
+            reader = _Reader(cancel)
+            for item in self._written:
+                reader.put(item)
+            self._readers.append(reader)
+            return reader
+
+    def put(self, item: Step | Done | BaseException) -> None:
+        with self._lock:
+            self._written.append(item)
+            self.over = self.over or not isinstance(item, Step)
+            for reader in list(self._readers):
+                if reader.cancel.is_set() or reader.released.is_set():
+                    self._readers.remove(reader)
+                    if not reader.released.is_set():
+                        reader.out.put(Done("cancelled", reader.produced, 1))
+                else:
+                    reader.put(item)
+
+    def is_set(self) -> bool:
+        """Cancelled, as the engine asks of a sequence: every reader has stopped or left."""
+        with self._lock:
+            return all(reader.cancel.is_set() or reader.released.is_set() for reader in self._readers)
+
+
+@dataclass(eq=False)
+class _Reader:
+    """One caller of a :class:`_Broadcast`."""
+
+    cancel: threading.Event
+    out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    released: threading.Event = field(default_factory=threading.Event)
+    produced: int = 0
+
+    def put(self, item: Step | Done | BaseException) -> None:
+        if isinstance(item, Step):
+            self.produced += 1
+        self.out.put(_failure(item) if isinstance(item, BaseException) else item)
+
+
 @dataclass(eq=False)
 class _Sequence:
     prompt: list[int]
     params: GenerationParams
-    cancel: threading.Event
+    cancel: threading.Event | _Broadcast  # a _Broadcast is cancelled when none of its readers reads on
     unit: object = None  # which decode unit: a _Group, the sequence itself (alone), or None (shared)
-    out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    out: queue.SimpleQueue | _Broadcast = field(default_factory=queue.SimpleQueue)
     released: threading.Event = field(default_factory=threading.Event)
     slot: int = -1
     position: int = 0
@@ -182,10 +247,22 @@ class Engine:
         self._free = list(range(slots))
         self._closed = False
         self._lock = threading.Lock()  # guards _closed against a submit racing close()
+        self._alone: dict[tuple, _Broadcast] = {}  # (prompt, settings) → the alone sequence writing it
+        self._alone_lock = threading.Lock()
         # What the loop did; "reading_seconds" is the time spent evaluating prompts, which batching cannot shorten
         # (benchmarks/exercises.py shows how much of a card that is).
         self.stats: dict[str, float] = dict.fromkeys(
-            ("prompts_evaluated", "prompts_reused", "prompt_tokens", "steps", "steps_while_reading", "moves", "pads"), 0
+            (
+                "prompts_evaluated",
+                "prompts_reused",
+                "prompt_tokens",
+                "steps",
+                "steps_while_reading",
+                "moves",
+                "pads",
+                "answers_shared",  # alone requests that read a sequence someone else had asked for
+            ),
+            0,
         )
         self.stats["reading_seconds"] = 0.0
         self._thread = threading.Thread(target=self._loop, name="legeplads-engine", daemon=True)
@@ -204,22 +281,49 @@ class Engine:
         """Yield the drawn tokens, then one :class:`Done`; closing the iterator early frees the slot.
 
         ``alone`` decodes the sequence in a unit of its own (reproducible
-        whatever else runs); otherwise it shares its steps with the others.
+        whatever else runs), and reads the sequence already writing the same
+        prompt with the same settings if there is one; otherwise it shares
+        its steps with the others.
         """
-        sequence = _Sequence(list(prompt), params, cancel)
         if alone:
-            sequence.unit = sequence
-        self._submit([sequence])
+            reader = self._read_alone(list(prompt), params, cancel)
+            out, released = reader.out, reader.released
+        else:
+            sequence = _Sequence(list(prompt), params, cancel)
+            self._submit([sequence])
+            out, released = sequence.out, sequence.released
         try:
             while True:
-                item = sequence.out.get()
+                item = out.get()
                 if isinstance(item, BaseException):
                     raise item
                 yield item
                 if isinstance(item, Done):
                     return
         finally:
-            sequence.released.set()
+            released.set()
+
+    def _read_alone(self, prompt: list[int], params: GenerationParams, cancel: threading.Event) -> _Reader:
+        """A reader of the alone sequence writing ``prompt`` with ``params``, started if none is."""
+        key = (tuple(prompt), params)
+        with self._alone_lock:
+            broadcast = self._alone.get(key)
+            reader = broadcast.join(cancel) if broadcast is not None else None
+            if reader is not None:
+                self.stats["answers_shared"] += 1
+                return reader
+            self._alone = {key: other for key, other in self._alone.items() if not other.over}
+            broadcast = self._alone[key] = _Broadcast()
+            reader = broadcast.join(cancel)
+            assert reader is not None, "a new broadcast is not over"
+            sequence = _Sequence(prompt, params, broadcast, out=broadcast)
+            sequence.unit = sequence
+            try:
+                self._submit([sequence])
+            except GenerationError:
+                del self._alone[key]  # nobody may wait for a sequence that never runs
+                raise
+            return reader
 
     def generate_group(
         self,
