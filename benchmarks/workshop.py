@@ -13,7 +13,8 @@ throwaway data folder, then:
   the app as it runs now (the model decodes up to its slots together) and to
   the same app with one slot (one person at a time, as before batching),
   and to the app again with everyone on a fixed seed (decoded alone, so it
-  reproduces). Everyone logs in and opens the page before the clock starts.
+  reproduces), with prompts of their own and with one prompt for all (then
+  written once for everyone). Everyone logs in and opens the page before the clock starts.
   Prints p50/p95 time to the first token and to the last, the whole room's
   time, its answer tokens per second, and the ratios;
 * logins: how long another person's ``/config`` takes while 120 wrong
@@ -76,7 +77,8 @@ def room(pipeline: Pipeline, participants: int, prompts: int, max_tokens: int) -
 
 
 # The room again with everyone on this fixed seed (the playground's "Fast"): a fixed seed is decoded
-# alone so that it reproduces, so such a room is served one answer at a time.
+# alone so that it reproduces, so such a room is served one answer at a time, unless everyone asks the
+# same (the trainer hands out one prompt and one seed): that answer is written once for all.
 FIXED_SEED = 7
 
 
@@ -84,16 +86,22 @@ def together(pipeline: Pipeline, sizes: list[int], max_tokens: int) -> None:
     info = pipeline.info
     one = Pipeline(LlamaBackend(Path(info.path), name=info.name, demo=info.demo, slots=1), pipeline.guard, pipeline.log)
     shared = f"{pipeline.slots} slots"
-    rooms = (("1 slot", one, None), (shared, pipeline, None), (f"{shared}, fixed seed", pipeline, FIXED_SEED))
+    fixed, handed_out = f"{shared}, fixed seed", f"{shared}, one prompt+seed"
+    rooms = (
+        ("1 slot", one, None, False),
+        (shared, pipeline, None, False),
+        (fixed, pipeline, FIXED_SEED, False),
+        (handed_out, pipeline, FIXED_SEED, True),
+    )
     print(f"together: one prompt each, sent at once, max {max_tokens} tokens; {pipeline.slots} slots vs 1")
     try:
         for size in sizes:
             results, tokens = {}, {}
-            for label, target, seed in rooms:
+            for label, target, seed, same_prompt in rooms:
                 store = UserStore(Path(tempfile.mkdtemp(prefix="users-")) / "users.json")
                 since = newest_id(pipeline)
                 with running_app(target, users=store) as (url, _):
-                    results[label] = workshop_room(url, size, 1, max_tokens, store, seed=seed)
+                    results[label] = workshop_room(url, size, 1, max_tokens, store, seed, same_prompt)
                 written = pipeline.log.entries(limit=1000)
                 tokens[label] = sum(e["completion_tokens"] or 0 for e in written if e["id"] > since)
             print(f"  {size} participants:")
@@ -101,12 +109,12 @@ def together(pipeline: Pipeline, sizes: list[int], max_tokens: int) -> None:
                 first = f"p50 {seconds(percentile(result.firsts, 0.5))} p95 {seconds(percentile(result.firsts, 0.95))}"
                 last = f"p50 {seconds(percentile(result.totals, 0.5))} p95 {seconds(percentile(result.totals, 0.95))}"
                 print(
-                    f"    {label:<20} first token {first}   last token {last}   room {seconds(result.elapsed)}"
+                    f"    {label:<24} first token {first}   last token {last}   room {seconds(result.elapsed)}"
                     f"   {tokens[label]} tokens, errors {len(result.errors)}"
                 )
             old = results["1 slot"]
             old_rate = tokens["1 slot"] / old.elapsed
-            for label in (shared, f"{shared}, fixed seed"):
+            for label in (shared, fixed, handed_out):
                 new, new_rate = results[label], tokens[label] / results[label].elapsed
                 # The demo model's answers end at random lengths, so two rooms may write different amounts:
                 # the tokens per second compare them at equal work.

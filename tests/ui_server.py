@@ -76,17 +76,28 @@ def _shows_tokens(message: dict) -> bool:
     return False
 
 
+TOPICS = ("boligstøtte", "friplads", "hjælpemidler", "parkeringskort", "sygedagpenge", "byggetilladelse", "flexjob")
+
+
 def room_prompt(person: int, turn: int) -> tuple[str, list[str]]:
     """A prompt with personal data unique to (person, turn), and the raw values in it."""
     cpr = f"{person % 28 + 1:02d}0385-{1000 + person * 3 + turn}"
     phone = f"{20 + person:02d} 4{turn} 56 78"
     name = ["Mette Hansen", "Ole Kristian Frandsen", "Birgitte Nielsen", "Jens Mikkelsen"][(person + turn) % 4]
-    prompt = f"Skriv et kort svar til {name}, CPR {cpr}, tlf. {phone}, om at ansøgningen om boligstøtte er modtaget."
+    # The topic tells people apart once the personal data is masked.
+    topic = TOPICS[(person + turn) % len(TOPICS)]
+    prompt = f"Skriv et kort svar til {name}, CPR {cpr}, tlf. {phone}, om at ansøgningen om {topic} er modtaget."
     return prompt, [cpr, cpr.replace("-", ""), phone, name]
 
 
 def workshop_room(
-    url: str, participants: int, prompts: int, max_tokens: int, store: UserStore, seed: int | None = None
+    url: str,
+    participants: int,
+    prompts: int,
+    max_tokens: int,
+    store: UserStore,
+    seed: int | None = None,
+    same_prompt: bool = False,
 ) -> Room:
     """``participants`` people log in (each from an address of their own) and send ``prompts`` prompts each.
 
@@ -96,7 +107,8 @@ def workshop_room(
     queue line as presenter view does and a compliance user exports the log
     and downloads it, again and again, until the last answer is in. Nothing
     is asserted here; the caller judges. ``seed`` sends every prompt with
-    that fixed seed instead of a random one.
+    that fixed seed instead of a random one; ``same_prompt`` has everyone send
+    participant 0's prompts (as when the trainer hands one out).
     """
     names = [f"kursist{index:02d}" for index in range(participants)]
     for name in names:
@@ -152,7 +164,7 @@ def workshop_room(
             open_page(http, session)
             ready.wait()
             for turn in range(prompts):
-                prompt, _ = room_prompt(index, turn)
+                prompt, _ = room_prompt(0 if same_prompt else index, turn)
                 choice = ("Tilfældig", 42) if seed is None else ("Fast", seed)
                 data = [prompt, 0.7, 0.95, max_tokens, *choice, False, False, None]
                 started = time.perf_counter()
