@@ -282,10 +282,38 @@ def test_a_reader_who_stops_a_shared_answer_stops_only_their_own(backend: LlamaB
         second.start()
         until(lambda: engine.stats["answers_shared"] == shared + 1)
         stop_first.set()
-    first.join()
+        first.join(60)
+        assert not first.is_alive(), "Stop is heard while the answer still waits for a slot"
     second.join()
     assert got["first"] == ("", Finished("cancelled", alone[1].prompt_tokens, 0, 1))
     assert got["second"] == alone
+
+
+def test_a_caller_who_asks_for_an_answer_being_written_gets_it_from_the_start(backend: LlamaBackend) -> None:
+    """Joining late: what was written before is handed over first, then the rest as it comes."""
+    engine = backend._engine
+    params = GenerationParams(max_tokens=300, temperature=0.0)  # greedy: runs to its limit, ~10 s here
+    shared = engine.stats["answers_shared"]
+    started = threading.Event()
+    got: dict[str, tuple[str, Finished]] = {}
+
+    def first() -> None:
+        pieces = []
+        for item in backend.stream(OTHER, params, 0, threading.Event()):
+            if isinstance(item, Finished):
+                got["first"] = ("".join(pieces), item)
+            else:
+                pieces.append(item.text)
+                if len(pieces) == 5:
+                    started.set()
+
+    writer = threading.Thread(target=first)
+    writer.start()
+    assert started.wait(60)
+    got["late"] = answer(backend, OTHER, params, 0)
+    writer.join()
+    assert engine.stats["answers_shared"] == shared + 1, "the late caller read the answer being written"
+    assert got["late"] == got["first"] and got["first"][1].completion_tokens == 300
 
 
 def test_a_repeated_prompt_is_evaluated_once_and_answers_the_same(backend: LlamaBackend) -> None:

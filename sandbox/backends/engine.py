@@ -133,16 +133,17 @@ class _Broadcast:
 
     It is the sequence's ``out`` and its ``cancel``: each item goes to every
     reader (a reader who joins late first gets what was written before it
-    came), a reader who pressed Stop hears ``cancelled`` at the next item and
-    is dropped, one who stopped reading is dropped, and the sequence counts
-    as cancelled once nobody reads it any more.
+    came); a reader who pressed Stop hears ``cancelled`` as soon as the
+    engine next asks whether the sequence is cancelled (each step, and while
+    it waits for a slot or reads its prompt) and is dropped, as is one who
+    stopped reading; the sequence counts as cancelled once nobody reads it.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._written: list[Step | Done | BaseException] = []
         self._readers: list[_Reader] = []
-        self.over = False  # its Done (or error) is out: nobody can join any more
+        self.over = False  # ended, or about to be: nobody can join any more
 
     def join(self, cancel: threading.Event) -> _Reader | None:
         """A new reader, who first gets everything written so far; None once the sequence is over."""
@@ -157,20 +158,34 @@ class _Broadcast:
 
     def put(self, item: Step | Done | BaseException) -> None:
         with self._lock:
-            self._written.append(item)
-            self.over = self.over or not isinstance(item, Step)
-            for reader in list(self._readers):
-                if reader.cancel.is_set() or reader.released.is_set():
-                    self._readers.remove(reader)
-                    if not reader.released.is_set():
-                        reader.out.put(Done("cancelled", reader.produced, 1))
-                else:
-                    reader.put(item)
+            self._drop_gone()
+            for reader in self._readers:
+                reader.put(item)
+            if isinstance(item, Step):
+                self._written.append(item)
+            else:
+                self.over = True
+                self._written.clear()  # nobody joins any more: nothing to hand on
 
     def is_set(self) -> bool:
-        """Cancelled, as the engine asks of a sequence: every reader has stopped or left."""
+        """Cancelled, as the engine asks of a sequence: every reader has stopped or left.
+
+        The readers who pressed Stop are told here, not at the next token,
+        which may be minutes away while the sequence waits for a slot. Once
+        the answer is cancelled the door closes: a caller asking for the same
+        now starts a sequence of its own instead of joining one that ends.
+        """
         with self._lock:
-            return all(reader.cancel.is_set() or reader.released.is_set() for reader in self._readers)
+            self._drop_gone()
+            self.over = self.over or not self._readers
+            return not self._readers
+
+    def _drop_gone(self) -> None:
+        for reader in list(self._readers):
+            if reader.cancel.is_set() or reader.released.is_set():
+                self._readers.remove(reader)
+                if not reader.released.is_set():
+                    reader.out.put(Done("cancelled", reader.produced, 1))
 
 
 @dataclass(eq=False)
