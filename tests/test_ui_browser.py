@@ -268,10 +268,12 @@ def test_a_second_person_sees_their_place_in_the_queue(browser: Any, one_slot_ur
     for person, max_tokens in ((first, 1024), (second, 16)):
         write_prompt(person, url, "Fortæl en lang historie om en kommune.", max_tokens)
     set_temperature(first, 0)
+    expect(first.locator("#lp-stop")).to_be_disabled()  # nothing runs: a live red Stop would say otherwise
     first.locator("#lp-send").click()
     first.locator("#lp-status").get_by_text("Modellen skriver").wait_for(timeout=SLOW)
     second.locator("#lp-send").click()
     second.locator("#lp-answer").get_by_text("Plads i køen: 1 af 1").wait_for(timeout=QUICK)
+    expect(second.locator("#lp-stop")).to_be_enabled()  # a waiting call can be stopped too
     second.locator("#lp-answer").scroll_into_view_if_needed()
     shoot(second, "8-koe")
     first.locator("#lp-stop").click()
@@ -279,9 +281,9 @@ def test_a_second_person_sees_their_place_in_the_queue(browser: Any, one_slot_ur
     # The status line must end on "Stoppet." however the stop's reply and the
     # answer's last update race each other (it used to stay on "Stopper …").
     first.locator("#lp-status").get_by_text("Stoppet.").wait_for(timeout=QUICK)
-    first.locator("#lp-stop").click()
-    first.get_by_text("Der er ikke noget at stoppe").first.wait_for(timeout=QUICK)
+    expect(first.locator("#lp-stop")).to_be_disabled()
     second.locator("#lp-status").get_by_text("Færdig.").wait_for(timeout=SLOW)
+    expect(second.locator("#lp-stop")).to_be_disabled()
     for person in (first, second):
         person.context.close()
 
@@ -365,6 +367,7 @@ def test_exercise_runs_and_the_learning_log_keeps_only_placeholders(page: Any, u
 def test_an_exercise_can_be_stopped(page: Any, url: str) -> None:
     page.goto(f"{url}?ovelse=tilfaeldighed-temperatur")  # many model calls: surely still running at Stop
     page.locator("#lp-card").get_by_text("Temperaturknappen").wait_for(timeout=QUICK)
+    expect(page.locator("#lp-stop-exercise")).to_be_disabled()
     page.locator("#lp-run-exercise").click()
     page.get_by_text("Kører «Temperaturknappen").wait_for(timeout=SLOW)
     progress = page.locator("#lp-exercise-result .progress-text")
@@ -373,6 +376,7 @@ def test_an_exercise_can_be_stopped(page: Any, url: str) -> None:
     page.locator("#lp-stop-exercise").click()
     page.get_by_text("Stoppet. Du stoppede øvelsen").wait_for(timeout=SLOW)
     assert not page.get_by_text("Fejl:").count(), "a stop is not an error"
+    expect(page.locator("#lp-stop-exercise")).to_be_disabled()
 
 
 def overlaps(one: dict[str, float], other: dict[str, float]) -> bool:

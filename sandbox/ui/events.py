@@ -43,6 +43,19 @@ def refuse(message: str, title: str) -> gr.Error:
     return gr.Error(message, title=title, print_exception=False)
 
 
+def stop_button(live: bool) -> Any:
+    """The Stop button, pressable only while this tab has a model call waiting or running.
+
+    A red Stop that can always be pressed looked as if something were running.
+    """
+    return gr.Button(interactive=live)
+
+
+def idle() -> Any:
+    """After a model call: nothing left to stop."""
+    return stop_button(False)
+
+
 def stop(visit: Visit) -> None:
     """Stop this tab's waiting or running model call (the Stop buttons).
 

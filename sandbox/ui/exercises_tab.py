@@ -24,7 +24,7 @@ from sandbox.exercises.runners.common import Stopped
 from sandbox.exercises.schema import CATEGORIES, Card
 from sandbox.pipeline import Pipeline
 from sandbox.ui import exercise_views
-from sandbox.ui.events import INSTANT, model_call, refuse, stop
+from sandbox.ui.events import INSTANT, idle, model_call, refuse, stop, stop_button
 from sandbox.ui.idebank_panel import IdebankPanel
 from sandbox.ui.journal_panel import JournalPanel
 from sandbox.ui.module_panel import ModulePanel
@@ -72,7 +72,7 @@ class ExercisesTab:
         self.material = gr.Textbox(label="Materiale (du må gerne ændre det)", lines=8, visible=False)
         with gr.Row():
             self.run = gr.Button("Kør øvelsen", variant="primary", elem_id="lp-run-exercise")
-            self.stop = gr.Button("Stop", variant="stop", elem_id="lp-stop-exercise")
+            self.stop = gr.Button("Stop", variant="stop", elem_id="lp-stop-exercise", interactive=False)
         self.status = gr.Markdown()
         # The live run and, beside it, a real model's saved run of the same card (when the trainer recorded one).
         with gr.Row(equal_height=False):
@@ -82,13 +82,13 @@ class ExercisesTab:
         self.idebank.build()
         self.module.open_cards_in(self.choice)
         self.choice.change(self.on_choose, [self.choice], [self.card, self.material, self.result], **INSTANT)
-        self.run.click(self.on_accept, [self.choice, visit], [self.status], **INSTANT).success(
+        self.run.click(self.on_accept, [self.choice, visit], [self.status, self.stop], **INSTANT).success(
             self.on_run,
             [self.choice, self.material, visit],
             [self.status, self.result],
             api_name="oevelse",
             **model_call(shows_progress_on=self.result, slots=self.pipeline.slots),
-        )
+        ).then(idle, None, [self.stop], **INSTANT)
         self.stop.click(stop, [visit], None, **INSTANT)
 
     def open(self, card_id: str | None, request: gr.Request) -> tuple[Any, Any, Any]:
@@ -114,12 +114,13 @@ class ExercisesTab:
         material = gr.Textbox(value=card.material.text if uses_material else "", visible=uses_material)
         return card_markdown(card, trainer=self.is_trainer(request), on_screen=True), material
 
-    def on_accept(self, card_id: str | None, visit: Visit) -> str:
+    def on_accept(self, card_id: str | None, visit: Visit) -> tuple[str, Any]:
         if not card_id:
             raise refuse("Vælg en øvelse først.", "Ingen øvelse valgt")
         if not visit.accept():
             raise refuse("Du har allerede noget i gang. Vent på det, eller tryk Stop.", "Vent lidt")
-        return "**Sendt.** Øvelsen venter på modellen (den skriver et begrænset antal svar ad gangen) …"
+        status = "**Sendt.** Øvelsen venter på modellen (den skriver et begrænset antal svar ad gangen) …"
+        return status, stop_button(True)
 
     def on_run(
         self,
@@ -157,4 +158,3 @@ class ExercisesTab:
             yield f"**Fejl:** {error.message}", ""
         finally:
             visit.finish()
-

@@ -26,7 +26,7 @@ from sandbox.errors import UserError
 from sandbox.numbers import decimal, quantity, thousands
 from sandbox.pipeline import MAX_PROMPT_CHARS, NEARLY_FULL, Pipeline, Request, Result, too_long
 from sandbox.ui import preview, probabilities
-from sandbox.ui.events import INSTANT, model_call, refuse, stop
+from sandbox.ui.events import INSTANT, idle, model_call, refuse, stop, stop_button
 from sandbox.ui.fold import fold
 from sandbox.ui.state import Visit
 
@@ -115,7 +115,7 @@ class Playground:
         self.earlier = gr.Markdown(elem_id="lp-earlier")
         with gr.Row():
             self.send = gr.Button("Send", variant="primary", elem_id="lp-send")
-            self.stop = gr.Button("Stop", variant="stop", elem_id="lp-stop")
+            self.stop = gr.Button("Stop", variant="stop", elem_id="lp-stop", interactive=False)
             # Only for the prompt that was sent last: with other text in the box, "Kør igen" would
             # answer a prompt the user no longer sees, so it is off until the box holds it again.
             self.rerun = gr.Button("Kør igen", interactive=False, elem_id="lp-rerun")
@@ -210,16 +210,16 @@ class Playground:
         presses = [self.send.click, self.prompt.submit]
         # Every press reaches the server ("multiple"): gradio would otherwise drop a second
         # press silently while the first is being accepted, and tell it only when it came later.
-        gr.on(
-            presses, self.on_accept, [self.prompt, *params, visit], [self.status], trigger_mode="multiple", **INSTANT
-        ).success(
-            self.on_send, [self.prompt, *params, *toggles, visit], outputs, api_name="send", **model_event
-        ).then(self.on_conversation, *after, **INSTANT)
-        self.rerun.click(
-            self.on_accept_rerun, [self.prompt, *params, visit], [self.status], trigger_mode="multiple", **INSTANT
-        ).success(self.on_rerun, [*params, *toggles, visit], outputs, api_name="koer_igen", **model_event).then(
-            self.on_conversation, *after, **INSTANT
-        )
+        accepted = [self.status, self.stop]
+        sent = gr.on(
+            presses, self.on_accept, [self.prompt, *params, visit], accepted, trigger_mode="multiple", **INSTANT
+        ).success(self.on_send, [self.prompt, *params, *toggles, visit], outputs, api_name="send", **model_event)
+        rerun = self.rerun.click(
+            self.on_accept_rerun, [self.prompt, *params, visit], accepted, trigger_mode="multiple", **INSTANT
+        ).success(self.on_rerun, [*params, *toggles, visit], outputs, api_name="koer_igen", **model_event)
+        for call in (sent, rerun):
+            call.then(self.on_conversation, *after, **INSTANT)
+            call.then(idle, None, [self.stop], **INSTANT)
         self.new.click(
             self.on_new_conversation,
             [visit],
@@ -258,7 +258,7 @@ class Playground:
         pieces, colours = preview.highlights(text, result)
         return gr.HighlightedText(pieces, color_map=colours), preview.explanation(result)
 
-    def on_accept(self, prompt: str, *settings_and_visit: Any) -> str:
+    def on_accept(self, prompt: str, *settings_and_visit: Any) -> tuple[str, Any]:
         """Refuse at once what would be refused anyway, before it waits in the queue."""
         *settings, visit = settings_and_visit
         if not prompt or not prompt.strip():
@@ -267,7 +267,7 @@ class Playground:
             raise refuse(too_long(prompt), "For lang tekst")
         return self._accept(visit, settings)
 
-    def on_accept_rerun(self, prompt: str, *settings_and_visit: Any) -> str:
+    def on_accept_rerun(self, prompt: str, *settings_and_visit: Any) -> tuple[str, Any]:
         *settings, visit = settings_and_visit
         if visit.last_request is None:
             raise refuse("Send en prompt først; så kan du køre den igen.", "Intet at køre igen")
@@ -275,7 +275,8 @@ class Playground:
             raise refuse(CHANGED, "Teksten er ændret")
         return self._accept(visit, settings)
 
-    def _accept(self, visit: Visit, settings: list[Any]) -> str:
+    def _accept(self, visit: Visit, settings: list[Any]) -> tuple[str, Any]:
+        """The status line and a live Stop for a call that may go ahead."""
         # The settings are checked here, before the call is marked as under way: the
         # model call that follows must not fail before it starts, or the mark would stay.
         try:
@@ -284,10 +285,11 @@ class Playground:
             raise refuse(error.message, "Indstillingerne") from None
         if not visit.accept():
             raise refuse("Du har allerede sendt en prompt. Vent på svaret, eller tryk Stop.", "Vent lidt")
-        return (
+        status = (
             f"**Sendt.** Modellen skriver op til {self.pipeline.slots} svar ad gangen; "
             "er der flere, vises din plads i køen ved svaret."
         )
+        return status, stop_button(True)
 
     def on_send(
         self,
