@@ -11,7 +11,9 @@ process. Three parts, all measured in this one run:
    requests at once (each its own thread, as participants are), and with the
    same counts as one exercise group, against one at a time.
 3. Time to first token for a long prompt evaluated afresh and for the same
-   prompt again ("Kør igen"), which the engine copies instead of evaluating.
+   prompt again ("Kør igen"), which the engine copies instead of evaluating;
+   and for a follow-up question about a long case, read whole vs. with the
+   case's chunks copied from the first question.
 4. What one decode pass of n rows costs on the raw batch API, and an odd
    pass with a pad row (the rule in ``sandbox/backends/engine.py:_pads``:
    if this machine's kernels show no odd-row penalty, the rule costs here).
@@ -169,6 +171,28 @@ def reuse(backend) -> None:
     print(
         f"\ntime to first token, {tokens}-token prompt: "
         f"evaluated {f:6.1f} ms, repeated {a:6.1f} ms ({f / a:.1f}x faster)"
+    )
+    whole, follow = [], []
+    for run in range(4):
+        case = [Message("user", f"Sag {run + 10}: {text}")]
+        asked = backend.stream(case, GenerationParams(max_tokens=1, seed=1), 1, threading.Event())
+        next(asked)
+        asked.close()
+        for times, start in ((whole, f"Sag {run + 20}"), (follow, f"Sag {run + 10}")):  # case 2x was never asked
+            messages = [
+                Message("user", f"{start}: {text}"),
+                Message("assistant", "Borgeren har klaget over sagsbehandlingstiden."),
+                Message("user", "Skriv det kortere."),
+            ]
+            started = time.perf_counter()
+            stream = backend.stream(messages, GenerationParams(max_tokens=1, seed=1), 1, threading.Event())
+            next(stream)
+            times.append((time.perf_counter() - started) * 1000)
+            stream.close()
+    w, o = statistics.median(whole), statistics.median(follow)
+    print(
+        f"a follow-up question about that case, {backend.count_tokens(messages)} tokens: "
+        f"read whole {w:6.1f} ms, its start copied {o:6.1f} ms ({w / o:.1f}x faster)"
     )
 
 

@@ -330,6 +330,45 @@ def test_a_repeated_prompt_is_evaluated_once_and_answers_the_same(backend: Llama
     assert again == first
 
 
+CASE = (
+    "Sagsnotat. Borgeren har søgt om hjælp til en trappelift, fordi hun efter en hofteoperation ikke kan gå "
+    "op til sin lejlighed på tredje sal. Hun bor alene, og hendes datter hjælper med indkøb to gange om ugen. "
+    "Ergoterapeuten har vurderet, at behovet er varigt, og at en flytning til en stueetage er et alternativ. "
+) * 9
+
+
+def _probed(backend: LlamaBackend, question: str) -> list[tuple[str, float | None, tuple]]:
+    """A greedy answer about CASE with the probabilities of every token and its five best alternatives."""
+    messages = (Message("user", f"{CASE}\nSpørgsmål: {question}"),)
+    pieces: list[tuple[str, float | None, tuple]] = []
+    for item in backend.stream(
+        messages, GenerationParams(max_tokens=24, temperature=0.0, top_logprobs=5), 0, threading.Event()
+    ):
+        if isinstance(item, Token):
+            pieces.append((item.text, item.prob, item.alternatives))
+    return pieces
+
+
+def test_a_prompt_that_begins_like_a_cached_one_reads_only_the_rest_and_answers_as_if_read_whole(
+    backend: LlamaBackend,
+) -> None:
+    """A follow-up about the same case copies the case's chunks: the same numbers, to the last bit, as a whole read."""
+    engine = backend._engine
+    question = "Hvad kan kommunen tilbyde hende?"
+    whole = _probed(backend, question)  # read from the first token (nothing cached begins like it)
+    for other in ("Hvad er en trappelift?", "Hvem er ergoterapeut?"):  # push it out of the cache (2 places)
+        answer(backend, (Message("user", other),), GenerationParams(max_tokens=2, seed=1), 1)
+    _probed(backend, "Bor hun alene?")  # the case again, with another question: read whole, then cached
+    head = backend.count_tokens((Message("user", f"{CASE}\nSpørgsmål: {question}"),)) - 1
+    read, prefixes = engine.stats["prompt_tokens"], engine.stats["prefixes_reused"]
+    again = _probed(backend, question)
+    assert engine.stats["prefixes_reused"] == prefixes + 1
+    assert head > 512, "longer than the demo model's sliding window"
+    copied = head - (engine.stats["prompt_tokens"] - read)
+    assert copied >= head - 128 - 32 and copied % 128 == 0, "whole chunks of the case copied, the rest read"
+    assert again == whole and whole
+
+
 def test_the_pipeline_guards_a_group_once_and_logs_every_answer(pipeline: Pipeline) -> None:
     session = Session()
     calls = []

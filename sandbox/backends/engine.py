@@ -59,8 +59,13 @@ and rows go in slot order.
 Evaluated prompts are kept in spare sequences (``cache`` of them, most
 recently used first) and copied into a slot when the same prompt comes
 again, so a repeated prompt ("Kør igen", an exercise's samples) pays for
-prompt evaluation once. The last prompt token is always decoded in the
-step, so a copied prompt and a fresh one give the same first logits.
+prompt evaluation once. A prompt that only begins like a cached one (a
+follow-up question repeats the conversation before it; a case sent with
+several instructions) copies the whole chunks they share and reads the
+rest, as llama-server's prompt cache does, but never part of a chunk, so
+the copied tokens are the numbers a fresh read computes. The last prompt
+token is always decoded in the step, so a copied prompt and a fresh one
+give the same first logits.
 """
 
 from __future__ import annotations
@@ -276,6 +281,7 @@ class Engine:
                 "moves",
                 "pads",
                 "answers_shared",  # alone requests that read a sequence someone else had asked for
+                "prefixes_reused",  # prompts whose start was copied from a cached prompt, the rest read
             ),
             0,
         )
@@ -508,13 +514,18 @@ class Engine:
         sequence.sampler = self._sampler(sequence.params)
         if not head:
             return
-        cached = self._cached.get(head)
-        if cached is not None:
-            self._cached.move_to_end(head, last=False)
-            self._lib.llama_memory_seq_cp(self._memory, cached, slot, -1, -1)
-            self.stats["prompts_reused"] += 1
-            return
-        for start in range(0, len(head), PROMPT_CHUNK):
+        reused = 0
+        if found := self._reusable(head):
+            key, reused = found
+            self._cached.move_to_end(key, last=False)
+            # llama.cpp copies a KV stream only whole: the cached prompt's tokens past the common start go after.
+            self._lib.llama_memory_seq_cp(self._memory, self._cached[key], slot, -1, -1)
+            self._lib.llama_memory_seq_rm(self._memory, slot, reused, -1)
+            if reused == len(head):
+                self.stats["prompts_reused"] += 1
+                return
+            self.stats["prefixes_reused"] += 1
+        for start in range(reused, len(head), PROMPT_CHUNK):
             if sequence.cancel.is_set() or sequence.released.is_set():
                 self._end(sequence, reason="cancelled")  # Stop works while a long prompt is read
                 return
@@ -529,6 +540,24 @@ class Engine:
                 self.stats["steps_while_reading"] += 1
         self.stats["prompts_evaluated"] += 1
         self._remember(head, slot)
+
+    def _reusable(self, head: tuple[int, ...]) -> tuple[tuple[int, ...], int] | None:
+        """The cached prompt holding most of ``head`` as a fresh read computes it, and how many tokens.
+
+        All of ``head`` when it is cached; otherwise the start it shares with
+        a cached prompt, cut to whole chunks: a chunk's numbers depend on how
+        many tokens it holds, so only the chunks a fresh read of ``head``
+        would also read whole come out the same, and a seed gives the same
+        answer whether the prompt was read whole or partly copied (a
+        follow-up question repeats the whole conversation before it; an
+        exercise sends one case with several instructions).
+        """
+        best: tuple[tuple[int, ...], int] | None = None
+        for cached in self._cached:
+            common = len(head) if cached == head else _common_start(cached, head) // PROMPT_CHUNK * PROMPT_CHUNK
+            if common and (best is None or common > best[1]):
+                best = (cached, common)
+        return best
 
     def _remember(self, head: tuple[int, ...], slot: int) -> None:
         if not self._cache_ids:
@@ -783,6 +812,12 @@ def _pads(slots: list[int], spare: Sequence[int]) -> list[int]:
                     break
         else:
             return sorted(pads)
+
+
+def _common_start(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many tokens ``a`` and ``b`` share from the start."""
+    shorter = min(len(a), len(b))
+    return next((i for i in range(shorter) if a[i] != b[i]), shorter)
 
 
 def _failure(error: BaseException) -> BaseException:
