@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from sandbox.exercises.measures import (
@@ -468,3 +470,28 @@ def test_an_answer_that_stops_mid_sentence() -> None:
     assert not ends_mid_sentence("Skriv til os, hvis du har spørgsmål (fx om beløbet).")
     assert not ends_mid_sentence("")
 
+
+def test_two_cards_analysed_at_once_stem_their_own_words() -> None:
+    """A room runs bias cards at once: each thread's words keep their own stems (one shared stemmer garbled them)."""
+    texts = [
+        "Kvinden søgte stillingen som sagsbehandler og fik afslag på ansøgningen om fleksjob. " * 200,
+        "Manden ansøgte om boligstøtte, men kommunens afgørelser blev påklaget til Ankestyrelsen. " * 200,
+    ]
+    expected = [content_words(text) for text in texts]
+    got: dict[int, list[tuple[str, str]]] = {}
+    errors: list[BaseException] = []
+
+    def analyse(index: int) -> None:
+        try:
+            for _ in range(5):
+                got[index] = content_words(texts[index])
+        except BaseException as error:  # noqa: BLE001 - the test reports it
+            errors.append(error)
+
+    threads = [threading.Thread(target=analyse, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert [got[0], got[1]] == expected

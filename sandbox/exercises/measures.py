@@ -16,6 +16,7 @@ import itertools
 import math
 import random
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -334,6 +335,9 @@ def match_sentences(text: str, others: Sequence[str], threshold: float = SAME_SE
 # --- Support (hallucination) -------------------------------------------------
 
 
+_THREAD = threading.local()  # per-thread state (the stemmer)
+
+
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
     from spacy.lang.da.stop_words import STOP_WORDS
@@ -341,11 +345,19 @@ def _stop_words() -> frozenset[str]:
     return frozenset(STOP_WORDS)
 
 
-@lru_cache(maxsize=1)
 def _stemmer():  # type: ignore[no-untyped-def]
-    import snowballstemmer
+    """This thread's Danish stemmer.
 
-    return snowballstemmer.stemmer("danish")
+    A snowball stemmer keeps the word it works on in itself: one shared by
+    the room's cards, analysed at once in the web app's threads, garbled
+    their words (an IndexError ended a participant's bias card).
+    """
+    stemmer = getattr(_THREAD, "stemmer", None)
+    if stemmer is None:
+        import snowballstemmer
+
+        stemmer = _THREAD.stemmer = snowballstemmer.stemmer("danish")
+    return stemmer
 
 
 def content_stems(text: str) -> list[str]:
