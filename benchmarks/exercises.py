@@ -14,14 +14,21 @@ rest, and a card whose prompts take half its time cannot become more than
 divided by the reading). It also times the pure measures on answer-sized
 text, to show they are negligible next to the model.
 
-Run: .venv/bin/python benchmarks/exercises.py [--cards ID ...] [--model PATH]
+With ``--room N`` it instead answers the trainer's question "what if the
+whole room presses Kør on this card at once?": each card run by one
+participant, then by N at once (each their own session and seeds, as in
+the app), and when the first and the last of them has the result.
+
+Run: .venv/bin/python benchmarks/exercises.py [--cards ID ...] [--model PATH] [--room N]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -82,27 +89,85 @@ def timed(card, pipeline: Pipeline, backend: LlamaBackend) -> tuple[int, float, 
     The runners draw random seeds, so two runs write answers of different
     lengths; the tokens (from the log) make the runs comparable.
     """
-    last = pipeline.log.entries(limit=1)
-    since = last[0]["id"] if last else 0
+    since = newest_id(pipeline)
     calls: list[int] = []
     reading = backend._engine.stats["reading_seconds"]
     started = time.perf_counter()
     run_card(card, pipeline, Session(), progress=lambda done, total, label: calls.append(total))
     seconds = time.perf_counter() - started
-    tokens = sum(e["completion_tokens"] or 0 for e in pipeline.log.entries(limit=1000) if e["id"] > since)
+    tokens = tokens_since(pipeline, since)
     return (calls[-1] if calls else 0), seconds, tokens, backend._engine.stats["reading_seconds"] - reading
+
+
+def room(cards: list, pipeline: Pipeline, size: int) -> None:  # noqa: ANN001 - Card
+    """Each card run by one participant, then by ``size`` at once: when does the room have its results?"""
+    print(f"\nThe whole room runs a card at once ({pipeline.info.name}, {pipeline.slots} slots, {size} participants):")
+    print(f"{'card':<28} {'calls':>5} {'alone s':>8} {'first s':>8} {'median s':>8} {'last s':>7} {'tok/s':>12}")
+    for card in cards:
+        since = newest_id(pipeline)
+        started = time.perf_counter()
+        run_card(card, pipeline, Session())
+        alone = time.perf_counter() - started
+        alone_tokens = tokens_since(pipeline, since)
+        since = newest_id(pipeline)
+        done, calls = at_once(card, pipeline, size)
+        if len(done) < size:
+            print(f"{card.id:<28} {size - len(done)} of {size} runs failed")
+            continue
+        rate = tokens_since(pipeline, since) / max(done)
+        print(
+            f"{card.id:<28} {calls:>5} {alone:>8.1f} {min(done):>8.1f} {statistics.median(done):>8.1f} "
+            f"{max(done):>7.1f} {alone_tokens / alone:>5.0f}->{rate:<5.0f}"
+        )
+    print("  tok/s: answer tokens per second, one participant alone -> the whole room")
+
+
+def at_once(card, pipeline: Pipeline, size: int) -> tuple[list[float], int]:  # noqa: ANN001 - Card
+    """Seconds until each of ``size`` participants, starting together, has the card's result; its model calls."""
+    done: list[float] = []
+    calls: list[int] = []
+    clock: list[float] = []
+    start = threading.Barrier(size, action=lambda: clock.append(time.perf_counter()))
+
+    def participant() -> None:
+        start.wait()
+        run_card(card, pipeline, Session(), progress=lambda done_, total, label: calls.append(total))
+        done.append(time.perf_counter() - clock[0])
+
+    threads = [threading.Thread(target=participant) for _ in range(size)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return done, max(calls, default=0)
+
+
+def newest_id(pipeline: Pipeline) -> int:
+    last = pipeline.log.entries(limit=1)
+    return last[0]["id"] if last else 0
+
+
+def tokens_since(pipeline: Pipeline, since: int) -> int:
+    """Answer tokens logged after entry ``since`` (the runners draw random seeds: lengths differ run to run)."""
+    return sum(e["completion_tokens"] or 0 for e in pipeline.log.entries(limit=100_000) if e["id"] > since)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", nargs="*", help="Card ids (default: all)")
     parser.add_argument("--model", default=None)
+    parser.add_argument("--room", type=int, default=0, help="participants running each card at once")
     args = parser.parse_args()
+    cards = [c for c in load_cards() if not args.cards or c.id in args.cards]
+    if args.room:
+        pipeline = Pipeline.open(args.model, log_path=Path(tempfile.mkdtemp(prefix="legeplads-bench-")) / "log.sqlite3")
+        room(cards, pipeline, args.room)
+        pipeline.close()
+        return
 
     print(f"Measures on a {len(ANSWER.split())}-word answer:")
     time_measures()
 
-    cards = [c for c in load_cards() if not args.cards or c.id in args.cards]
     pipeline = Pipeline.open(args.model, log_path=Path(tempfile.mkdtemp(prefix="legeplads-bench-")) / "log.sqlite3")
     info = pipeline.info
     one = LlamaBackend(Path(info.path), name=info.name, demo=info.demo, slots=1, prompt_cache=0)
