@@ -212,14 +212,14 @@ def test_stop_ends_only_its_own_sequence(backend: LlamaBackend) -> None:
 
 
 @contextlib.contextmanager
-def every_slot_held(backend: LlamaBackend) -> Iterator[None]:
-    """Eight long greedy answers, each alone, hold every slot until the block ends.
+def every_slot_held(backend: LlamaBackend, free: int = 0) -> Iterator[None]:
+    """Long greedy answers, each alone, hold every slot but ``free`` until the block ends.
 
     A request made meanwhile waits for a slot, so what it joins, and when,
     does not depend on how fast the machine is.
     """
     release = threading.Event()
-    admitted = [threading.Event() for _ in range(backend.slots)]
+    admitted = [threading.Event() for _ in range(backend.slots - free)]
 
     def hold(index: int) -> None:
         # Greedy answers to this prompt run to their limit; a limit each makes them eight sequences.
@@ -227,7 +227,7 @@ def every_slot_held(backend: LlamaBackend) -> Iterator[None]:
         for _ in backend.stream(OTHER, params, 0, release):
             admitted[index].set()
 
-    threads = [threading.Thread(target=hold, args=(index,)) for index in range(backend.slots)]
+    threads = [threading.Thread(target=hold, args=(index,)) for index in range(len(admitted))]
     for thread in threads:
         thread.start()
     try:
@@ -245,6 +245,25 @@ def until(condition: Callable[[], bool]) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the engine never got there"
         time.sleep(0.01)
+
+
+def test_a_cards_drawn_seed_answers_take_slots_one_by_one_with_the_rooms(backend: LlamaBackend) -> None:
+    """Seven slots held, one free: a card of drawn seeds is written in that one; as a group it waited for four."""
+    done = threading.Event()
+    ends: list[Finished] = []
+
+    def card() -> None:
+        calls = [(PROMPT, GenerationParams(max_tokens=16), 60 + i) for i in range(3)]
+        ends.extend(item for _, item in backend.stream_group(calls, threading.Event()) if isinstance(item, Finished))
+        done.set()
+
+    thread = threading.Thread(target=card)
+    with every_slot_held(backend, free=1):
+        thread.start()
+        written_while_held = done.wait(60)
+    thread.join()
+    assert written_while_held, "the card waited for a run of free slots"
+    assert len(ends) == 3 and all(end.completion_tokens for end in ends)
 
 
 def test_callers_asking_for_the_same_fixed_seed_answer_read_one_sequence(backend: LlamaBackend) -> None:

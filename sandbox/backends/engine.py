@@ -31,7 +31,10 @@ units*, one ``llama_decode`` each per step:
   its answer is decided by those alone, so each gets exactly the answer it
   would have got by itself. A room told "everyone, seed 42" is then written
   once instead of once a person, one at a time;
-- every other request shares one unit with the rest (the room's throughput).
+- every other request shares one unit with the rest (the room's throughput),
+  and so does a card whose answers all have drawn seeds: they promise
+  nothing to reproduce, and a room running the same card fills the slots
+  together (as groups, 8 participants' cards ran one after the other).
 
 Each :class:`Done` says the most rows its sequence shared a pass with,
 and the app shows it. llama.cpp computes a unit's rows in one pass only
@@ -353,6 +356,7 @@ class Engine:
         *,
         steady: bool = False,
         released: Sequence[threading.Event] = (),
+        shared: bool = False,
     ) -> Iterator[tuple[int, Step | Done]]:
         """Decode ``(prompt, params)`` members together in a unit of their own; yield ``(index, item)``.
 
@@ -366,10 +370,16 @@ class Engine:
         Setting ``released[index]`` ends that member at the next step (the
         caller reached a stop string and reads no more of it): it stops
         costing a row, or, in a steady group, keeps its row unread.
+
+        ``shared`` (any number of members) decodes them instead with the
+        room's shared answers, each taking a slot as one comes free: for
+        answers on drawn seeds, which promise nothing to reproduce. A room
+        pressing Kør on the same card then fills the slots together instead
+        of waiting for one card's run of slots after the other.
         """
-        if not 0 < len(members) <= self.slots:
+        if not members or (not shared and len(members) > self.slots):
             raise ValueError(f"a group holds 1 to {self.slots} members, not {len(members)}")
-        unit = _Group(steady)
+        unit = None if shared else _Group(steady)
         merged: queue.SimpleQueue = queue.SimpleQueue()
         sequences = [
             _Sequence(
@@ -382,9 +392,10 @@ class Engine:
             )
             for index, (prompt, params) in enumerate(members)
         ]
-        self._submit(sequences)
         open_ = len(sequences)
         try:
+            for entry in [[sequence] for sequence in sequences] if shared else [sequences]:
+                self._submit(entry)
             while open_:
                 index, item = merged.get()
                 if isinstance(item, BaseException):

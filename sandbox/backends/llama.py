@@ -233,6 +233,11 @@ class LlamaBackend:
         seed gave two answers), and the same question asked the same way
         must get the same answer. A call that reaches a stop string is cut
         there and its sequence released (a steady group keeps its row).
+
+        Calls that all have drawn seeds (and are not greedy) are decoded with
+        the room's other answers instead: nobody can ask for them again, so
+        they need no unit of their own, and a room on the same card shares
+        the slots (see the engine).
         """
         with self._open():
             distinct: dict[tuple[tuple[int, ...], GenerationParams], list[int]] = {}
@@ -241,11 +246,14 @@ class LlamaBackend:
                 member = (tuple(prompt), self._resolved(params, seed, prompt))
                 distinct.setdefault(member, []).append(index)
             members = list(distinct)
-            for start in range(0, len(members), self.slots):
-                chunk = members[start : start + self.slots]
+            shared = not steady and all(params.seed is None and params.temperature > 0 for _, params, _ in calls)
+            size = len(members) if shared else self.slots
+            for start in range(0, len(members), size):
+                chunk = members[start : start + size]
                 texts = [_Text(self._model, self._stops, len(prompt)) for prompt, _ in chunk]
                 released = [threading.Event() for _ in chunk]
-                for row, step in self._engine.generate_group(chunk, cancel, steady=steady, released=released):
+                steps = self._engine.generate_group(chunk, cancel, steady=steady, released=released, shared=shared)
+                for row, step in steps:
                     for piece in texts[row].feed(Done("cancelled", 0) if cancel.is_set() else step):
                         for index in distinct[chunk[row]]:
                             yield index, piece
