@@ -266,6 +266,38 @@ def test_a_cards_drawn_seed_answers_take_slots_one_by_one_with_the_rooms(backend
     assert len(ends) == 3 and all(end.completion_tokens for end in ends)
 
 
+def test_a_card_of_more_answers_than_slots_queues_a_slots_worth_at_a_time(backend: LlamaBackend) -> None:
+    """Twelve drawn answers on 8 slots: 8 wait, the rest follow one per answer done; a question sent meanwhile
+    is queued behind 8 of them, not 12."""
+    engine = backend._engine
+    ends: dict[str, list[Finished]] = {"card": [], "question": []}
+
+    def card() -> None:
+        calls = [(PROMPT, GenerationParams(max_tokens=4), 300 + i) for i in range(12)]
+        ends["card"] += [
+            item for _, item in backend.stream_group(calls, threading.Event()) if isinstance(item, Finished)
+        ]
+
+    def question() -> None:
+        ends["question"].append(answer(backend, OTHER, GenerationParams(max_tokens=4), 9)[1])
+
+    threads = [threading.Thread(target=card), threading.Thread(target=question)]
+    with every_slot_held(backend):
+        threads[0].start()
+        until(lambda: engine.busy >= 2 * backend.slots)
+        threads[1].start()
+        until(lambda: engine.busy >= 2 * backend.slots + 1)
+        queued = engine.busy
+    for thread in threads:
+        thread.join()
+    assert queued == 2 * backend.slots + 1, "the holders, a slots' worth of the card, the question"
+    assert len(ends["card"]) == 12 and len(ends["question"]) == 1
+
+
+def test_a_group_of_no_calls_gives_nothing(backend: LlamaBackend) -> None:
+    assert list(backend.stream_group([], threading.Event())) == []
+
+
 def test_callers_asking_for_the_same_fixed_seed_answer_read_one_sequence(backend: LlamaBackend) -> None:
     """A room told "everyone, seed 5": written once, and each gets exactly the answer it gets alone."""
     engine = backend._engine

@@ -18,7 +18,7 @@ hold. So a seed gives the same answer again only when its sequence is
 decoded the same way, and the engine makes that a choice, with *decode
 units*, one ``llama_decode`` each per step:
 
-- a **group** (an exercise's answers): its own unit, so the
+- a **group** (an exercise's answers, where a seed is chosen): its own unit, so the
   same card with the same seeds is byte-identical whoever else is busy.
   A member that ends leaves the group's decodes, which is deterministic
   given the seeds. A *steady* group keeps every row until its last member
@@ -256,6 +256,9 @@ class Engine:
         params.n_threads = n_threads
         params.n_threads_batch = n_threads
         params.kv_unified = False
+        # A sliding-window cache that keeps only its window could not give back the positions below a
+        # copied prompt's start: the whole window is kept (llama.cpp's default, set so it stays so).
+        params.swa_full = True
         self._ctx = _internals.LlamaContext(model=model, params=params, verbose=False)
         self.context_per_slot = context_per_slot  # the most tokens one sequence holds (its own KV stream)
         self._memory = self._ctx.memory
@@ -371,12 +374,17 @@ class Engine:
         caller reached a stop string and reads no more of it): it stops
         costing a row, or, in a steady group, keeps its row unread.
 
-        ``shared`` (any number of members) decodes them instead with the
-        room's shared answers, each taking a slot as one comes free: for
-        answers on drawn seeds, which promise nothing to reproduce. A room
-        pressing Kør on the same card then fills the slots together instead
-        of waiting for one card's run of slots after the other.
+        ``shared`` (any number of members, not ``steady``) decodes them
+        instead with the room's shared answers, each taking a slot as one
+        comes free: for answers on drawn seeds, which promise nothing to
+        reproduce. A room pressing Kør on the same card then fills the slots
+        together instead of waiting for one card's run of slots after the
+        other. At most ``slots`` of them wait or run at a time, the next
+        sent when one is done, so a card of many answers does not queue
+        them all ahead of a question someone sends meanwhile.
         """
+        if shared and steady:
+            raise ValueError("a steady group keeps its rows in a unit of its own: it cannot be shared")
         if not members or (not shared and len(members) > self.slots):
             raise ValueError(f"a group holds 1 to {self.slots} members, not {len(members)}")
         unit = None if shared else _Group(steady)
@@ -393,9 +401,11 @@ class Engine:
             for index, (prompt, params) in enumerate(members)
         ]
         open_ = len(sequences)
+        unsent = [[sequence] for sequence in sequences] if shared else [sequences]
         try:
-            for entry in [[sequence] for sequence in sequences] if shared else [sequences]:
+            for entry in unsent[: self.slots]:
                 self._submit(entry)
+            del unsent[: self.slots]
             while open_:
                 index, item = merged.get()
                 if isinstance(item, BaseException):
@@ -403,6 +413,8 @@ class Engine:
                 yield index, item
                 if isinstance(item, Done):
                     open_ -= 1
+                    if unsent:
+                        self._submit(unsent.pop(0))
         finally:
             for sequence in sequences:
                 sequence.released.set()
@@ -531,11 +543,15 @@ class Engine:
             self._cached.move_to_end(key, last=False)
             # llama.cpp copies a KV stream only whole: the cached prompt's tokens past the common start go after.
             self._lib.llama_memory_seq_cp(self._memory, self._cached[key], slot, -1, -1)
-            self._lib.llama_memory_seq_rm(self._memory, slot, reused, -1)
-            if reused == len(head):
+            if not self._lib.llama_memory_seq_rm(self._memory, slot, reused, -1):
+                # A recurrent model's state cannot be cut back to a position: read the prompt whole.
+                self._lib.llama_memory_seq_rm(self._memory, slot, -1, -1)
+                reused = 0
+            elif reused == len(head):
                 self.stats["prompts_reused"] += 1
                 return
-            self.stats["prefixes_reused"] += 1
+            else:
+                self.stats["prefixes_reused"] += 1
         for start in range(reused, len(head), PROMPT_CHUNK):
             if sequence.cancel.is_set() or sequence.released.is_set():
                 self._end(sequence, reason="cancelled")  # Stop works while a long prompt is read

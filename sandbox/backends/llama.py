@@ -225,7 +225,7 @@ class LlamaBackend:
         *,
         steady: bool = False,
     ) -> Iterator[tuple[int, Token | Finished]]:
-        """Several calls decoded together, ``slots`` at a time, as groups (see the engine).
+        """Several calls decoded together: as groups of ``slots`` where a seed is chosen, else with the room.
 
         Calls with the same messages, settings and seed are decoded once and
         the answer given to each: side by side, llama.cpp's numbers also
@@ -246,6 +246,8 @@ class LlamaBackend:
                 member = (tuple(prompt), self._resolved(params, seed, prompt))
                 distinct.setdefault(member, []).append(index)
             members = list(distinct)
+            if not members:
+                return
             shared = not steady and all(params.seed is None and params.temperature > 0 for _, params, _ in calls)
             size = len(members) if shared else self.slots
             for start in range(0, len(members), size):

@@ -114,9 +114,10 @@ class Run:
         """Ask every ``(prompt, params)`` of ``calls``, decoded together; the results in that order.
 
         The pipeline guards each distinct prompt once and logs every answer
-        on its own. The calls are decoded as a group, so the same card with
-        the same seeds gives the same answers whatever else the model is
-        doing. ``steady``: see :meth:`Pipeline.stream_group`.
+        on its own. Calls with chosen seeds are decoded as a group, so the
+        same card with the same seeds gives the same answers whatever else
+        the model is doing; calls that all have drawn seeds are decoded with
+        the room's answers. ``steady``: see :meth:`Pipeline.stream_group`.
         """
         if self.cancel is not None and self.cancel.is_set():
             raise Stopped("Øvelsen blev stoppet.")
