@@ -14,7 +14,7 @@ import spacy
 
 from sandbox.errors import GuardError, UserError
 from sandbox.guards import Guard, GuardPolicy, GuardResult, Vault
-from sandbox.guards.engine import BLANK
+from sandbox.guards.engine import BLANK, Pipelines, load_pipeline
 from sandbox.guards.guard import MAX_CHARS
 
 NOTE = (
@@ -318,8 +318,7 @@ def test_binary_and_control_characters(guard: Guard) -> None:
 
 def test_mixed_languages(guard: Guard) -> None:
     text = (
-        "Привет, меня зовут Иван. 你好. مرحبا. "
-        "Hello, my name is John Smith and I live at Nørregade 41, 5000 Odense C."
+        "Привет, меня зовут Иван. 你好. مرحبا. Hello, my name is John Smith and I live at Nørregade 41, 5000 Odense C."
     )
     result = guard.check(text, Vault())
     # "Иван" is capitalised mid-sentence and no Danish word: a name, in any script.
@@ -376,3 +375,45 @@ def test_a_danish_ner_pipeline_adds_its_person_entities(tmp_path: Path, monkeypa
     assert values(text, guard.check(text, Vault())) == []
     monkeypatch.setenv("LEGEPLADS_NER_MODEL", str(tmp_path / "da_test"))  # a DaCy model is named this way
     assert Guard().nlp_model == guard.nlp_model
+
+
+def test_the_guard_forgets_the_words_it_read(guard: Guard) -> None:
+    """spaCy kept every string it tokenised: a name and a CPR number stayed in memory after the vault was gone."""
+    checks = [threading.Thread(target=guard.check, args=(f"Ring til Ib på 2{i} 34 56 78.", Vault())) for i in range(6)]
+    for thread in checks:  # several pipelines lent at once, as in a room
+        thread.start()
+    for thread in checks:
+        thread.join()
+    personal = ["Xylofina", "Brøndumgaard", "150385-1234", "xylofina.b@eksempel.dk"]
+    result = guard.check(f"Skriv til {personal[0]} {personal[1]}, CPR {personal[2]}, mail {personal[3]}.", Vault())
+    assert result.text == "Skriv til [PERSON_1], CPR [CPR_1], mail [EMAIL_1]."
+    kept = [word for nlp in guard._pipelines._free for word in personal if word in nlp.vocab.strings]
+    assert not kept
+
+
+def test_checks_at_once_each_read_their_own_words() -> None:
+    """Each concurrent analysis borrows a pipeline: with one shared pipeline, a zone ending in one thread freed
+    the strings another was reading, and the process crashed (segmentation fault) or read garbage."""
+    pipelines = Pipelines(load_pipeline(BLANK), BLANK)
+
+    def text(i: int) -> str:
+        return " ".join(f"Ord{i}x{j} navn{j}y{i}" for j in range(3000))
+
+    expected = {i: [token.text for token in spacy.blank("da")(text(i))] for i in range(6)}
+    wrong: list[object] = []
+
+    def read(index: int) -> None:
+        try:
+            for _ in range(5):
+                with pipelines.lent() as nlp:
+                    if [token.text for token in nlp(text(index))] != expected[index]:
+                        wrong.append(index)
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            wrong.append(error)
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not wrong

@@ -25,7 +25,7 @@ from sandbox.errors import GuardError, UserError
 from sandbox.guards import lexicon
 from sandbox.guards.art9 import TERMS, find_special_categories
 from sandbox.guards.context import IndexedLemmaContextEnhancer
-from sandbox.guards.engine import LANGUAGE, DanishNlpEngine, load_pipeline
+from sandbox.guards.engine import LANGUAGE, DanishNlpEngine, Pipelines, load_pipeline
 from sandbox.guards.mentions import other_mentions, same_person
 from sandbox.guards.normalise import Normalised, normalise
 from sandbox.guards.policy import GuardPolicy
@@ -257,10 +257,12 @@ class Guard:
         self.timeout_s = float(timeout_s)
         try:
             pipeline = load_pipeline(model)
+            self._pipelines = Pipelines(pipeline, model)
+            self._nlp_engine = DanishNlpEngine(pipeline)
             self._recognizers = danish_recognizers(with_ner=pipeline.has_ner)
             self._analyzer = AnalyzerEngine(
                 registry=RecognizerRegistry(recognizers=self._recognizers, supported_languages=[LANGUAGE]),
-                nlp_engine=DanishNlpEngine(pipeline),
+                nlp_engine=self._nlp_engine,
                 supported_languages=[LANGUAGE],
                 default_score_threshold=SCORE_THRESHOLD,
                 context_aware_enhancer=IndexedLemmaContextEnhancer(
@@ -366,7 +368,13 @@ class Guard:
 
         def work() -> None:
             try:
-                outcome["results"] = self._analyzer.analyze(text=text, language=LANGUAGE, return_decision_process=True)
+                with self._pipelines.lent() as nlp:
+                    outcome["results"] = self._analyzer.analyze(
+                        text=text,
+                        language=LANGUAGE,
+                        nlp_artifacts=self._nlp_engine.artifacts(nlp, text),
+                        return_decision_process=True,
+                    )
             except BaseException as error:  # noqa: BLE001 - every failure must fail closed
                 outcome["error"] = error
             finally:
