@@ -14,7 +14,7 @@ import spacy
 
 from sandbox.errors import GuardError, UserError
 from sandbox.guards import Guard, GuardPolicy, GuardResult, Vault
-from sandbox.guards.engine import BLANK, Pipelines, load_pipeline
+from sandbox.guards.engine import BLANK, NER_MODEL_VARIABLE, Pipelines, load_pipeline
 from sandbox.guards.guard import MAX_CHARS
 
 NOTE = (
@@ -394,7 +394,7 @@ def test_the_guard_forgets_the_words_it_read(guard: Guard) -> None:
 def test_checks_at_once_each_read_their_own_words() -> None:
     """Each concurrent analysis borrows a pipeline: with one shared pipeline, a zone ending in one thread freed
     the strings another was reading, and the process crashed (segmentation fault) or read garbage."""
-    pipelines = Pipelines(load_pipeline(BLANK), BLANK)
+    pipelines = Pipelines(load_pipeline(BLANK))
 
     def text(i: int) -> str:
         return " ".join(f"Ord{i}x{j} navn{j}y{i}" for j in range(3000))
@@ -405,7 +405,7 @@ def test_checks_at_once_each_read_their_own_words() -> None:
     def read(index: int) -> None:
         try:
             for _ in range(5):
-                with pipelines.lent() as nlp:
+                with pipelines.lent(60) as nlp:
                     if [token.text for token in nlp(text(index))] != expected[index]:
                         wrong.append(index)
         except Exception as error:  # noqa: BLE001 - the test reports it
@@ -417,3 +417,12 @@ def test_checks_at_once_each_read_their_own_words() -> None:
     for thread in threads:
         thread.join()
     assert not wrong
+
+
+def test_every_lent_pipeline_is_the_one_the_guard_started_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copies are loaded from what the first load chose, not from the environment as it is now."""
+    pipelines = Pipelines(load_pipeline(BLANK))
+    monkeypatch.setenv(NER_MODEL_VARIABLE, "/ingen/saadan/model")  # changed after start: must not matter
+    with pipelines.lent(60) as first, pipelines.lent(60) as second:
+        assert second is not first
+        assert second.pipe_names == first.pipe_names == ["legeplads_lowercase_lemma"]

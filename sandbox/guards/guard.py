@@ -257,7 +257,7 @@ class Guard:
         self.timeout_s = float(timeout_s)
         try:
             pipeline = load_pipeline(model)
-            self._pipelines = Pipelines(pipeline, model)
+            self._pipelines = Pipelines(pipeline)
             self._nlp_engine = DanishNlpEngine(pipeline)
             self._recognizers = danish_recognizers(with_ner=pipeline.has_ner)
             self._analyzer = AnalyzerEngine(
@@ -364,11 +364,14 @@ class Guard:
     def _analyze(self, text: str) -> list[RecognizerResult]:
         """Presidio's analysis in a worker thread, so a stuck analysis can be abandoned (fail closed)."""
         outcome: dict[str, object] = {}
-        done = threading.Event()
+        done, abandoned = threading.Event(), threading.Event()
+        limit = self.timeout_s * max(1.0, len(text) / TIMEOUT_CHARS)
 
         def work() -> None:
             try:
-                with self._pipelines.lent() as nlp:
+                with self._pipelines.lent(limit) as nlp:
+                    if abandoned.is_set():  # the caller stopped waiting for a pipeline: nobody reads this
+                        return
                     outcome["results"] = self._analyzer.analyze(
                         text=text,
                         language=LANGUAGE,
@@ -376,13 +379,14 @@ class Guard:
                         return_decision_process=True,
                     )
             except BaseException as error:  # noqa: BLE001 - every failure must fail closed
-                outcome["error"] = error
+                # Its frames hold the analysis's spaCy objects, whose strings the zone has freed.
+                outcome["error"] = error.with_traceback(None)
             finally:
                 done.set()
 
-        limit = self.timeout_s * max(1.0, len(text) / TIMEOUT_CHARS)
         threading.Thread(target=work, name="legeplads-guard", daemon=True).start()
         if not done.wait(limit):
+            abandoned.set()
             log.warning("guard analysis timed out after %.1f s", limit)
             raise GuardError(
                 f"Kontrollen for personoplysninger tog mere end {limit:g} sekunder, "
